@@ -112,6 +112,6 @@ mod tests {
         let source = Source::new("x", "ab\ncdé\nf");
         assert_eq!(source.line_column(0), (1, 1));
         assert_eq!(source.line_column(4), (2, 2));
-        assert_eq!(source.line_column(9), (3, 1));
+        assert_eq!(source.line_column(8), (3, 1));
     }
 }

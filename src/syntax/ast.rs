@@ -90,9 +90,8 @@ pub enum Value {
     Number(f64),
     /// `true` / `false`.
     Boolean(bool),
-    /// A bare identifier: `relu`, `same`, `valid`.
-    Word(String),
-    /// A quoted string.
+    /// Text: `relu`, `same`, `"Le Cun"`. Quotes only delimit text; a text never reads as one of
+    /// the other variants (see [`Value::from_text`]).
     Text(String),
     /// Sizes: `5x5`, `28x28x6`, and `6@28x28` (maps@height×width), stored height, width, channels.
     Dims(Vec<u64>),
@@ -110,11 +109,169 @@ impl Value {
             Value::Integer(_) => "an integer",
             Value::Number(_) => "a number",
             Value::Boolean(_) => "a boolean",
-            Value::Word(_) => "a word",
             Value::Text(_) => "a string",
             Value::Dims(_) => "sizes",
             Value::Grid(_) => "a connection table",
             Value::List(_) => "a list",
         }
+    }
+}
+
+impl Value {
+    /// The value a piece of text stands for, whichever format it came from and whether or not it
+    /// was quoted: `12` is an integer, `0.5` a number, `true` a boolean, `5x5`, `28x28x6` and
+    /// `6@28x28` are sizes, lines of `X` and `.` (with at least one line break) are a connection
+    /// table, and anything else is text. Both readers classify scalars with this one function, so
+    /// a value means the same in YAML and in the DSL and converting loses nothing.
+    pub fn from_text(text: &str) -> Value {
+        if let Some(grid) = parse_grid(text) {
+            return Value::Grid(grid);
+        }
+        let trimmed = text.trim();
+        if trimmed != text || trimmed.is_empty() {
+            return Value::Text(text.to_string());
+        }
+        match trimmed {
+            "true" => return Value::Boolean(true),
+            "false" => return Value::Boolean(false),
+            _ => {}
+        }
+        if let Some(dims) = parse_dims(trimmed) {
+            return Value::Dims(dims);
+        }
+        if is_integer_literal(trimmed) {
+            if let Ok(integer) = trimmed.parse::<i64>() {
+                return Value::Integer(integer);
+            }
+            return Value::Text(text.to_string());
+        }
+        if is_number_literal(trimmed) {
+            if let Ok(number) = trimmed.parse::<f64>() {
+                if number.is_finite() {
+                    return Value::Number(number);
+                }
+            }
+        }
+        Value::Text(text.to_string())
+    }
+}
+
+fn is_integer_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `1.5`, `-0.25`, `1e-4`, `2.5E+3`: digits with a fraction or an exponent (no `inf`, `nan`).
+fn is_number_literal(text: &str) -> bool {
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits(whole)
+        && fraction.is_none_or(digits)
+        && !(whole.is_empty() && fraction.is_none_or(str::is_empty));
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok && (fraction.is_some() || exponent.is_some())
+}
+
+/// `5x5`, `28x28x6` (height, width, channels) or `6@28x28` (maps@height×width).
+pub(crate) fn parse_dims(text: &str) -> Option<Vec<u64>> {
+    let number = |s: &str| -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let (maps, sizes) = match text.split_once('@') {
+        Some((maps, sizes)) => (Some(number(maps)?), sizes),
+        None => (None, text),
+    };
+    let mut dims = sizes.split(['x', '×']).map(number).collect::<Option<Vec<u64>>>()?;
+    match maps {
+        Some(maps) if dims.len() == 2 => {
+            dims.push(maps);
+            Some(dims)
+        }
+        None if dims.len() >= 2 => Some(dims),
+        _ => None,
+    }
+}
+
+/// Rows of `X` (connected) and `.` (not connected), one per line, all of one length, with at
+/// least one line break in the text.
+pub(crate) fn parse_grid(text: &str) -> Option<Vec<Vec<bool>>> {
+    if !text.contains('\n') {
+        return None;
+    }
+    let rows: Vec<Vec<bool>> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            line.chars()
+                .map(|c| match c {
+                    'X' | 'x' => Some(true),
+                    '.' => Some(false),
+                    _ => None,
+                })
+                .collect::<Option<Vec<bool>>>()
+        })
+        .collect::<Option<_>>()?;
+    let width = rows.first()?.len();
+    rows.iter().all(|row| row.len() == width).then_some(rows)
+}
+
+/// The text form of a grid: one row per line, `X` and `.`, each line ending in a line break.
+pub fn grid_text(grid: &[Vec<bool>]) -> String {
+    let mut text = String::new();
+    for row in grid {
+        text.extend(row.iter().map(|&on| if on { 'X' } else { '.' }));
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_classified_the_same_in_both_formats() {
+        assert_eq!(Value::from_text("12"), Value::Integer(12));
+        assert_eq!(Value::from_text("-3"), Value::Integer(-3));
+        assert_eq!(Value::from_text("0.5"), Value::Number(0.5));
+        assert_eq!(Value::from_text("1e-4"), Value::Number(1e-4));
+        assert_eq!(Value::from_text("true"), Value::Boolean(true));
+        assert_eq!(Value::from_text("5x5"), Value::Dims(vec![5, 5]));
+        assert_eq!(Value::from_text("28x28x6"), Value::Dims(vec![28, 28, 6]));
+        assert_eq!(Value::from_text("6@28x28"), Value::Dims(vec![28, 28, 6]));
+        assert_eq!(Value::from_text("relu"), Value::Text("relu".into()));
+        assert_eq!(Value::from_text("x5"), Value::Text("x5".into()));
+        assert_eq!(Value::from_text("inf"), Value::Text("inf".into()));
+        assert_eq!(Value::from_text("."), Value::Text(".".into()));
+        assert_eq!(
+            Value::from_text("X.\n.X\n"),
+            Value::Grid(vec![vec![true, false], vec![false, true]])
+        );
+        assert_eq!(Value::from_text("X.\n.X.\n"), Value::Text("X.\n.X.\n".into()));
+        assert_eq!(
+            Value::from_text("99999999999999999999"),
+            Value::Text("99999999999999999999".into())
+        );
+    }
+
+    #[test]
+    fn grid_text_reads_back() {
+        let grid = vec![vec![true, false, true]];
+        assert_eq!(Value::from_text(&grid_text(&grid)), Value::Grid(grid));
     }
 }
