@@ -3,5 +3,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod expression;
+pub mod layers;
+pub mod shape;
 pub mod source;
+pub mod suggestion;
 pub mod syntax;

@@ -1,0 +1,191 @@
+//! The layer catalogue: what each layer kind means. One file per kind holds its attributes, shape
+//! rule, parameter and connection counts, receptive-field step and MACs; `CATALOGUE` lists the
+//! kinds. This is the only module that knows what a kind means: nothing else matches on kinds.
+
+pub mod attributes;
+pub mod geometry;
+
+mod activation;
+mod conv2d;
+mod dense;
+mod input;
+
+pub use activation::Activation;
+pub use attributes::{AttributeReader, DeclarationError};
+pub use geometry::{DimensionFormula, Inference, ReceptiveStep, ShapeError, Window};
+
+use crate::expression::Expression;
+use crate::shape::{Rounding, Shape};
+use crate::syntax::{Attribute, LayerDecl};
+use std::fmt;
+
+/// What every layer kind answers. The analysis asks every layer the same questions, so they are
+/// methods here; none has a default body, so a new kind cannot forget one.
+pub trait Layer: fmt::Debug + Send + Sync {
+    /// The settings shown beside the layer's name, in the sheet's letters: `F=11, K=96, S=4, P=0`.
+    fn settings(&self) -> String;
+
+    /// The output shape for these input shapes, with the size formulas. `rounding` is the
+    /// network's rule for non-integer sizes; a layer may override it with its own attribute.
+    fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError>;
+
+    /// The parameter tensors: their counts as formulas, trainable or not.
+    fn parameters(&self, inputs: &[Shape], output: &Shape) -> Vec<ParameterGroup>;
+
+    /// Connections without and with bias, as LeCun et al. (1998) and the exercise sheet count
+    /// them: every weighted link from a unit of the previous layer, and each bias as one more.
+    fn connections(&self, inputs: &[Shape], output: &Shape) -> Connections;
+
+    /// How one output unit sees the previous layer (window, everything, or one unit).
+    fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep;
+
+    /// Multiply-accumulate operations for one example.
+    fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression;
+}
+
+/// One parameter tensor of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterGroup {
+    /// `weights`, `bias`, `gamma`, …
+    pub name: &'static str,
+    /// Its size as a formula, e.g. `11·11·3·96`.
+    pub count: Expression,
+    /// Whether training changes it.
+    pub trainable: bool,
+}
+
+/// Connection counts as formulas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connections {
+    /// Links from units of the previous layer only.
+    pub without_bias: Expression,
+    /// Those plus one link per bias (the "augmented" count).
+    pub with_bias: Expression,
+}
+
+impl Connections {
+    /// A layer with no weighted links (flatten, dropout, activations).
+    pub fn none() -> Connections {
+        Connections {
+            without_bias: Expression::Number(0),
+            with_bias: Expression::Number(0),
+        }
+    }
+}
+
+/// A layer kind in the catalogue.
+pub struct Kind {
+    /// The name written in descriptions, e.g. `conv2d`.
+    pub name: &'static str,
+    /// Other accepted names, e.g. `conv`.
+    pub aliases: &'static [&'static str],
+    /// Attribute keys that DSL values without a key fill, in order (`conv2d 6 5x5`).
+    pub positionals: &'static [&'static str],
+    /// One line for `netcalc list` and the docs.
+    pub summary: &'static str,
+    /// Reads the attributes into a layer.
+    pub build: fn(&mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError>,
+}
+
+/// Every layer kind. Adding a kind is one file and one line here.
+pub static CATALOGUE: &[Kind] = &[input::KIND, conv2d::KIND, dense::KIND, activation::KIND];
+
+/// The kind with this name or alias.
+pub fn find(name: &str) -> Option<&'static Kind> {
+    CATALOGUE
+        .iter()
+        .find(|kind| kind.name == name || kind.aliases.contains(&name))
+}
+
+/// The positional keys of a kind (none for an unknown kind).
+pub fn positional_keys(name: &str) -> &'static [&'static str] {
+    find(name).map_or(&[], |kind| kind.positionals)
+}
+
+/// Whether a kind is the graph's source of data (has no inputs of its own).
+pub fn is_input(name: &str) -> bool {
+    find(name).is_some_and(|kind| kind.name == input::KIND.name)
+}
+
+/// Turns DSL values written without a key into keyed attributes, using the kind's positional
+/// keys, placed first in order. Unknown kinds and surplus values are errors.
+pub fn name_positionals(decl: &mut LayerDecl) -> Result<(), DeclarationError> {
+    if decl.positionals.is_empty() {
+        return Ok(());
+    }
+    let kind = find(&decl.kind.value).ok_or_else(|| unknown_kind(decl))?;
+    if decl.positionals.len() > kind.positionals.len() {
+        let surplus = &decl.positionals[kind.positionals.len()];
+        return Err(DeclarationError::TooManyValues {
+            kind: kind.name,
+            keys: kind.positionals,
+            span: surplus.span,
+        });
+    }
+    let named: Vec<Attribute> = std::mem::take(&mut decl.positionals)
+        .into_iter()
+        .zip(kind.positionals)
+        .map(|(value, key)| Attribute {
+            key: crate::source::Spanned::new(key.to_string(), value.span),
+            value,
+        })
+        .collect();
+    for attribute in &named {
+        if let Some(written) = decl.attribute(&attribute.key.value) {
+            return Err(DeclarationError::Duplicate {
+                key: attribute.key.value.clone(),
+                span: written.key.span,
+            });
+        }
+    }
+    decl.attributes.splice(0..0, named);
+    Ok(())
+}
+
+/// Builds the layer a declaration describes.
+pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
+    let kind = find(&decl.kind.value).ok_or_else(|| unknown_kind(decl))?;
+    let mut reader = AttributeReader::new(decl, kind.name);
+    let layer = (kind.build)(&mut reader)?;
+    reader.finish()?;
+    Ok(layer)
+}
+
+fn unknown_kind(decl: &LayerDecl) -> DeclarationError {
+    let names = CATALOGUE
+        .iter()
+        .flat_map(|kind| std::iter::once(kind.name).chain(kind.aliases.iter().copied()));
+    DeclarationError::UnknownKind {
+        kind: decl.kind.value.clone(),
+        suggestion: crate::suggestion::closest(&decl.kind.value, names).map(str::to_string),
+        span: decl.kind.span,
+    }
+}
+
+/// The one input shape of a single-input layer.
+pub(crate) fn single(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
+    match inputs {
+        [input] => Ok(input),
+        _ => Err(ShapeError::InputCount {
+            expected: "exactly one input",
+            found: inputs.len(),
+        }),
+    }
+}
+
+/// The height, width and channels of a single rank-3 input.
+pub(crate) fn single_maps(inputs: &[Shape]) -> Result<(u64, u64, u64), ShapeError> {
+    let input = single(inputs)?;
+    input.maps().ok_or_else(|| ShapeError::Rank {
+        expected: "feature maps H×W×C",
+        found: input.clone(),
+    })
+}
+
+/// Units of a shape as a product formula of its axes, e.g. `6·6·256`.
+pub(crate) fn units_formula(shape: &Shape) -> Expression {
+    Expression::product_of(&shape.0)
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
