@@ -15,7 +15,7 @@ pub const KIND: Kind = Kind {
     aliases: &[],
     positionals: &["function"],
     summary: "elementwise nonlinearity: relu, tanh, sigmoid, softmax, linear",
-    build: build,
+    build,
 };
 
 /// An elementwise (softmax: per example) nonlinearity.

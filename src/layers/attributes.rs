@@ -241,10 +241,10 @@ impl<'d> AttributeReader<'d> {
         let Some(value) = self.value(key) else {
             return Ok(None);
         };
-        if let Value::Text(text) = &value.value {
-            if let Some(option) = options.iter().find(|option| **option == text) {
-                return Ok(Some(option));
-            }
+        if let Value::Text(text) = &value.value
+            && let Some(option) = options.iter().find(|option| **option == text)
+        {
+            return Ok(Some(option));
         }
         let expected = format!("must be one of {}", options.join(", "));
         Err(self.invalid(key, value, &expected))

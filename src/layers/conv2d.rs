@@ -16,7 +16,7 @@ pub const KIND: Kind = Kind {
     aliases: &["conv", "convolution"],
     positionals: &["filters", "kernel"],
     summary: "2-D convolution: filters, kernel, stride, padding, dilation, groups, use_bias, table, activation",
-    build: build,
+    build,
 };
 
 #[derive(Debug)]
@@ -103,7 +103,7 @@ impl Layer for Conv2d {
 
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
-        if channels % self.groups != 0 || self.filters % self.groups != 0 {
+        if channels % self.groups != 0 || !self.filters.is_multiple_of(self.groups) {
             return Err(ShapeError::Mismatch(format!(
                 "groups={} must divide both the input channels ({channels}) and the filters ({})",
                 self.groups, self.filters

@@ -14,7 +14,7 @@ pub const KIND: Kind = Kind {
     aliases: &["fc", "linear", "fully_connected"],
     positionals: &["units"],
     summary: "fully connected layer: units, use_bias, activation",
-    build: build,
+    build,
 };
 
 #[derive(Debug)]

@@ -14,7 +14,7 @@ pub const KIND: Kind = Kind {
     aliases: &[],
     positionals: &["shape"],
     summary: "the network's input: H×W×C maps or a vector of N values",
-    build: build,
+    build,
 };
 
 #[derive(Debug)]

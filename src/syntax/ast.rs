@@ -145,12 +145,11 @@ impl Value {
             }
             return Value::Text(text.to_string());
         }
-        if is_number_literal(trimmed) {
-            if let Ok(number) = trimmed.parse::<f64>() {
-                if number.is_finite() {
-                    return Value::Number(number);
-                }
-            }
+        if is_number_literal(trimmed)
+            && let Ok(number) = trimmed.parse::<f64>()
+            && number.is_finite()
+        {
+            return Value::Number(number);
         }
         Value::Text(text.to_string())
     }
