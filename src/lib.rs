@@ -2,10 +2,32 @@
 //! shapes, parameters, connections, receptive fields and MACs per layer.
 #![warn(missing_docs)]
 
+pub mod analysis;
+pub mod builtin;
+pub mod cli;
 pub mod error;
 pub mod expression;
+pub mod graph;
 pub mod layers;
+pub mod report;
 pub mod shape;
 pub mod source;
 pub mod suggestion;
 pub mod syntax;
+
+pub use analysis::{Analysis, analyse};
+pub use error::{Error, Result};
+pub use graph::Network;
+pub use source::Source;
+pub use syntax::Format;
+
+/// Reads a description and builds its layer graph. The network's name falls back to the source
+/// name's file stem.
+pub fn load(source: &Source, format: Format) -> Result<Network> {
+    let description = syntax::read(source, format).map_err(|e| Error::new(source, e))?;
+    let stem = std::path::Path::new(source.name.trim_start_matches("builtin:"))
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("network");
+    Network::build(source, description, stem)
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `netcalc` binary: everything happens in `netcalc::cli`.
+
+fn main() -> std::process::ExitCode {
+    netcalc::cli::run()
+}

@@ -11,3 +11,8 @@ pub fn read(_source: &Source) -> Result<Description, SyntaxError> {
         help: None,
     })
 }
+
+/// Prints a DSL description (placeholder).
+pub fn print(_: &Description, _: &dyn Fn(&str) -> &'static [&'static str]) -> String {
+    String::new()
+}

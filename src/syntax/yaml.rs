@@ -11,3 +11,8 @@ pub fn read(_source: &Source) -> Result<Description, SyntaxError> {
         help: None,
     })
 }
+
+/// Prints a YAML description (placeholder).
+pub fn print(_: &Description) -> String {
+    String::new()
+}

@@ -1,0 +1,33 @@
+//! The built-in architectures: the files of `architectures/`, compiled into the binary so the
+//! main job works without any file.
+
+/// A built-in architecture.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// The name used on the command line, e.g. `lenet-5`.
+    pub name: &'static str,
+    /// Its file in `architectures/`.
+    pub file: &'static str,
+    /// The description's text.
+    pub text: &'static str,
+}
+
+macro_rules! builtin {
+    ($name:literal, $file:literal) => {
+        Builtin {
+            name: $name,
+            file: $file,
+            text: include_str!(concat!("../architectures/", $file)),
+        }
+    };
+}
+
+/// Every built-in architecture, in the order `netcalc list` shows them.
+pub static BUILTINS: &[Builtin] = &[];
+
+/// The built-in with this name (case-insensitive).
+pub fn find(name: &str) -> Option<&'static Builtin> {
+    BUILTINS
+        .iter()
+        .find(|builtin| builtin.name.eq_ignore_ascii_case(name))
+}

@@ -1,0 +1,271 @@
+//! The command line: parses arguments, reads files and the environment, prints reports and
+//! errors, and chooses the exit code. The only module that touches stdout, stderr or the process.
+
+use crate::analysis;
+use crate::builtin;
+use crate::error::{Error, Locate};
+use crate::report::{self, OutputFormat, Report};
+use crate::shape::Rounding;
+use crate::source::{Source, Span};
+use crate::syntax::{self, Format};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// netcalc: exact numbers for neural-network architectures.
+#[derive(Debug, Parser)]
+#[command(name = "netcalc", version, about, max_term_width = 100)]
+struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Output sizes (with formulas) and parameters per layer, as the exercise sheet's tables.
+    Table(ReportArguments),
+    /// Receptive field, parameters to learn and connections without / with bias per layer.
+    Connections(ReportArguments),
+    /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals.
+    Summary(ReportArguments),
+    /// The built-in architectures (or, with --kinds, the layer kinds).
+    List {
+        /// List the layer kinds instead.
+        #[arg(long)]
+        kinds: bool,
+    },
+    /// Prints a description in the other format (or the same, canonically).
+    Convert {
+        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        network: String,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        to: ConvertFormat,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArguments {
+    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    network: String,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+    /// What to do with non-integer output sizes; overrides the description's `rounding`.
+    #[arg(long, value_enum)]
+    rounding: Option<RoundingArgument>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConvertFormat {
+    Yaml,
+    Dsl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoundingArgument {
+    /// A non-integer size is an error.
+    Exact,
+    /// Round down (Keras, PyTorch).
+    Floor,
+    /// Round up (Caffe pooling).
+    Ceil,
+}
+
+/// Problems of the command line itself, outside any description.
+#[derive(Debug, thiserror::Error)]
+enum CommandError {
+    #[error("cannot read `{path}`: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("`{name}` is neither a file nor a built-in architecture")]
+    UnknownNetwork {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+}
+
+impl Locate for CommandError {
+    fn span(&self) -> Span {
+        Span::default()
+    }
+
+    fn help(&self) -> Option<String> {
+        match self {
+            CommandError::Unreadable { .. } => None,
+            CommandError::UnknownNetwork { suggestion, .. } => Some(match suggestion {
+                Some(name) => {
+                    format!("did you mean `{name}`? (`netcalc list` shows the built-ins)")
+                }
+                None => "`netcalc list` shows the built-in architectures".to_string(),
+            }),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            CommandError::Unreadable { .. } => "netcalc::cli::unreadable",
+            CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
+        }
+    }
+}
+
+/// Runs netcalc with the process's arguments.
+pub fn run() -> ExitCode {
+    let arguments = match Arguments::try_parse() {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match execute(arguments.command) {
+        Ok(text) => print(&text),
+        Err(error) => {
+            eprint!("{}", render_error(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`netcalc … | head`) is not an error.
+fn print(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// An error as text: the same bytes on a terminal and in a pipe (no colour, fixed width).
+pub fn render_error(error: &Error) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+    let mut text = String::new();
+    if handler.render_report(&mut text, error).is_err() {
+        text = format!("error: {error}\n");
+    }
+    text
+}
+
+fn execute(command: Command) -> Result<String, Error> {
+    match command {
+        Command::Table(arguments) => report_of(&arguments, Report::Table),
+        Command::Connections(arguments) => report_of(&arguments, Report::Connections),
+        Command::Summary(arguments) => report_of(&arguments, Report::Summary),
+        Command::List { kinds } => Ok(if kinds { list_kinds() } else { list_builtins() }),
+        Command::Convert { network, to } => {
+            let (source, format) = open(&network)?;
+            let mut description =
+                syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
+            for layer in &mut description.layers {
+                crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
+            }
+            Ok(match to {
+                ConvertFormat::Yaml => syntax::yaml::print(&description),
+                ConvertFormat::Dsl => {
+                    syntax::dsl::print(&description, &crate::layers::positional_keys)
+                }
+            })
+        }
+    }
+}
+
+fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
+    let (source, format) = open(&arguments.network)?;
+    let mut network = crate::load(&source, format)?;
+    if let Some(rounding) = arguments.rounding {
+        network.rounding = match rounding {
+            RoundingArgument::Exact => Rounding::Exact,
+            RoundingArgument::Floor => Rounding::Floor,
+            RoundingArgument::Ceil => Rounding::Ceil,
+        };
+    }
+    let analysis = analysis::analyse(&network)?;
+    Ok(report::render(&analysis, report, arguments.format))
+}
+
+/// A file if one exists at `name`, else the built-in architecture of that name.
+fn open(name: &str) -> Result<(Source, Format), Error> {
+    let path = std::path::Path::new(name);
+    if path.exists() {
+        let bytes = std::fs::read(path).map_err(|error| {
+            Error::unplaced(CommandError::Unreadable {
+                path: name.to_string(),
+                message: error.to_string(),
+            })
+        })?;
+        let Ok(text) = String::from_utf8(bytes) else {
+            return Err(Error::new(
+                &Source::new(name, ""),
+                syntax::SyntaxError::NotText,
+            ));
+        };
+        let format = Format::from_path(name).unwrap_or_else(|| Format::sniff(&text));
+        return Ok((Source::new(name, text), format));
+    }
+    match builtin::find(name) {
+        Some(builtin) => {
+            let format = Format::from_path(builtin.file).unwrap_or(Format::Yaml);
+            Ok((
+                Source::new(format!("builtin:{}", builtin.file), builtin.text),
+                format,
+            ))
+        }
+        None => Err(Error::unplaced(CommandError::UnknownNetwork {
+            name: name.to_string(),
+            suggestion: crate::suggestion::closest(name, builtin::BUILTINS.iter().map(|b| b.name)),
+        })),
+    }
+}
+
+fn list_builtins() -> String {
+    let mut text =
+        String::from("Built-in architectures (use the name wherever a file is expected):\n");
+    let width = builtin::BUILTINS
+        .iter()
+        .map(|b| b.name.len())
+        .max()
+        .unwrap_or(0);
+    for builtin in builtin::BUILTINS {
+        let about = first_comment(builtin.text);
+        text.push_str(&format!("  {:width$}  {about}\n", builtin.name));
+    }
+    text
+}
+
+/// The first comment line of a description, without its `#`.
+fn first_comment(text: &str) -> &str {
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix('#'))
+        .map_or("", str::trim)
+}
+
+fn list_kinds() -> String {
+    let mut text = String::from("Layer kinds:\n");
+    let width = crate::layers::CATALOGUE
+        .iter()
+        .map(|k| k.name.len())
+        .max()
+        .unwrap_or(0);
+    for kind in crate::layers::CATALOGUE {
+        text.push_str(&format!("  {:width$}  {}\n", kind.name, kind.summary));
+        if !kind.aliases.is_empty() {
+            text.push_str(&format!(
+                "  {:width$}  also: {}\n",
+                "",
+                kind.aliases.join(", ")
+            ));
+        }
+    }
+    text
+}

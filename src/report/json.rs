@@ -1,0 +1,212 @@
+//! The analysis as JSON, schema `netcalc.analysis.v1` (docs/json-schema.md). Field names and
+//! meanings are stable within a schema version; new fields may be added.
+
+use crate::analysis::{Analysis, Counted, LayerInfo, ReceptiveField};
+use crate::layers::ReceptiveStep;
+use serde::Serialize;
+
+/// The schema name written into every document.
+pub const SCHEMA: &str = "netcalc.analysis.v1";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    network: &'a str,
+    layers: Vec<Layer<'a>>,
+    totals: Totals,
+}
+
+#[derive(Serialize)]
+struct Layer<'a> {
+    name: &'a str,
+    kind: &'static str,
+    settings: &'a str,
+    inputs: &'a [String],
+    input_shapes: Vec<&'a [u64]>,
+    output_shape: &'a [u64],
+    output_size: Vec<Size>,
+    parameters: Parameters,
+    connections: Connections,
+    receptive_field: Receptive,
+    macs: Formula,
+    activation_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Size {
+    axis: &'static str,
+    formula: String,
+    exact: String,
+    value: u64,
+    rounded: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Parameters {
+    total: u64,
+    trainable: u64,
+    non_trainable: u64,
+    formula: Option<String>,
+    share_of_total: Option<f64>,
+    groups: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    name: &'static str,
+    formula: String,
+    count: u64,
+    trainable: bool,
+}
+
+#[derive(Serialize)]
+struct Formula {
+    formula: String,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct Connections {
+    without_bias: Formula,
+    with_bias: Formula,
+}
+
+#[derive(Serialize)]
+struct Receptive {
+    previous: Step,
+    input: Field,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Step {
+    Window {
+        kernel: [u64; 2],
+        stride: [u64; 2],
+        dilation: [u64; 2],
+        padding_before: [u64; 2],
+    },
+    Whole,
+    Pointwise,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Field {
+    Window {
+        size: [u64; 2],
+        jump: [u64; 2],
+        start: [f64; 2],
+    },
+    Whole,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    parameters: u64,
+    trainable: u64,
+    non_trainable: u64,
+    connections_without_bias: u64,
+    connections_with_bias: u64,
+    macs: u64,
+    flops: u128,
+    activation_bytes: u64,
+    parameter_bytes: u64,
+}
+
+fn formula(counted: &Counted) -> Formula {
+    Formula {
+        formula: counted.formula.to_string(),
+        count: counted.count,
+    }
+}
+
+fn layer<'a>(info: &'a LayerInfo, total: u64) -> Layer<'a> {
+    Layer {
+        name: &info.name,
+        kind: info.kind,
+        settings: &info.settings,
+        inputs: &info.inputs,
+        input_shapes: info.input_shapes.iter().map(|s| s.0.as_slice()).collect(),
+        output_shape: &info.output.0,
+        output_size: info
+            .formulas
+            .iter()
+            .map(|f| Size {
+                axis: f.axis,
+                formula: f.expression.to_string(),
+                exact: f.exact.to_string(),
+                value: f.value,
+                rounded: f.rounded.map(|r| r.name()),
+            })
+            .collect(),
+        parameters: Parameters {
+            total: info.parameter_count(),
+            trainable: info.trainable,
+            non_trainable: info.non_trainable,
+            formula: info.parameter_total.as_ref().map(|t| t.formula.to_string()),
+            share_of_total: (total > 0).then(|| info.parameter_count() as f64 / total as f64),
+            groups: info
+                .parameters
+                .iter()
+                .map(|p| Group {
+                    name: p.name,
+                    formula: p.size.formula.to_string(),
+                    count: p.size.count,
+                    trainable: p.trainable,
+                })
+                .collect(),
+        },
+        connections: Connections {
+            without_bias: formula(&info.connections_without_bias),
+            with_bias: formula(&info.connections_with_bias),
+        },
+        receptive_field: Receptive {
+            previous: match info.step {
+                ReceptiveStep::Window(w) => Step::Window {
+                    kernel: w.kernel,
+                    stride: w.stride,
+                    dilation: w.dilation,
+                    padding_before: w.padding_before,
+                },
+                ReceptiveStep::Whole => Step::Whole,
+                ReceptiveStep::Pointwise => Step::Pointwise,
+            },
+            input: match info.receptive_field {
+                ReceptiveField::Window { size, jump, start } => Field::Window { size, jump, start },
+                ReceptiveField::Whole => Field::Whole,
+            },
+        },
+        macs: formula(&info.macs),
+        activation_bytes: info.activation_bytes,
+    }
+}
+
+/// The document, pretty-printed, with a final line break.
+pub fn render(analysis: &Analysis) -> String {
+    let totals = &analysis.totals;
+    let document = Document {
+        schema: SCHEMA,
+        network: &analysis.network,
+        layers: analysis
+            .layers
+            .iter()
+            .map(|info| layer(info, totals.parameters()))
+            .collect(),
+        totals: Totals {
+            parameters: totals.parameters(),
+            trainable: totals.trainable,
+            non_trainable: totals.non_trainable,
+            connections_without_bias: totals.connections_without_bias,
+            connections_with_bias: totals.connections_with_bias,
+            macs: totals.macs,
+            flops: u128::from(totals.macs) * 2,
+            activation_bytes: totals.activation_bytes,
+            parameter_bytes: totals.parameter_bytes(),
+        },
+    };
+    // Serialising cannot fail: every map key is a string and every float is finite.
+    let mut text = serde_json::to_string_pretty(&document).expect("serialisable document");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,69 @@
+//! `netcalc summary`: a Keras/torchinfo-like overview: per layer its type, output shape,
+//! parameters, MACs, activation memory and receptive field on the input; then the totals.
+
+use super::Grid;
+use super::numbers::{bytes, thousands};
+use crate::analysis::{Analysis, ReceptiveField};
+
+/// The overview's rows.
+pub fn grid(analysis: &Analysis) -> Grid {
+    let mut grid = Grid {
+        title: format!("{}: summary", analysis.network),
+        header: [
+            "Layer (type)",
+            "Output shape",
+            "Param #",
+            "MACs",
+            "Activations",
+            "Receptive field",
+        ]
+        .map(String::from)
+        .to_vec(),
+        right_aligned: vec![2, 3, 4],
+        rows: Vec::new(),
+        notes: Vec::new(),
+    };
+    for info in &analysis.layers {
+        grid.rows.push(vec![
+            format!("{} ({})", info.name, info.kind),
+            info.output.to_string(),
+            thousands(info.parameter_count()),
+            thousands(info.macs.count),
+            bytes(info.activation_bytes),
+            field(&info.receptive_field),
+        ]);
+    }
+    let totals = &analysis.totals;
+    grid.notes = vec![
+        format!(
+            "Total params: {} ({} as f32)",
+            thousands(totals.parameters()),
+            bytes(totals.parameter_bytes())
+        ),
+        format!("Trainable params: {}", thousands(totals.trainable)),
+        format!("Non-trainable params: {}", thousands(totals.non_trainable)),
+        format!(
+            "MACs per example: {} (FLOPs = 2 × MACs = {})",
+            thousands(totals.macs),
+            thousands(u128::from(totals.macs) * 2)
+        ),
+        format!(
+            "Connections per example: {} without bias, {} with bias",
+            thousands(totals.connections_without_bias),
+            thousands(totals.connections_with_bias)
+        ),
+        format!(
+            "Activation memory per example: {} (f32, all layer outputs)",
+            bytes(totals.activation_bytes)
+        ),
+    ];
+    grid
+}
+
+/// `32×32` or `whole input`.
+fn field(field: &ReceptiveField) -> String {
+    match field {
+        ReceptiveField::Window { size, .. } => format!("{}×{}", size[0], size[1]),
+        ReceptiveField::Whole => "whole input".to_string(),
+    }
+}
