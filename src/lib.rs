@@ -2,6 +2,7 @@
 //! shapes, parameters, connections, receptive fields and MACs per layer.
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod error;
 pub mod source;
 pub mod syntax;
