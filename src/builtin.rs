@@ -23,7 +23,11 @@ macro_rules! builtin {
 }
 
 /// Every built-in architecture, in the order `netcalc list` shows them.
-pub static BUILTINS: &[Builtin] = &[];
+pub static BUILTINS: &[Builtin] = &[
+    builtin!("lenet-5", "lenet-5.yaml"),
+    builtin!("lenet-5-table", "lenet-5-table.yaml"),
+    builtin!("lenet-5-1998", "lenet-5-1998.yaml"),
+];
 
 /// The built-in with this name (case-insensitive).
 pub fn find(name: &str) -> Option<&'static Builtin> {

@@ -257,7 +257,7 @@ impl Network {
                 graph.add_edge(from, index, slot);
             }
         }
-        let order = topological_order(&graph).map_err(|cycle| fail(cycle))?;
+        let order = topological_order(&graph).map_err(fail)?;
         Ok(Network {
             name: description
                 .name

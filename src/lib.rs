@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod builtin;
 pub mod cli;
+pub mod data;
 pub mod error;
 pub mod expression;
 pub mod graph;

@@ -42,10 +42,10 @@ pub fn grid(analysis: &Analysis) -> Grid {
             parameters(info, total),
         ]);
         for formula in &info.formulas {
-            if let Some(rounding) = formula.rounded {
-                if !rounded.contains(&rounding) {
-                    rounded.push(rounding);
-                }
+            if let Some(rounding) = formula.rounded
+                && !rounded.contains(&rounding)
+            {
+                rounded.push(rounding);
             }
         }
     }
