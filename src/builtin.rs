@@ -27,6 +27,18 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("lenet-5", "lenet-5.yaml"),
     builtin!("lenet-5-table", "lenet-5-table.yaml"),
     builtin!("lenet-5-1998", "lenet-5-1998.yaml"),
+    builtin!("alexnet", "alexnet.yaml"),
+    builtin!("alexnet-2012", "alexnet-2012.yaml"),
+    builtin!("zfnet", "zfnet.yaml"),
+    builtin!("vgg-16", "vgg-16.yaml"),
+    builtin!("keras-mnist-cnn", "keras-mnist-cnn.yaml"),
+    builtin!("keras-mnist-cnn-deeper", "keras-mnist-cnn-deeper.yaml"),
+    builtin!("keras-mnist-cnn-small", "keras-mnist-cnn-small.yaml"),
+    builtin!("keras-mnist-cnn-gap", "keras-mnist-cnn-gap.yaml"),
+    builtin!("keras-mnist-grid-best", "keras-mnist-grid-best.yaml"),
+    builtin!("mlp-784-400-10", "mlp-784-400-10.yaml"),
+    builtin!("mlp-784-100-100-10", "mlp-784-100-100-10.yaml"),
+    builtin!("mlp-784-30-10", "mlp-784-30-10.yaml"),
 ];
 
 /// The built-in with this name (case-insensitive).
