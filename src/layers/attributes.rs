@@ -225,6 +225,24 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
+    /// A real number (integers accepted) that `accept` allows; `expected` says which, e.g.
+    /// "must be a number ≥ 0", and is also the message for a value that is not a number.
+    pub fn number_where(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+        accept: fn(f64) -> bool,
+    ) -> Read<f64> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        match value.value {
+            Value::Integer(n) if accept(n as f64) => Ok(Some(n as f64)),
+            Value::Number(x) if accept(x) => Ok(Some(x)),
+            _ => Err(self.invalid(key, value, expected)),
+        }
+    }
+
     /// `true` or `false`.
     pub fn boolean(&mut self, key: &'static str) -> Read<bool> {
         let Some(value) = self.value(key) else {

@@ -6,9 +6,21 @@ pub mod attributes;
 pub mod geometry;
 
 mod activation;
+mod add;
+mod average_pooling;
+mod batch_normalization;
+mod concat;
 mod conv2d;
 mod dense;
+mod dropout;
+mod flatten;
+mod global_pooling;
 mod input;
+mod local_response_normalization;
+mod max_pooling;
+mod pooling;
+mod rbf;
+mod subsampling;
 
 pub use activation::Activation;
 pub use attributes::{AttributeReader, DeclarationError};
@@ -88,7 +100,24 @@ pub struct Kind {
 }
 
 /// Every layer kind. Adding a kind is one file and one line here.
-pub static CATALOGUE: &[Kind] = &[input::KIND, conv2d::KIND, dense::KIND, activation::KIND];
+pub static CATALOGUE: &[Kind] = &[
+    input::KIND,
+    conv2d::KIND,
+    dense::KIND,
+    activation::KIND,
+    max_pooling::KIND,
+    average_pooling::KIND,
+    subsampling::KIND,
+    global_pooling::AVERAGE_KIND,
+    global_pooling::MAX_KIND,
+    flatten::KIND,
+    dropout::KIND,
+    local_response_normalization::KIND,
+    batch_normalization::KIND,
+    rbf::KIND,
+    concat::KIND,
+    add::KIND,
+];
 
 /// The kind with this name or alias.
 pub fn find(name: &str) -> Option<&'static Kind> {
@@ -189,3 +218,20 @@ pub(crate) fn units_formula(shape: &Shape) -> Expression {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::CATALOGUE;
+
+    #[test]
+    fn every_name_and_alias_finds_one_kind() {
+        let mut names: Vec<&str> = CATALOGUE
+            .iter()
+            .flat_map(|kind| std::iter::once(kind.name).chain(kind.aliases.iter().copied()))
+            .collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name or alias is used twice");
+    }
+}

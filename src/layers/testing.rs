@@ -105,3 +105,67 @@ pub fn check_error(line: &str, inputs: &[&[u64]], message: &str) {
         Err(error) => assert_eq!(error, message, "error of `{line}`"),
     }
 }
+
+/// Builds the layer of `line` on `inputs` and checks what `check` does not: the settings text,
+/// the trainable and non-trainable parameter totals, the MACs (printed like connections) and the
+/// receptive step (`pointwise`, `whole`, or `window 3x3 stride 2x2 dilation 1x1 before 0x0`).
+pub fn check_details(
+    line: &str,
+    inputs: &[&[u64]],
+    settings: &str,
+    trainable_and_fixed: [u64; 2],
+    macs: &str,
+    step: &str,
+) {
+    let mut decl = declaration(line);
+    layers::name_positionals(&mut decl).expect("positionals");
+    let layer = layers::build(&decl).expect("layer builds");
+    let inputs = shapes(inputs);
+    let output = layer.infer(&inputs, Rounding::Exact).expect("shape").output;
+    assert_eq!(layer.settings(), settings, "settings of `{line}`");
+    let groups = layer.parameters(&inputs, &output);
+    let split = [true, false].map(|trainable| {
+        total(
+            groups
+                .iter()
+                .filter(|g| g.trainable == trainable)
+                .map(|g| g.count.clone()),
+        )
+    });
+    assert_eq!(
+        split, trainable_and_fixed,
+        "trainable and fixed of `{line}`"
+    );
+    let macs_expression = layer.macs(&inputs, &output);
+    let count = macs_expression.count().expect("fits");
+    let printed = if matches!(macs_expression, Expression::Number(_)) {
+        count.to_string()
+    } else {
+        format!("{macs_expression} = {count}")
+    };
+    assert_eq!(printed, macs, "MACs of `{line}`");
+    let pair = |p: [u64; 2]| format!("{}x{}", p[0], p[1]);
+    let described = match layer.receptive_step(&inputs) {
+        layers::ReceptiveStep::Pointwise => "pointwise".to_string(),
+        layers::ReceptiveStep::Whole => "whole".to_string(),
+        layers::ReceptiveStep::Window(window) => format!(
+            "window {} stride {} dilation {} before {}",
+            pair(window.kernel),
+            pair(window.stride),
+            pair(window.dilation),
+            pair(window.padding_before)
+        ),
+    };
+    assert_eq!(described, step, "receptive step of `{line}`");
+}
+
+/// Builds the layer of `line` and infers its output on `inputs` under the network's `rounding`.
+pub fn output_under(line: &str, inputs: &[&[u64]], rounding: Rounding) -> Result<String, String> {
+    let mut decl = declaration(line);
+    layers::name_positionals(&mut decl).expect("positionals");
+    let layer = layers::build(&decl).expect("layer builds");
+    layer
+        .infer(&shapes(inputs), rounding)
+        .map(|inference| inference.output.to_string())
+        .map_err(|error| error.to_string())
+}

@@ -1,0 +1,134 @@
+//! `add`: the elementwise sum of two or more inputs of one shape (Keras `Add`, ResNet's shortcut
+//! connections). No parameters and no MACs (additions only, no multiplications). Connections: each
+//! output unit sums one unit from each of its n inputs, so there are `units·n` links, with and
+//! without bias (there is no bias). This follows `avgpool`, whose unweighted links into a sum are
+//! counted too, rather than `concat`, whose units are only copied.
+
+use super::{
+    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
+    ReceptiveStep, ShapeError, units_formula,
+};
+use crate::expression::Expression;
+use crate::shape::{Rounding, Shape};
+
+/// The catalogue entry.
+pub const KIND: Kind = Kind {
+    name: "add",
+    aliases: &[],
+    positionals: &[],
+    summary: "elementwise sum of two or more inputs of one shape",
+    build,
+};
+
+#[derive(Debug)]
+struct Add;
+
+fn build(_: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    Ok(Box::new(Add))
+}
+
+impl Layer for Add {
+    fn settings(&self) -> String {
+        String::new()
+    }
+
+    fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
+        let [first, rest @ ..] = inputs else {
+            return Err(too_few(inputs));
+        };
+        if rest.is_empty() {
+            return Err(too_few(inputs));
+        }
+        if let Some(other) = rest.iter().find(|other| *other != first) {
+            return Err(ShapeError::Mismatch(format!(
+                "cannot add {first} and {other}: the shapes must be equal"
+            )));
+        }
+        let links = first
+            .units()
+            .and_then(|units| units.checked_mul(inputs.len() as u64));
+        if links.is_none() {
+            return Err(ShapeError::Overflow("the connection count".to_string()));
+        }
+        Ok(Inference::plain(first.clone()))
+    }
+
+    fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
+        Vec::new()
+    }
+
+    fn connections(&self, inputs: &[Shape], output: &Shape) -> Connections {
+        let links = Expression::product(vec![
+            units_formula(output),
+            Expression::Number(inputs.len() as u64),
+        ]);
+        Connections {
+            without_bias: links.clone(),
+            with_bias: links,
+        }
+    }
+
+    fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
+        ReceptiveStep::Pointwise
+    }
+
+    fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
+        Expression::Number(0)
+    }
+}
+
+fn too_few(inputs: &[Shape]) -> ShapeError {
+    ShapeError::InputCount {
+        expected: "at least two inputs",
+        found: inputs.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::{check, check_details, check_error};
+
+    #[test]
+    fn sums_inputs_of_one_shape() {
+        // A ResNet-34 shortcut at conv2_x: two [56×56×64] tensors.
+        check(
+            "add",
+            &[&[56, 56, 64], &[56, 56, 64]],
+            "[56×56×64]",
+            "0",
+            "56·56·64·2 = 401408",
+            "56·56·64·2 = 401408",
+        );
+        check(
+            "add",
+            &[&[10], &[10], &[10]],
+            "10",
+            "0",
+            "10·3 = 30",
+            "10·3 = 30",
+        );
+        check_details(
+            "add",
+            &[&[4, 4, 8], &[4, 4, 8]],
+            "",
+            [0, 0],
+            "0",
+            "pointwise",
+        );
+    }
+
+    #[test]
+    fn mismatched_inputs_are_errors() {
+        check_error(
+            "add",
+            &[&[56, 56, 64], &[56, 56, 64], &[28, 28, 128]],
+            "cannot add [56×56×64] and [28×28×128]: the shapes must be equal",
+        );
+        check_error("add", &[&[10]], "takes at least two inputs, got 1");
+        check_error(
+            "add weights=1",
+            &[&[10], &[10]],
+            "`add` has no attribute `weights`",
+        );
+    }
+}

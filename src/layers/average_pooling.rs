@@ -1,0 +1,65 @@
+//! `avgpool`: average pooling over k_h×k_w windows of each map (Keras `AveragePooling2D`). Counted
+//! like `maxpool`: no parameters, `out_h·out_w·C·k_h·k_w` links with and without bias (there is no
+//! bias), and 0 MACs: the layer adds the window and divides by a constant, it has no weights to
+//! multiply. LeCun's trainable subsampling is the separate kind `subsample`.
+
+use super::Kind;
+use super::pooling;
+
+/// The catalogue entry.
+pub const KIND: Kind = Kind {
+    name: "avgpool",
+    aliases: &["avg_pool", "average_pooling2d", "avgpool2d"],
+    positionals: &["size"],
+    summary: "average pooling: size, stride (default: size), padding, rounding",
+    build: pooling::build,
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::{check, check_details, check_error};
+
+    #[test]
+    fn counts_like_max_pooling() {
+        // LeNet-5's S2 geometry without the trainable coefficient: 14·14·6·2·2 = 4704 links.
+        check(
+            "avgpool 2",
+            &[&[28, 28, 6]],
+            "[14×14×6]",
+            "0",
+            "14·14·6·2·2 = 4704",
+            "14·14·6·2·2 = 4704",
+        );
+        check(
+            "average_pooling2d 3 stride=1 padding=1",
+            &[&[5, 5, 2]],
+            "[5×5×2]",
+            "0",
+            "5·5·2·3·3 = 450",
+            "5·5·2·3·3 = 450",
+        );
+        check_details(
+            "avg_pool 2",
+            &[&[28, 28, 6]],
+            "F=2, S=2, P=0",
+            [0, 0],
+            "0",
+            "window 2x2 stride 2x2 dilation 1x1 before 0x0",
+        );
+    }
+
+    #[test]
+    fn bad_settings_and_inputs_are_errors() {
+        check_error(
+            "avgpool2d 2x0",
+            &[&[4, 4, 1]],
+            "`size` must be a positive integer or HxW, got 2x0",
+        );
+        check_error(
+            "avgpool 3",
+            &[&[8, 8, 1]],
+            "the output height `(8-3)/3+1 = 2.6666` is not a whole number",
+        );
+        check_error("avgpool 2", &[], "takes exactly one input, got 0");
+    }
+}

@@ -1,0 +1,153 @@
+//! `global_avgpool` and `global_maxpool`: pooling over each whole map (Lin et al. 2013's global
+//! average pooling; Keras `GlobalAveragePooling2D` and `GlobalMaxPooling2D`), turning H×W×C maps
+//! into a vector of C values. No parameters; every output unit is linked to the H·W units of its
+//! map, so there are H·W·C connections with and without bias (there is no bias). MACs are 0: the
+//! layer adds or compares, it does not multiply-accumulate.
+
+use super::{
+    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
+    ReceptiveStep, ShapeError, single_maps,
+};
+use crate::expression::Expression;
+use crate::shape::{Rounding, Shape};
+
+/// The catalogue entry for global average pooling.
+pub const AVERAGE_KIND: Kind = Kind {
+    name: "global_avgpool",
+    aliases: &["global_average_pooling2d", "gap"],
+    positionals: &[],
+    summary: "global average pooling: the mean of each map, H×W×C to C",
+    build: build_average,
+};
+
+/// The catalogue entry for global max pooling.
+pub const MAX_KIND: Kind = Kind {
+    name: "global_maxpool",
+    aliases: &["global_max_pooling2d"],
+    positionals: &[],
+    summary: "global max pooling: the largest value of each map, H×W×C to C",
+    build: build_max,
+};
+
+/// How a global pooling layer combines a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reduction {
+    /// The mean value.
+    Average,
+    /// The largest value.
+    Max,
+}
+
+#[derive(Debug)]
+struct GlobalPooling {
+    reduction: Reduction,
+}
+
+fn build_average(_: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    Ok(Box::new(GlobalPooling {
+        reduction: Reduction::Average,
+    }))
+}
+
+fn build_max(_: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    Ok(Box::new(GlobalPooling {
+        reduction: Reduction::Max,
+    }))
+}
+
+impl Layer for GlobalPooling {
+    fn settings(&self) -> String {
+        match self.reduction {
+            Reduction::Average => "mean of each map".to_string(),
+            Reduction::Max => "maximum of each map".to_string(),
+        }
+    }
+
+    fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
+        let (_, _, channels) = single_maps(inputs)?;
+        if inputs.first().and_then(Shape::units).is_none() {
+            return Err(ShapeError::Overflow("the connection count".to_string()));
+        }
+        Ok(Inference::plain(Shape(vec![channels])))
+    }
+
+    fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
+        Vec::new()
+    }
+
+    fn connections(&self, inputs: &[Shape], _: &Shape) -> Connections {
+        let links = inputs.first().map_or(Expression::Number(0), |input| {
+            super::units_formula(input).simplified()
+        });
+        Connections {
+            without_bias: links.clone(),
+            with_bias: links,
+        }
+    }
+
+    fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
+        ReceptiveStep::Whole
+    }
+
+    fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
+        Expression::Number(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::{check, check_details, check_error};
+
+    #[test]
+    fn maps_become_a_vector_of_channels() {
+        // Exercise 3b, third variation: GlobalAveragePooling2D after a [2×2×128] convolution
+        // feeds Dense(10) with 128 inputs.
+        check(
+            "global_avgpool",
+            &[&[2, 2, 128]],
+            "128",
+            "0",
+            "2·2·128 = 512",
+            "2·2·128 = 512",
+        );
+        check(
+            "global_max_pooling2d",
+            &[&[7, 7, 512]],
+            "512",
+            "0",
+            "7·7·512 = 25088",
+            "7·7·512 = 25088",
+        );
+        check_details(
+            "gap",
+            &[&[2, 2, 128]],
+            "mean of each map",
+            [0, 0],
+            "0",
+            "whole",
+        );
+        check_details(
+            "global_maxpool",
+            &[&[3, 3, 8]],
+            "maximum of each map",
+            [0, 0],
+            "0",
+            "whole",
+        );
+    }
+
+    #[test]
+    fn bad_inputs_and_attributes_are_errors() {
+        check_error("gap", &[&[128]], "expects feature maps H×W×C, got 128");
+        check_error(
+            "global_average_pooling2d",
+            &[&[2, 2, 8], &[2, 2, 8]],
+            "takes exactly one input, got 2",
+        );
+        check_error(
+            "global_maxpool size=2",
+            &[&[2, 2, 8]],
+            "`global_maxpool` has no attribute `size`",
+        );
+    }
+}

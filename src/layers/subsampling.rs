@@ -1,0 +1,221 @@
+//! `subsample`: LeCun et al. (1998)'s subsampling layer (LeNet-5's S2 and S4). Each output unit
+//! averages a k×k window of one map, multiplies it by the map's trainable coefficient and adds the
+//! map's trainable bias, so a map has 2 parameters (S2: 6+6 = 12, S4: 16+16 = 32, as in the paper).
+//! With `trainable=false` it is the exercise sheet's "fixed function of the input" with 0
+//! parameters. Either way the connections follow the sheet (exercise 4b): each output unit is linked
+//! to its k·k window, plus one link for the bias, so S2 has 14·14·6·2·2 = 4704 connections without
+//! and 14·14·6·(2·2+1) = 5880 with bias. MACs are one coefficient multiply per output unit (the
+//! window's sum is additions). The window is read as for pooling (`size`, `stride` defaulting to
+//! `size`, `padding`, `rounding`); LeNet-5 uses 2×2 windows without padding.
+
+use super::geometry::WindowSpec;
+use super::pooling;
+use super::{
+    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
+    ReceptiveStep, ShapeError, single_maps, units_formula,
+};
+use crate::expression::Expression;
+use crate::shape::{Rounding, Shape};
+
+/// The catalogue entry.
+pub const KIND: Kind = Kind {
+    name: "subsample",
+    aliases: &["subsampling"],
+    positionals: &["size"],
+    summary: "LeCun's subsampling: window average × coefficient + bias per map; size, stride, trainable, padding, rounding",
+    build,
+};
+
+#[derive(Debug)]
+struct Subsampling {
+    window: WindowSpec,
+    /// Whether each map has a trainable coefficient and bias (LeCun 1998) or none (the sheet).
+    trainable: bool,
+}
+
+fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    let window = pooling::read_window(reader)?;
+    let trainable = reader.boolean("trainable")?.unwrap_or(true);
+    Ok(Box::new(Subsampling { window, trainable }))
+}
+
+impl Subsampling {
+    fn window_area(&self) -> Expression {
+        Expression::product_of(&self.window.kernel)
+    }
+
+    /// `out_h·out_w·C` times the fan-in of one unit.
+    fn links(&self, output: &Shape, fan_in: Expression) -> Expression {
+        let mut factors = vec![units_formula(output)];
+        factors.push(fan_in);
+        Expression::product(factors).simplified()
+    }
+}
+
+impl Layer for Subsampling {
+    fn settings(&self) -> String {
+        let mut text = self.window.settings();
+        if !self.trainable {
+            text.push_str(", fixed");
+        }
+        text
+    }
+
+    fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
+        let (height, width, channels) = single_maps(inputs)?;
+        let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;
+        let output = Shape(vec![out_height, out_width, channels]);
+        let links = output.units().and_then(|units| {
+            let fan_in = self.window.kernel[0]
+                .checked_mul(self.window.kernel[1])?
+                .checked_add(1)?;
+            units.checked_mul(fan_in)
+        });
+        if links.is_none() {
+            return Err(ShapeError::Overflow("the connection count".to_string()));
+        }
+        Ok(Inference { output, formulas })
+    }
+
+    fn parameters(&self, _: &[Shape], output: &Shape) -> Vec<ParameterGroup> {
+        if !self.trainable {
+            return Vec::new();
+        }
+        let maps = output.channels();
+        vec![
+            ParameterGroup {
+                name: "coefficient",
+                count: Expression::Number(maps),
+                trainable: true,
+            },
+            ParameterGroup {
+                name: "bias",
+                count: Expression::Number(maps),
+                trainable: true,
+            },
+        ]
+    }
+
+    fn connections(&self, _: &[Shape], output: &Shape) -> Connections {
+        let with_bias = Expression::sum(vec![self.window_area(), Expression::Number(1)]);
+        Connections {
+            without_bias: self.links(output, self.window_area()),
+            with_bias: self.links(output, with_bias),
+        }
+    }
+
+    fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
+        let (height, width, _) = single_maps(inputs).unwrap_or((0, 0, 0));
+        self.window.receptive_step(height, width)
+    }
+
+    fn macs(&self, _: &[Shape], output: &Shape) -> Expression {
+        units_formula(output).simplified()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::testing::{check, check_details, check_error};
+
+    #[test]
+    fn lenet_counts_match_the_sheet_and_the_paper() {
+        // Exercise sheet 5, exercise 4b: S2 and S4 as fixed functions (0 parameters).
+        check(
+            "subsample 2 trainable=false",
+            &[&[28, 28, 6]],
+            "[14×14×6]",
+            "0",
+            "14·14·6·2·2 = 4704",
+            "14·14·6·(2·2+1) = 5880",
+        );
+        check(
+            "subsampling 2 trainable=false",
+            &[&[10, 10, 16]],
+            "[5×5×16]",
+            "0",
+            "5·5·16·2·2 = 1600",
+            "5·5·16·(2·2+1) = 2000",
+        );
+        // LeCun et al. 1998, section II.B: S2 has 12 and S4 32 trainable parameters.
+        check(
+            "subsample 2",
+            &[&[28, 28, 6]],
+            "[14×14×6]",
+            "6+6 = 12",
+            "14·14·6·2·2 = 4704",
+            "14·14·6·(2·2+1) = 5880",
+        );
+        check(
+            "subsample 2",
+            &[&[10, 10, 16]],
+            "[5×5×16]",
+            "16+16 = 32",
+            "5·5·16·2·2 = 1600",
+            "5·5·16·(2·2+1) = 2000",
+        );
+    }
+
+    #[test]
+    fn settings_macs_and_receptive_step() {
+        check_details(
+            "subsample 2",
+            &[&[28, 28, 6]],
+            "F=2, S=2, P=0",
+            [12, 0],
+            "14·14·6 = 1176",
+            "window 2x2 stride 2x2 dilation 1x1 before 0x0",
+        );
+        check_details(
+            "subsample 2 trainable=false",
+            &[&[10, 10, 16]],
+            "F=2, S=2, P=0, fixed",
+            [0, 0],
+            "5·5·16 = 400",
+            "window 2x2 stride 2x2 dilation 1x1 before 0x0",
+        );
+        // Overlapping windows of a non-square size.
+        check(
+            "subsample 3x2 stride=1",
+            &[&[4, 4, 1]],
+            "[2×3×1]",
+            "1+1 = 2",
+            "2·3·3·2 = 36",
+            "2·3·(3·2+1) = 42",
+        );
+    }
+
+    #[test]
+    fn bad_settings_and_inputs_are_errors() {
+        check_error(
+            "subsample 2 trainable=yes",
+            &[&[4, 4, 1]],
+            "`trainable` must be true or false, got `yes`",
+        );
+        check_error(
+            "subsample 2 padding=2",
+            &[&[4, 4, 1]],
+            "`padding` must be smaller than the window (2) on each side, got 2",
+        );
+        check_error(
+            "subsample 0",
+            &[&[4, 4, 1]],
+            "`size` must be a positive integer or HxW, got 0",
+        );
+        check_error(
+            "subsample 2",
+            &[&[5, 5, 16]],
+            "the output height `(5-2)/2+1 = 2.5` is not a whole number",
+        );
+        check_error(
+            "subsample 2 coefficient=1",
+            &[&[4, 4, 1]],
+            "`subsample` has no attribute `coefficient`",
+        );
+        check_error(
+            "subsample 2",
+            &[&[120]],
+            "expects feature maps H×W×C, got 120",
+        );
+    }
+}
