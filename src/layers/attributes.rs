@@ -63,7 +63,7 @@ pub enum DeclarationError {
         span: Span,
     },
     /// More values without a key than the kind has positional keys.
-    #[error("too many values for `{kind}`: it takes {} without a key ({})", keys.len(), keys.join(", "))]
+    #[error("too many values for `{kind}`: {}", takes(keys))]
     TooManyValues {
         /// The kind.
         kind: &'static str,
@@ -343,5 +343,18 @@ pub fn describe(value: &Value) -> String {
             .collect::<Vec<_>>()
             .join("x"),
         other => other.type_name().to_string(),
+    }
+}
+
+/// "it takes 2 values without a key (filters, kernel)" or "it takes none without a key".
+fn takes(keys: &[&str]) -> String {
+    match keys {
+        [] => "every value needs a key (`key=value`)".to_string(),
+        [one] => format!("it takes one value without a key ({one})"),
+        several => format!(
+            "it takes {} values without a key ({})",
+            several.len(),
+            several.join(", ")
+        ),
     }
 }

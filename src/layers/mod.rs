@@ -41,7 +41,8 @@ pub trait Layer: fmt::Debug + Send + Sync {
     /// network's rule for non-integer sizes; a layer may override it with its own attribute.
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError>;
 
-    /// The parameter tensors: their counts as formulas, trainable or not.
+    /// The parameter tensors: their counts as formulas, trainable or not. This and the methods
+    /// below are called only with inputs for which `infer` succeeded.
     fn parameters(&self, inputs: &[Shape], output: &Shape) -> Vec<ParameterGroup>;
 
     /// Connections without and with bias, as LeCun et al. (1998) and the exercise sheet count
