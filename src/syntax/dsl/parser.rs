@@ -432,7 +432,11 @@ impl<'a> Grammar<'a> {
         if let Ok((rest, _)) = self.name(input) {
             let written = self.written(input, rest);
             let message = format!("expected `=` after attribute key `{written}`");
-            return Failure::new(input, written.len(), message).fail();
+            return Failure::new(input, written.len(), message)
+                .help(format!(
+                    "only `key=value` may follow `{keyword}`: `{written}=…`"
+                ))
+                .fail();
         }
         let found = Found::at(input);
         let message = format!(

@@ -463,3 +463,37 @@ fn lists_nest_at_most_32_deep() {
         1,
     );
 }
+
+#[test]
+fn the_examples_in_grammar_md_read_and_print_back() {
+    let document = include_str!("../../../GRAMMAR.md");
+    let blocks: Vec<&str> = document
+        .split("```nn\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 3);
+    let no_keys = |_: &str| -> &'static [&'static str] { &[] };
+    for block in &blocks {
+        let description = parse(block).unwrap_or_else(|error| panic!("{error:?} in\n{block}"));
+        let printed = super::print(&description, &no_keys);
+        assert_eq!(
+            parse(&printed).ok(),
+            Some(description),
+            "printed as\n{printed}"
+        );
+    }
+    let lenet = parse(blocks[0]).unwrap_or_default();
+    assert_eq!(lenet.layers.len(), 8);
+    let table = lenet.layers[3].attribute("table").map(|a| &a.value.value);
+    let Some(Value::Grid(rows)) = table else {
+        panic!("C3 has no table: {table:?}");
+    };
+    assert_eq!((rows.len(), rows[0].len()), (6, 16));
+    assert_eq!(
+        dump(&lenet).lines().nth(7),
+        Some(
+            "layer C3: conv2d (16 <5x5>) table=grid(X...XXX..XXXX.XX/XX...XXX..XXXX.X/XXX...XXX..X.XXX/.XXX..XXXX..X.XX/..XXX..XXXX.XX.X/...XXX..XXXX.XXX) expect params=1516"
+        )
+    );
+}

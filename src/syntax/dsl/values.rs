@@ -140,7 +140,7 @@ impl<'a> Grammar<'a> {
         Ok(())
     }
 
-    /// inline_grid = grid_row "/" grid_row { "/" grid_row } [ "/" ] | grid_row "/" ;
+    /// inline_grid = grid_row "/" { grid_row "/" } [ grid_row ] ;
     pub(super) fn inline_grid(&self, token: &'a str) -> Result<Value, nom::Err<Failure<'a>>> {
         let mut rows: Vec<&'a str> = token.split('/').collect();
         if rows.len() >= 2 && rows.last().is_some_and(|row| row.is_empty()) {
