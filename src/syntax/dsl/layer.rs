@@ -5,13 +5,18 @@ use nom::bytes::complete::tag;
 use nom::character::complete::{char, space0};
 
 use super::failure::{Failure, Found, Parsed};
-use super::parser::{Grammar, identifier, push_unique};
+use super::parser::{Grammar, identifier, is_grid_char, push_unique};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Attribute, LayerDecl, Value};
 
+/// What a line may hold, for a line that starts with neither a statement keyword nor a name.
+const LINE_HELP: &str = "a line holds a statement (`network`, `about`, `rounding`, `train`, \
+                         `expect`) or a layer such as `C1: conv2d 6 5x5`; quote kinds that \
+                         are not names";
+
 impl<'a> Grammar<'a> {
-    /// layer_statement = [ layer_name ] kind { positional } { attribute } [ inputs ]
-    ///                   [ layer_expect ] ;
+    /// `layer_statement = [ layer_name ] kind { positional } { attribute } [ inputs ]
+    /// [ "expect" attribute_list ] ;`
     pub(super) fn layer_statement(&self, input: &'a str, indent: usize) -> Parsed<'a, LayerDecl> {
         let (rest, name) = match self.layer_name(input) {
             Ok((rest, name)) => (rest, Some(name)),
@@ -41,8 +46,15 @@ impl<'a> Grammar<'a> {
                 Err(nom::Err::Error(_)) => {
                     let (after, value) = self.positional(rest)?;
                     if !layer.attributes.is_empty() {
-                        return Failure::new(rest, value.span.length, "positional value after a named attribute")
-                            .help("write values without a key first, or give this one its key: `key=value`")
+                        let message = "positional value after a named attribute";
+                        let help = if rest.starts_with(is_grid_char) {
+                            "write values without a key first; a connection table row holds \
+                             only `X`, `x` and `.`"
+                        } else {
+                            "write values without a key first, or give this one its key"
+                        };
+                        return Failure::new(rest, value.span.length, message)
+                            .help(help)
                             .fail();
                     }
                     layer.positionals.push(value);
@@ -61,7 +73,7 @@ impl<'a> Grammar<'a> {
                 let found = Found::at(rest);
                 let message = format!("unexpected {} after the inputs", found.text);
                 return Failure::new(rest, found.length, message)
-                    .help("separate input names with `,`; attributes go before `<-`, `expect` after the inputs")
+                    .help("separate input names with `,`; attributes go before `<-`")
                     .fail();
             }
         }
@@ -76,7 +88,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, layer))
     }
 
-    /// layer_name = name ":" ;
+    /// `layer_name = name ":" ;`
     pub(super) fn layer_name(&self, input: &'a str) -> Parsed<'a, (Spanned<String>, &'a str)> {
         let (rest, name) = self.name(input)?;
         let written = self.written(input, rest);
@@ -85,7 +97,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, (name, written)))
     }
 
-    /// kind = name ;
+    /// `kind = name ;`
     pub(super) fn kind(
         &self,
         input: &'a str,
@@ -96,12 +108,15 @@ impl<'a> Grammar<'a> {
             Some(_) => self.separator(input, indent),
             None => (input, true),
         };
-        let missing = |found: Found| {
-            match written_name {
-            Some(name) => Failure::new(rest, found.length, format!("expected a layer kind after `{name}:`")),
-            None => Failure::new(rest, found.length, format!("expected a layer kind, found {}", found.text))
-                .help("a line holds a statement (`network`, `about`, `rounding`, `train`, `expect`) or a layer such as `C1: conv2d 6 5x5`; quote kinds that are not names"),
-        }
+        let missing = |found: Found| match written_name {
+            Some(name) => {
+                let message = format!("expected a layer kind after `{name}:`");
+                Failure::new(rest, found.length, message)
+            }
+            None => {
+                let message = format!("expected a layer kind, found {}", found.text);
+                Failure::new(rest, found.length, message).help(LINE_HELP)
+            }
         };
         if !more {
             return missing(Found::at(rest)).fail();
@@ -122,7 +137,7 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// key = name "=" ;  (spaces may stand around `=`)
+    /// `key = name "=" ;`  (spaces may stand around `=`)
     ///
     /// Returns the input after `=`, the key, and the key as written.
     pub(super) fn key(&self, input: &'a str) -> Parsed<'a, (Spanned<String>, &'a str)> {
@@ -133,7 +148,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, (key, written)))
     }
 
-    /// inputs = "<-" name { "," name } ;
+    /// `inputs = "<-" name { "," name } ;`
     pub(super) fn inputs(&self, input: &'a str, indent: usize) -> Parsed<'a, Vec<Spanned<String>>> {
         let (mut rest, _) = tag("<-").parse(input)?;
         let mut names = Vec::new();
@@ -169,7 +184,7 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// positional = value ;  (before any `key=value`)
+    /// `positional = value ;`  (before any `key=value`)
     pub(super) fn positional(&self, input: &'a str) -> Parsed<'a, Spanned<Value>> {
         let (rest, value) = match self.value(input, 0) {
             Ok(done) => done,

@@ -1,5 +1,5 @@
 //! The DSL: netcalc's line-oriented text form of a [`Description`], one statement per line (see
-//! GRAMMAR.md). [`read`] is a nom grammar, [`print`] writes the canonical form. The invariant that
+//! GRAMMAR.md). [`read()`] is a nom grammar, [`print()`] writes the canonical form. The invariant that
 //! ties them together: printing a description and reading the text back gives the description
 //! again, and every scalar means what [`super::Value::from_text`] says, as in YAML.
 

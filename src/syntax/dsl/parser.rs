@@ -14,6 +14,9 @@ use super::failure::{Failure, Found, Parsed};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Attribute, Description, SyntaxError, Value};
 
+const TABLE_HELP: &str = "a connection table goes on the lines below, indented more than this \
+                          statement; any other value goes right after `=`";
+
 /// Reads a whole DSL text.
 pub(super) fn read_text(text: &str) -> Result<Description, SyntaxError> {
     let grammar = Grammar { text };
@@ -54,7 +57,7 @@ pub(super) fn at_line_end(input: &str) -> bool {
     input.is_empty() || is_line_end(input)
 }
 
-/// identifier = ( letter | "_" ) { letter | digit | "_" | "." | "-" } ;
+/// `identifier = ( letter | "_" ) { letter | digit | "_" | "." | "-" } ;`
 pub(super) fn identifier(input: &str) -> Parsed<'_, &str> {
     recognize((
         satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
@@ -63,7 +66,7 @@ pub(super) fn identifier(input: &str) -> Parsed<'_, &str> {
     .parse(input)
 }
 
-/// comment = "#" { any character but a line break } ;
+/// `comment = "#" { any character but a line break } ;`
 pub(super) fn comment(input: &str) -> Parsed<'_, &str> {
     recognize((char('#'), take_till(|c| c == '\n'))).parse(input)
 }
@@ -87,7 +90,7 @@ impl<'a> Grammar<'a> {
             .unwrap_or_default()
     }
 
-    /// description = { blank_line | statement line_end } ;
+    /// `description = { blank_line | statement line_end } ;`
     pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Option<Description>> {
         let mut description = Description::default();
         let mut statements = 0_usize;
@@ -105,12 +108,12 @@ impl<'a> Grammar<'a> {
         Ok((rest, (statements > 0).then_some(description)))
     }
 
-    /// blank_line = spaces [ comment ] ( line_break | end_of_text ) ;
+    /// `blank_line = spaces [ comment ] ( line_break | end_of_text ) ;`
     pub(super) fn blank_line(&self, input: &'a str) -> Parsed<'a, &'a str> {
         recognize((space0, opt(comment), alt((line_ending, eof)))).parse(input)
     }
 
-    /// line_end = line_break | end_of_text ;
+    /// `line_end = line_break | end_of_text ;`
     pub(super) fn line_end(&self, input: &'a str) -> Parsed<'a, &'a str> {
         let attempt: Parsed<'a, &'a str> = alt((line_ending, eof)).parse(input);
         match attempt {
@@ -119,8 +122,8 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// statement = indentation ( network_statement | about_statement | rounding_statement
-    ///           | train_statement | expect_statement | layer_statement ) ;
+    /// `statement = spaces ( network_statement | about_statement | rounding_statement
+    /// | train_statement | expect_statement | layer_statement ) ;`
     pub(super) fn statement(
         &self,
         input: &'a str,
@@ -162,7 +165,7 @@ impl<'a> Grammar<'a> {
         (!rest.starts_with(':')).then_some(*keyword)
     }
 
-    /// network_statement = "network" name ;
+    /// `network_statement = "network" name ;`
     pub(super) fn network_statement(
         &self,
         input: &'a str,
@@ -181,7 +184,7 @@ impl<'a> Grammar<'a> {
         })
     }
 
-    /// about_statement = "about" name ;
+    /// `about_statement = "about" name ;`
     pub(super) fn about_statement(
         &self,
         input: &'a str,
@@ -189,11 +192,11 @@ impl<'a> Grammar<'a> {
     ) -> Parsed<'a, (&'a str, Spanned<String>)> {
         self.word_statement(input, indent, "about", ("a text", "the text"))
             .map_err(|error| {
-                error.map(|failure| failure.help("write the text in double quotes: `about \"…\"`"))
+                error.map(|failure| failure.help("write the text in quotes: `about \"…\"`"))
             })
     }
 
-    /// rounding_statement = "rounding" name ;
+    /// `rounding_statement = "rounding" name ;`
     pub(super) fn rounding_statement(
         &self,
         input: &'a str,
@@ -235,7 +238,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, (written, name)))
     }
 
-    /// train_statement = "train" attribute { attribute } ;
+    /// `train_statement = "train" attribute_list ;`
     pub(super) fn train_statement(
         &self,
         input: &'a str,
@@ -247,7 +250,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, ()))
     }
 
-    /// expect_statement = "expect" attribute { attribute } ;
+    /// `expect_statement = "expect" attribute_list ;`
     pub(super) fn expect_statement(
         &self,
         input: &'a str,
@@ -275,7 +278,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, ()))
     }
 
-    /// separator = { spaces | comment | line_break continuation_indentation } ;
+    /// `separator = { spaces | comment | line_break continuation_line } ;`
     ///
     /// Skips to the next token of the statement; the boolean says whether there is one. A line
     /// break continues the statement when the next line is indented more than the statement's
@@ -307,14 +310,14 @@ impl<'a> Grammar<'a> {
         Ok((rest, more))
     }
 
-    /// continuation = line_break indentation(deeper than the statement) non_blank ;
+    /// `continuation_line = line_break indentation(deeper than the statement) non_blank ;`
     pub(super) fn continuation(&self, at_break: &'a str, indent: usize) -> Option<&'a str> {
         let (line, _) = line_ending::<_, Failure>(at_break).ok()?;
         let (content, indentation) = space0::<_, Failure>(line).ok()?;
         (indentation.chars().count() > indent && !at_line_end(content)).then_some(content)
     }
 
-    /// name = identifier | quoted_string ;
+    /// `name = identifier | quoted_string ;`
     pub(super) fn name(&self, input: &'a str) -> Parsed<'a, Spanned<String>> {
         if input.starts_with('"') {
             let (rest, text) = self.quoted_string(input)?;
@@ -324,7 +327,7 @@ impl<'a> Grammar<'a> {
         Ok((rest, Spanned::new(word.to_string(), self.span(input, rest))))
     }
 
-    /// quoted_string = '"' { character | "\" ( '"' | "\" | "n" | "r" | "t" ) } '"' ;
+    /// `quoted_string = '"' { character | "\" ( '"' | "\" | "n" | "r" | "t" ) } '"' ;`
     pub(super) fn quoted_string(&self, input: &'a str) -> Parsed<'a, String> {
         let (mut rest, _) = char('"').parse(input)?;
         let mut text = String::new();
@@ -363,7 +366,7 @@ impl<'a> Grammar<'a> {
             .fail()
     }
 
-    /// attribute_value = value | [ comment ] grid_block ;  (after `key=`)
+    /// `attribute_value = value | [ comment ] grid_block ;`  (after `key=`)
     pub(super) fn attribute_value(
         &self,
         after_equals: &'a str,
@@ -377,7 +380,7 @@ impl<'a> Grammar<'a> {
                 Ok(done) => Ok(done),
                 Err(nom::Err::Error(_)) => {
                     Failure::new(after_equals, 0, format!("expected a value after `{key}=`"))
-                        .help("a connection table goes on the lines below, indented more than this statement; any other value goes right after `=`")
+                        .help(TABLE_HELP)
                         .fail()
                 }
                 Err(failure) => Err(failure),
@@ -394,7 +397,7 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// attribute_list = attribute { attribute } ;  (after `expect` or `train`)
+    /// `attribute_list = attribute { attribute } ;`  (after `expect` or `train`)
     ///
     /// Reads to the end of the statement; returns where the last attribute ends.
     pub(super) fn attribute_list(

@@ -24,8 +24,12 @@ pub(super) fn bare_text_reads_back(text: &str) -> bool {
     }
 }
 
+const INTEGER_HELP: &str = "integers run from -9223372036854775808 to 9223372036854775807; \
+                            quote the digits to keep them as text";
+const SIZES_HELP: &str = "write sizes as `5x5`, `28x28x6` or `6@28x28` (maps@height×width)";
+
 impl<'a> Grammar<'a> {
-    /// value = list | quoted_string | bare_value ;
+    /// `value = list | quoted_string | bare_value ;`
     pub(super) fn value(&self, input: &'a str, depth: usize) -> Parsed<'a, Spanned<Value>> {
         match input.chars().next() {
             Some('[') => self.list(input, depth),
@@ -41,7 +45,7 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// list = "[" [ value { "," value } ] "]" ;  (on one line, spaces allowed)
+    /// `list = "[" [ value { "," value } ] "]" ;`  (on one line, spaces allowed)
     pub(super) fn list(&self, input: &'a str, depth: usize) -> Parsed<'a, Spanned<Value>> {
         let (rest, _) = char('[').parse(input)?;
         if depth >= MAX_LIST_DEPTH {
@@ -89,7 +93,7 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// bare_value = bare_character { bare_character } ;  (an inline grid, or classified by
+    /// `bare_value = bare_character { bare_character } ;` (an inline grid, or classified by
     /// `Value::from_text`)
     pub(super) fn bare_value(&self, input: &'a str) -> Parsed<'a, Spanned<Value>> {
         let (rest, token) = take_while1(is_bare_char).parse(input)?;
@@ -109,38 +113,35 @@ impl<'a> Grammar<'a> {
     /// error, not text: `99999999999999999999`, `5x`, `1e999`.
     pub(super) fn check_literal(&self, token: &'a str) -> Result<(), nom::Err<Failure<'a>>> {
         let unsigned = token.strip_prefix('-').unwrap_or(token);
-        let failure =
-            |message: String| Err(nom::Err::Failure(Failure::new(token, token.len(), message)));
-        if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
-            return failure(format!("integer `{token}` does not fit in 64 bits")).map_err(|error| {
-                error.map(|f| f.help("integers run from -9223372036854775808 to 9223372036854775807; quote the digits to keep them as text"))
-            });
+        let is_size_sign = |c: char| matches!(c, 'x' | '×' | '@');
+        let (message, help) =
+            if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+                (
+                    format!("integer `{token}` does not fit in 64 bits"),
+                    Some(INTEGER_HELP),
+                )
+            } else if token.starts_with(|c: char| c.is_ascii_digit())
+                && token.contains(is_size_sign)
+                && token.chars().all(|c| c.is_ascii_digit() || is_size_sign(c))
+            {
+                (format!("malformed sizes `{token}`"), Some(SIZES_HELP))
+            } else if unsigned
+                .trim_start_matches('.')
+                .starts_with(|c: char| c.is_ascii_digit())
+                && token.parse::<f64>().is_ok_and(|number| !number.is_finite())
+            {
+                (format!("number `{token}` is out of range"), None)
+            } else {
+                return Ok(());
+            };
+        let mut failure = Failure::new(token, token.len(), message);
+        if let Some(help) = help {
+            failure = failure.help(help);
         }
-        let starts_with_digit = token.chars().next().is_some_and(|c| c.is_ascii_digit());
-        if starts_with_digit
-            && token.chars().any(|c| matches!(c, 'x' | '×' | '@'))
-            && token
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, 'x' | '×' | '@'))
-        {
-            return failure(format!("malformed sizes `{token}`")).map_err(|error| {
-                error.map(|f| {
-                    f.help("write sizes as `5x5`, `28x28x6` or `6@28x28` (maps@height×width)")
-                })
-            });
-        }
-        let numeric_start = unsigned
-            .trim_start_matches('.')
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit());
-        if numeric_start && token.parse::<f64>().is_ok_and(|number| !number.is_finite()) {
-            return failure(format!("number `{token}` is out of range"));
-        }
-        Ok(())
+        Err(nom::Err::Failure(failure))
     }
 
-    /// inline_grid = grid_row "/" { grid_row "/" } [ grid_row ] ;
+    /// `inline_grid = grid_row "/" { grid_row "/" } [ grid_row ] ;`
     pub(super) fn inline_grid(&self, token: &'a str) -> Result<Value, nom::Err<Failure<'a>>> {
         let mut rows: Vec<&'a str> = token.split('/').collect();
         if rows.len() >= 2 && rows.last().is_some_and(|row| row.is_empty()) {
@@ -155,7 +156,8 @@ impl<'a> Grammar<'a> {
         self.connection_table(&rows)
     }
 
-    /// grid_block = grid_line { grid_line } ;  where grid_line = continuation grid_row [ comment ]
+    /// `grid_block = grid_line { grid_line } ;` where
+    /// `grid_line = continuation_line grid_row [ comment ] ;`
     ///
     /// The rows of a connection table on the lines after `key=`, each indented more than the
     /// statement; comment lines among them are skipped.
@@ -187,7 +189,7 @@ impl<'a> Grammar<'a> {
         Ok((end, Spanned::new(value, span)))
     }
 
-    /// grid_row = ( "X" | "x" | "." ) { "X" | "x" | "." } ;  (alone on its line)
+    /// `grid_row = ( "X" | "x" | "." ) { "X" | "x" | "." } ;`  (alone on its line)
     ///
     /// Returns the input at the line's end, the row, and the input right after the row.
     pub(super) fn grid_row(&self, content: &'a str) -> Parsed<'a, (&'a str, &'a str)> {
