@@ -1,0 +1,499 @@
+//! Reader tests: small texts against a compact dump of what they read as, pinned spans, and
+//! error cases pinned to message, line, column and width.
+
+use super::read;
+use crate::source::{Source, Span};
+use crate::syntax::{Attribute, Description, SyntaxError, Value};
+
+/// One line per statement; texts in Rust quotes, sizes in `<…>`, tables as `grid(X./.X)`.
+fn dump(description: &Description) -> String {
+    let mut lines = Vec::new();
+    for (keyword, word) in [
+        ("network", &description.name),
+        ("about", &description.about),
+        ("rounding", &description.rounding),
+    ] {
+        if let Some(word) = word {
+            lines.push(format!("{keyword} {:?}", word.value));
+        }
+    }
+    if !description.train.is_empty() {
+        lines.push(format!("train {}", dump_attributes(&description.train)));
+    }
+    for layer in &description.layers {
+        let mut parts = vec!["layer".to_string()];
+        if let Some(name) = &layer.name {
+            parts.push(format!("{}:", name.value));
+        }
+        parts.push(layer.kind.value.clone());
+        if !layer.positionals.is_empty() {
+            let values: Vec<String> = layer
+                .positionals
+                .iter()
+                .map(|value| dump_value(&value.value))
+                .collect();
+            parts.push(format!("({})", values.join(" ")));
+        }
+        if !layer.attributes.is_empty() {
+            parts.push(dump_attributes(&layer.attributes));
+        }
+        if !layer.inputs.is_empty() {
+            let inputs: Vec<&str> = layer.inputs.iter().map(|i| i.value.as_str()).collect();
+            parts.push(format!("<- {}", inputs.join(",")));
+        }
+        if !layer.expect.is_empty() {
+            parts.push(format!("expect {}", dump_attributes(&layer.expect)));
+        }
+        lines.push(parts.join(" "));
+    }
+    if !description.expect.is_empty() {
+        lines.push(format!("expect {}", dump_attributes(&description.expect)));
+    }
+    lines.join("\n")
+}
+
+fn dump_attributes(attributes: &[Attribute]) -> String {
+    let parts: Vec<String> = attributes
+        .iter()
+        .map(|a| format!("{}={}", a.key.value, dump_value(&a.value.value)))
+        .collect();
+    parts.join(" ")
+}
+
+fn dump_value(value: &Value) -> String {
+    match value {
+        Value::Integer(integer) => integer.to_string(),
+        Value::Number(number) => format!("{number:?}"),
+        Value::Boolean(boolean) => boolean.to_string(),
+        Value::Text(text) => format!("{text:?}"),
+        Value::Dims(dims) => {
+            let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
+            format!("<{}>", sizes.join("x"))
+        }
+        Value::Grid(rows) => {
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|row| row.iter().map(|&on| if on { 'X' } else { '.' }).collect())
+                .collect();
+            format!("grid({})", rows.join("/"))
+        }
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(dump_value).collect();
+            format!("[{}]", items.join(","))
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<Description, SyntaxError> {
+    read(&Source::new("test.nn", text))
+}
+
+#[track_caller]
+fn check(text: &str, expected: &str) {
+    match parse(text) {
+        Ok(description) => assert_eq!(dump(&description), expected, "reading {text:?}"),
+        Err(error) => panic!("reading {text:?} failed: {error:?}"),
+    }
+}
+
+/// An error with its message, 1-based line and column, and span width in bytes.
+#[track_caller]
+fn error(text: &str, message: &str, (line, column): (usize, usize), width: usize) {
+    let source = Source::new("test.nn", text);
+    match read(&source) {
+        Ok(description) => panic!("{text:?} read as {}", dump(&description)),
+        Err(SyntaxError::Malformed {
+            message: found,
+            span,
+            ..
+        }) => {
+            assert_eq!(found, message, "message for {text:?}");
+            assert_eq!(
+                (source.line_column(span.offset), span.length),
+                ((line, column), width),
+                "place of {message:?} in {text:?}"
+            );
+        }
+        Err(other) => panic!("{text:?} gave {other:?}"),
+    }
+}
+
+#[test]
+fn statements_and_layers() {
+    let cases = [
+        ("input 1@32x32", "layer input (<32x32x1>)"),
+        (
+            "C1: conv2d 6 5x5 activation=tanh",
+            "layer C1: conv2d (6 <5x5>) activation=\"tanh\"",
+        ),
+        (
+            "S2: subsample 2x2 trainable=false",
+            "layer S2: subsample (<2x2>) trainable=false",
+        ),
+        (
+            "F6: dense 84 expect output=84 params=10164",
+            "layer F6: dense (84) expect output=84 params=10164",
+        ),
+        (
+            "merged: concat <- branch_a, branch_b",
+            "layer merged: concat <- branch_a,branch_b",
+        ),
+        (
+            "sum: add <- a, b expect output=10x10x16",
+            "layer sum: add <- a,b expect output=<10x10x16>",
+        ),
+        (
+            "network lenet-5\nabout \"where the numbers come from\"\nrounding floor\ninput 5",
+            "network \"lenet-5\"\nabout \"where the numbers come from\"\nrounding \"floor\"\nlayer input (5)",
+        ),
+        (
+            "network \"LeNet 5 (1998)\"\ninput 5",
+            "network \"LeNet 5 (1998)\"\nlayer input (5)",
+        ),
+        (
+            "expect params=61706 connections=422824\ntrain epochs=12 optimizer=adadelta learning_rate=1.0",
+            "train epochs=12 optimizer=\"adadelta\" learning_rate=1.0\nexpect params=61706 connections=422824",
+        ),
+        ("train epochs=1\ntrain seed=7", "train epochs=1 seed=7"),
+        // A statement keyword followed by `:` names a layer.
+        ("expect: dense 10", "layer expect: dense (10)"),
+        ("network : dense 10", "layer network: dense (10)"),
+        // Quoted names and kinds, keys with signs.
+        (
+            "\"C 1\": \"my kind\" \"odd key\"=1 conv1.2=2",
+            "layer C 1: my kind odd key=1 conv1.2=2",
+        ),
+        ("\"train\" 3", "layer train (3)"),
+        // `expect=` is an attribute, not the start of assertions.
+        ("dense expect=3", "layer dense expect=3"),
+        ("dense expect = 3", "layer dense expect=3"),
+    ];
+    for (text, expected) in cases {
+        check(text, expected);
+    }
+}
+
+#[test]
+fn values_are_classified_like_yaml_scalars() {
+    let cases = [
+        ("k 5 -3 0.5 1e-4 .5 2.", "layer k (5 -3 0.5 0.0001 0.5 2.0)"),
+        ("k true false", "layer k (true false)"),
+        (
+            "k 5x5 28x28x6 6@28x28 5×5",
+            "layer k (<5x5> <28x28x6> <28x28x6> <5x5>)",
+        ),
+        (
+            "k relu same lenet-5 a/b ...",
+            "layer k (\"relu\" \"same\" \"lenet-5\" \"a/b\" \"...\")",
+        ),
+        // Quotes only delimit: a quoted token means what the bare one means.
+        (
+            "k \"5x5\" \"12\" \"true\" \"1e-4\"",
+            "layer k (<5x5> 12 true 0.0001)",
+        ),
+        (
+            "k \"a \\\"b\\\" \\\\ c\"",
+            "layer k (\"a \\\"b\\\" \\\\ c\")",
+        ),
+        ("k \"X.\\n.X\\n\"", "layer k (grid(X./.X))"),
+        ("k \"\"", "layer k (\"\")"),
+        (
+            "k [] [1, [2, x], \"a b\"]",
+            "layer k ([] [1,[2,\"x\"],\"a b\"])",
+        ),
+        ("k [ 1 ,2 ]", "layer k ([1,2])"),
+        ("k x.X/.xX XX./", "layer k (grid(X.X/.XX) grid(XX.))"),
+        (
+            "k 9223372036854775807 -9223372036854775808",
+            "layer k (9223372036854775807 -9223372036854775808)",
+        ),
+    ];
+    for (text, expected) in cases {
+        check(text, expected);
+    }
+}
+
+#[test]
+fn comments_blank_lines_and_line_breaks() {
+    check(
+        "# LeNet\n\n  input 5   # the size\r\n\t\n# end",
+        "layer input (5)",
+    );
+    check("\u{feff}input 5\n", "layer input (5)");
+    check("input 5#note", "layer input (5)");
+}
+
+#[test]
+fn connection_tables_take_the_more_indented_lines_below() {
+    let lenet_c3 = "C3: conv2d 16 5x5 table=   # rows: S2 maps\n\
+                    \x20   X...XXX..XXXX.XX\n\
+                    \x20   XX...XXX..XXXX.X\n\
+                    \x20   # a comment among the rows\n\
+                    \x20   XXX...XXX..X.XXX\n\
+                    \x20   .XXX..XXXX..X.XX\n\
+                    \x20   ..XXX..XXXX.XX.X  # row 5\n\
+                    \x20   ...XXX..XXXX.XXX\n\
+                    S4: subsample 2x2";
+    check(
+        lenet_c3,
+        "layer C3: conv2d (16 <5x5>) table=grid(X...XXX..XXXX.XX/XX...XXX..XXXX.X/XXX...XXX..X.XXX/\
+         .XXX..XXXX..X.XX/..XXX..XXXX.XX.X/...XXX..XXXX.XXX)\nlayer S4: subsample (<2x2>)",
+    );
+    // After the rows, deeper lines go on with the statement.
+    check(
+        "  c: conv2d table=\n     X.\n     .x\n   stride=1\n   <- a expect params=4\n  next",
+        "layer c: conv2d table=grid(X./.X) stride=1 <- a expect params=4\nlayer next",
+    );
+    // One row is a table too.
+    check("t: k table=\n  XX.\n", "layer t: k table=grid(XX.)");
+}
+
+#[test]
+fn statements_continue_on_deeper_lines() {
+    check(
+        "C1: conv2d 6\n    5x5 # kernel\n      activation=tanh\ndense 10",
+        "layer C1: conv2d (6 <5x5>) activation=\"tanh\"\nlayer dense (10)",
+    );
+    // A blank line ends the statement.
+    check("dense 5\n\n    relu", "layer dense (5)\nlayer relu");
+    check("  dense 5\n  relu", "layer dense (5)\nlayer relu");
+}
+
+#[test]
+fn spans_point_at_what_was_written() {
+    let text = "network lenet\nC1: conv2d 6 5x5 stride=2 <- a expect output=3\nC3: k t=\n  X.\n  .X  # end\n";
+    let description = parse(text).unwrap_or_default();
+    let at = |span: Span| &text[span.offset..span.offset + span.length];
+    let name = description.name.as_ref().map(|n| at(n.span));
+    assert_eq!(name, Some("lenet"));
+    let [c1, c3] = description.layers.as_slice() else {
+        panic!("two layers expected");
+    };
+    assert_eq!(
+        at(c1.span),
+        "C1: conv2d 6 5x5 stride=2 <- a expect output=3"
+    );
+    assert_eq!(c1.name.as_ref().map(|n| at(n.span)), Some("C1"));
+    assert_eq!(at(c1.kind.span), "conv2d");
+    assert_eq!(at(c1.positionals[1].span), "5x5");
+    assert_eq!(at(c1.attributes[0].key.span), "stride");
+    assert_eq!(at(c1.attributes[0].value.span), "2");
+    assert_eq!(at(c1.inputs[0].span), "a");
+    assert_eq!(at(c1.expect[0].value.span), "3");
+    assert_eq!(at(c3.span), "C3: k t=\n  X.\n  .X");
+    assert_eq!(at(c3.attributes[0].value.span), "X.\n  .X");
+    let quoted = parse("\"a b\": k [1, \"x\"]").unwrap_or_default();
+    let text = "\"a b\": k [1, \"x\"]";
+    let at = |span: Span| &text[span.offset..span.offset + span.length];
+    assert_eq!(
+        at(quoted.layers[0]
+            .name
+            .as_ref()
+            .map_or(Span::default(), |n| n.span)),
+        "\"a b\""
+    );
+    assert_eq!(at(quoted.layers[0].positionals[0].span), "[1, \"x\"]");
+}
+
+#[test]
+fn empty_texts() {
+    for text in ["", "   \n\n", "# only a comment\n  # and another"] {
+        match parse(text) {
+            Err(SyntaxError::Empty { span }) => assert_eq!(span.offset, text.len()),
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+    // Statements without layers are not empty; later phases judge them.
+    check("network lenet", "network \"lenet\"");
+}
+
+#[test]
+fn errors_point_at_the_offending_token() {
+    let cases: &[(&str, &str, (usize, usize), usize)] = &[
+        (
+            "C1: conv2d 6 expect stride 2",
+            "expected `=` after attribute key `stride`",
+            (1, 21),
+            6,
+        ),
+        (
+            "train epochs 12",
+            "expected `=` after attribute key `epochs`",
+            (1, 7),
+            6,
+        ),
+        (
+            "d: dense expect output 5",
+            "expected `=` after attribute key `output`",
+            (1, 17),
+            6,
+        ),
+        ("about \"where", "unterminated string", (1, 7), 6),
+        ("k \"a\nb\"", "unterminated string", (1, 3), 2),
+        ("k \"a\\qb\"", "unknown escape `\\q` in a string", (1, 5), 2),
+        (
+            "C1: conv2d stride=1 stride=2",
+            "duplicate attribute `stride`",
+            (1, 21),
+            6,
+        ),
+        ("train a=1\ntrain a=2", "duplicate attribute `a`", (2, 7), 1),
+        ("C1:", "expected a layer kind after `C1:`", (1, 4), 0),
+        ("C1: 5x5", "expected a layer kind after `C1:`", (1, 5), 3),
+        ("5x5", "expected a layer kind, found `5x5`", (1, 1), 3),
+        (
+            "k a=1 5",
+            "positional value after a named attribute",
+            (1, 7),
+            1,
+        ),
+        (
+            "network a\nnetwork b",
+            "duplicate `network` statement",
+            (2, 1),
+            7,
+        ),
+        (
+            "rounding floor\nrounding ceil",
+            "duplicate `rounding` statement",
+            (2, 1),
+            8,
+        ),
+        (
+            "network",
+            "expected a network name after `network`",
+            (1, 8),
+            0,
+        ),
+        (
+            "network LeNet 5",
+            "unexpected `5` after the network name",
+            (1, 15),
+            1,
+        ),
+        (
+            "about 5",
+            "expected a text after `about`, found `5`",
+            (1, 7),
+            1,
+        ),
+        (
+            "k 99999999999999999999",
+            "integer `99999999999999999999` does not fit in 64 bits",
+            (1, 3),
+            20,
+        ),
+        ("k s=5x", "malformed sizes `5x`", (1, 5), 2),
+        ("k 1e999", "number `1e999` is out of range", (1, 3), 5),
+        ("k [1, 2", "unclosed list", (1, 3), 1),
+        (
+            "k [1 2]",
+            "expected `,` or `]` in a list, found `2`",
+            (1, 6),
+            1,
+        ),
+        ("k [1,]", "expected a list item, found `]`", (1, 6), 1),
+        (
+            "k t=\n  X.\n  .X.",
+            "row 2 of the connection table has 3 columns, but row 1 has 2",
+            (3, 3),
+            3,
+        ),
+        (
+            "k t=X./.X./XX",
+            "row 2 of the connection table has 3 columns, but row 1 has 2",
+            (1, 8),
+            3,
+        ),
+        (
+            "k t=X.//XX",
+            "empty row in connection table `X.//XX`",
+            (1, 8),
+            0,
+        ),
+        ("k t=\nd 5", "expected a value after `t=`", (1, 5), 0),
+        ("k t=;", "expected a value after `t=`, found `;`", (1, 5), 1),
+        ("k t=5;", "unexpected `;`", (1, 6), 1),
+        (
+            "k <-",
+            "expected a layer name after `<-`, found the end of the text",
+            (1, 5),
+            0,
+        ),
+        (
+            "k <- a,",
+            "expected a layer name after `,`, found the end of the text",
+            (1, 8),
+            0,
+        ),
+        ("k <- a b", "unexpected `b` after the inputs", (1, 8), 1),
+        (
+            "k expect a=1 <- b",
+            "the inputs (`<-`) must come before `expect`",
+            (1, 14),
+            2,
+        ),
+        ("k expect", "expected `key=value` after `expect`", (1, 9), 0),
+        ("expect", "expected `key=value` after `expect`", (1, 7), 0),
+        (
+            "train 5",
+            "expected `key=value` after `train`, found `5`",
+            (1, 7),
+            1,
+        ),
+        ("k 5x5=3", "attribute key `5x5` is not a name", (1, 3), 3),
+        ("k ;", "unexpected `;`", (1, 3), 1),
+        ("k a\rb", "unexpected `\\r`", (1, 4), 1),
+        ("input 5\n  \u{7}", "unexpected `\\u{7}`", (2, 3), 1),
+    ];
+    for (text, message, place, width) in cases {
+        error(text, message, *place, *width);
+    }
+}
+
+#[test]
+fn lists_nest_at_most_32_deep() {
+    let deep = |depth: usize| format!("k {}{}", "[".repeat(depth), "]".repeat(depth));
+    assert!(parse(&deep(32)).is_ok());
+    error(&deep(33), "lists nest deeper than 32 levels", (1, 35), 1);
+    error(
+        &deep(100_000),
+        "lists nest deeper than 32 levels",
+        (1, 35),
+        1,
+    );
+}
+
+#[test]
+fn the_examples_in_grammar_md_read_and_print_back() {
+    let document = include_str!("../../../GRAMMAR.md");
+    let blocks: Vec<&str> = document
+        .split("```nn\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 3);
+    let no_keys = |_: &str| -> &'static [&'static str] { &[] };
+    for block in &blocks {
+        let description = parse(block).unwrap_or_else(|error| panic!("{error:?} in\n{block}"));
+        let printed = super::print(&description, &no_keys);
+        assert_eq!(
+            parse(&printed).ok(),
+            Some(description),
+            "printed as\n{printed}"
+        );
+    }
+    let lenet = parse(blocks[0]).unwrap_or_default();
+    assert_eq!(lenet.layers.len(), 8);
+    let table = lenet.layers[3].attribute("table").map(|a| &a.value.value);
+    let Some(Value::Grid(rows)) = table else {
+        panic!("C3 has no table: {table:?}");
+    };
+    assert_eq!((rows.len(), rows[0].len()), (6, 16));
+    assert_eq!(
+        dump(&lenet).lines().nth(7),
+        Some(
+            "layer C3: conv2d (16 <5x5>) table=grid(X...XXX..XXXX.XX/XX...XXX..XXXX.X/XXX...XXX..X.XXX/.XXX..XXXX..X.XX/..XXX..XXXX.XX.X/...XXX..XXXX.XXX) expect params=1516"
+        )
+    );
+}
