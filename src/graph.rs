@@ -162,6 +162,10 @@ impl Network {
         fallback_name: &str,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
+        if description.layers.is_empty() {
+            let end = Span::new(source.text.len(), 0);
+            return Err(Error::new(source, crate::syntax::SyntaxError::Empty { span: end }));
+        }
         let rounding = match &description.rounding {
             None => Rounding::default(),
             Some(name) => Rounding::from_name(&name.value).ok_or_else(|| {

@@ -239,8 +239,9 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let mut parameters = Vec::new();
         let (mut trainable, mut non_trainable) = (0u64, 0u64);
         for group in layer.parameters(&input_shapes, &output) {
-            let size =
-                Counted::evaluate(group.count.simplified(), "the parameter count").map_err(fail)?;
+            // Parameter formulas stay as the layer wrote them: the sheet writes the depth even
+            // when it is 1 (`3·3·1·32+32`).
+            let size = Counted::evaluate(group.count, "the parameter count").map_err(fail)?;
             let sum = if group.trainable {
                 &mut trainable
             } else {
