@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod dsl;
 pub mod yaml;
+mod yaml_locate;
 
 pub use ast::{Attribute, Description, LayerDecl, Value};
 
@@ -37,7 +38,13 @@ impl Format {
     /// is a YAML key (`name:`, `layers:`, …) or a document marker, the DSL otherwise.
     pub fn sniff(text: &str) -> Format {
         const YAML_KEYS: [&str; 7] = [
-            "name:", "about:", "layers:", "input:", "rounding:", "expect:", "train:",
+            "name:",
+            "about:",
+            "layers:",
+            "input:",
+            "rounding:",
+            "expect:",
+            "train:",
         ];
         let first = text
             .lines()
