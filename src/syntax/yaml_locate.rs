@@ -1,11 +1,11 @@
 //! Where things are written in a YAML text. serde_yaml reports positions only for its own syntax
-//! errors, so the YAML reader asks this outline for the spans of keys, values and sequence items.
+//! errors, so the YAML reader asks this outline for the spans of keys, values and list items.
 //!
-//! The outline is a best-effort reading of *block-style* YAML (indentation, `key: value`, `- item`,
-//! block scalars `|`/`>`, quoted scalars, comments and document markers), made from the text alone
-//! after serde_yaml has accepted it. It never fails: what it cannot follow (flow collections,
-//! complex keys, odd continuation lines) is kept as one opaque scalar span, and the reader falls
-//! back to the span of the enclosing node. It must not import serde_yaml.
+//! The outline is a best-effort reading of the text alone, made after serde_yaml has accepted it:
+//! block structure by indentation (`key: value`, `- item`), block scalars (`|`, `>`), quoted
+//! scalars, comments, document markers, and flow collections (`{a: 1}`, `[a, b]`). It never
+//! fails: what it cannot follow is kept as one opaque scalar span (or left out), and the reader
+//! falls back to the span of the enclosing node. It must not import serde_yaml.
 
 use crate::source::Span;
 
@@ -229,13 +229,18 @@ fn is_marker(content: &str, marker: &str) -> bool {
 
 /// Scans one line's content for where it ends: before a comment (` #` outside quotes) and
 /// trailing blanks. `inside` is the quote a previous line left open. Returns the end and the
-/// quote still open at the end of the line, if any.
+/// quote still open at the end of the line, if any. A quote opens a quoted scalar only where a
+/// node starts (line start, after `: `, `- `, or `[`, `{`, `,` in a flow collection); elsewhere it
+/// is part of a plain scalar, as in `it's`.
 fn scan_content(content: &str, inside: Option<char>) -> (usize, Option<char>) {
     let mut quote = inside;
     let mut end = 0;
     let mut previous: Option<char> = None;
+    let mut node_start = inside.is_none();
+    let mut flow_depth = 0usize;
     let mut chars = content.char_indices().peekable();
     while let Some((at, character)) = chars.next() {
+        let following = chars.peek().map(|&(_, next)| next);
         match quote {
             Some('"') => {
                 if character == '\\' {
@@ -247,7 +252,7 @@ fn scan_content(content: &str, inside: Option<char>) -> (usize, Option<char>) {
             }
             Some(_) => {
                 if character == '\'' {
-                    if chars.peek().is_some_and(|&(_, next)| next == '\'') {
+                    if following == Some('\'') {
                         chars.next();
                     } else {
                         quote = None;
@@ -256,13 +261,19 @@ fn scan_content(content: &str, inside: Option<char>) -> (usize, Option<char>) {
                 end = at + character.len_utf8();
             }
             None => {
-                let token_start =
-                    previous.is_none_or(|p| matches!(p, ' ' | '\t' | '[' | '{' | ','));
-                if character == '#' && previous.is_none_or(|p| p == ' ' || p == '\t') {
+                if character == '#' && previous.is_none_or(char::is_whitespace) {
                     break;
                 }
-                if (character == '"' || character == '\'') && token_start {
-                    quote = Some(character);
+                let blank_follows = following.is_none_or(char::is_whitespace);
+                match character {
+                    '"' | '\'' if node_start => quote = Some(character),
+                    ':' if blank_follows || flow_depth > 0 => node_start = true,
+                    '-' if node_start && blank_follows => {}
+                    '[' | '{' if node_start => flow_depth += 1,
+                    ']' | '}' if flow_depth > 0 => flow_depth -= 1,
+                    ',' if flow_depth > 0 => node_start = true,
+                    c if c.is_whitespace() => {}
+                    _ => node_start = false,
                 }
                 if !character.is_whitespace() {
                     end = at + character.len_utf8();
@@ -546,8 +557,158 @@ impl<'text> Parser<'text> {
             }
             self.consume();
         }
-        Block::Scalar(span_between(first.start, self.last_end))
+        let span = span_between(first.start, self.last_end);
+        match flow_collection(self.text, first.start, 0) {
+            Some((block, end)) if end <= self.last_end => block,
+            _ => Block::Scalar(span),
+        }
     }
+}
+
+/// Deepest flow nesting the outline follows; deeper collections stay opaque scalars.
+const MAXIMUM_FLOW_DEPTH: usize = 64;
+
+/// A flow collection (`{a: 1, b: [x, y]}` or `[a, b]`) starting at byte `start`: its block and the
+/// end of its closing bracket. `None` when the text there is not a well-formed flow collection.
+fn flow_collection(text: &str, start: usize, depth: usize) -> Option<(Block, usize)> {
+    let open = text.as_bytes().get(start).copied()?;
+    let close = match open {
+        b'{' => b'}',
+        b'[' => b']',
+        _ => return None,
+    };
+    if depth >= MAXIMUM_FLOW_DEPTH {
+        return None;
+    }
+    let mut entries = Vec::new();
+    let mut items = Vec::new();
+    let mut at = start + 1;
+    loop {
+        at = skip_flow_blanks(text, at);
+        let next = text.as_bytes().get(at).copied()?;
+        if next == close {
+            at += 1;
+            break;
+        }
+        let (node, node_span, after) = flow_node(text, at, depth)?;
+        at = skip_flow_blanks(text, after);
+        if text.as_bytes().get(at) == Some(&b':') {
+            // `key: value` (in a flow sequence this is a one-pair mapping; the outline keeps the
+            // key's span as the item's).
+            let value_start = skip_flow_blanks(text, at + 1);
+            let (value, value_span, after_value) = match flow_node(text, value_start, depth) {
+                Some(found) => found,
+                None => (Block::Empty, Span::new(at + 1, 0), at + 1),
+            };
+            let key = decode_key(text.get(node_span.offset..node_span.offset + node_span.length)?);
+            let span = span_between(node_span.offset, value_span.offset + value_span.length);
+            if open == b'{' {
+                entries.push(Entry {
+                    key,
+                    key_span: node_span,
+                    value,
+                    value_span,
+                    span,
+                });
+            } else {
+                items.push(Item {
+                    value: Block::Scalar(span),
+                    span,
+                });
+            }
+            at = skip_flow_blanks(text, after_value);
+        } else if open == b'{' {
+            let key = decode_key(text.get(node_span.offset..node_span.offset + node_span.length)?);
+            let value_span = Span::new(node_span.offset + node_span.length, 0);
+            entries.push(Entry {
+                key,
+                key_span: node_span,
+                value: Block::Empty,
+                value_span,
+                span: node_span,
+            });
+        } else {
+            items.push(Item {
+                value: node,
+                span: node_span,
+            });
+        }
+        match text.as_bytes().get(at).copied()? {
+            b',' => at += 1,
+            byte if byte == close => {
+                at += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let block = if open == b'{' {
+        Block::Mapping(entries)
+    } else {
+        Block::Sequence(items)
+    };
+    Some((block, at))
+}
+
+/// One node inside a flow collection: a nested collection, a quoted scalar or a plain scalar.
+/// Returns the node, its span and where it ends. `None` when there is no node here.
+fn flow_node(text: &str, at: usize, depth: usize) -> Option<(Block, Span, usize)> {
+    let rest = text.get(at..)?;
+    let first = rest.chars().next()?;
+    match first {
+        '{' | '[' => {
+            let (block, end) = flow_collection(text, at, depth + 1)?;
+            Some((block, span_between(at, end), end))
+        }
+        '"' | '\'' => {
+            let (length, open) = scan_quoted(rest, first);
+            if open {
+                return None;
+            }
+            let span = Span::new(at, length);
+            Some((Block::Scalar(span), span, at + length))
+        }
+        ',' | ']' | '}' | ':' | '#' => None,
+        _ => {
+            let mut end = at;
+            let mut previous = ' ';
+            let mut characters = rest.char_indices().peekable();
+            while let Some((index, character)) = characters.next() {
+                let following = characters.peek().map(|&(_, next)| next);
+                let ends_here = matches!(character, ',' | ']' | '}')
+                    || character == ':'
+                        && following
+                            .is_none_or(|next| next.is_whitespace() || ",]}".contains(next))
+                    || character == '#' && previous.is_whitespace();
+                if ends_here {
+                    break;
+                }
+                if !character.is_whitespace() {
+                    end = at + index + character.len_utf8();
+                }
+                previous = character;
+            }
+            let span = span_between(at, end);
+            Some((Block::Scalar(span), span, end))
+        }
+    }
+}
+
+/// Skips blanks, line breaks and comments inside a flow collection.
+fn skip_flow_blanks(text: &str, mut at: usize) -> usize {
+    let mut after_blank = true;
+    while let Some(character) = text.get(at..).and_then(|rest| rest.chars().next()) {
+        if character == '#' && after_blank {
+            let line_end = text[at..].find('\n').map_or(text.len(), |end| at + end);
+            at = line_end;
+        } else if character.is_whitespace() {
+            after_blank = true;
+            at += character.len_utf8();
+        } else {
+            break;
+        }
+    }
+    at
 }
 
 fn span_between(start: usize, end: usize) -> Span {
@@ -558,7 +719,7 @@ fn span_between(start: usize, end: usize) -> Span {
 mod tests {
     use super::*;
 
-    fn text_of<'a>(text: &'a str, span: Span) -> &'a str {
+    fn text_of(text: &str, span: Span) -> &str {
         &text[span.offset..span.offset + span.length]
     }
 
@@ -623,7 +784,9 @@ train:
         assert!(text_of(LENET, second.span).ends_with("- C1"));
         let third = layers.item(2).unwrap();
         assert_eq!(text_of(LENET, third.span), "-   {kind: dense, units: 10}");
-        assert!(matches!(third.value, Block::Scalar(_)));
+        let units = third.value.entry("units").unwrap();
+        assert_eq!(text_of(LENET, units.span), "units: 10");
+        assert_eq!(text_of(LENET, units.value_span), "10");
         assert!(layers.item(3).is_none());
     }
 
@@ -645,13 +808,42 @@ train:
 
     #[test]
     fn quoted_keys_and_values_with_hashes_and_colons() {
-        let text = "\"a: b\": 'it''s # not a comment' # comment\nc: \"multi\n  line\" # x\nd: 1\n";
+        let text = "\"a: b\": 'it''s # not a comment' # comment\nc: \"multi\n  line\" # x\nd: 1\nit's: a 'b # c\ne: [x, 'y]']\n";
         let outline = Outline::new(text);
         let quoted = outline.root.entry("a: b").unwrap();
         assert_eq!(text_of(text, quoted.value_span), "'it''s # not a comment'");
         let multi = outline.root.entry("c").unwrap();
         assert_eq!(text_of(text, multi.value_span), "\"multi\n  line\"");
         assert!(outline.root.entry("d").is_some());
+        assert_eq!(
+            text_of(text, outline.root.entry("it's").unwrap().value_span),
+            "a 'b"
+        );
+        assert_eq!(
+            text_of(text, outline.root.entry("e").unwrap().value_span),
+            "[x, 'y]']"
+        );
+    }
+
+    #[test]
+    fn follows_flow_collections() {
+        let text =
+            "a: {b: [x, 'y, z', {c: 1}], \"d\": e f, g}\nh: [1,\n  2] # c\ni: [a: 1]\nj: {k: [}\n";
+        let outline = Outline::new(text);
+        let a = &outline.root.entry("a").unwrap().value;
+        let b = a.entry("b").unwrap();
+        assert_eq!(text_of(text, b.value_span), "[x, 'y, z', {c: 1}]");
+        assert_eq!(text_of(text, b.value.item(1).unwrap().span), "'y, z'");
+        let c = b.value.item(2).unwrap().value.entry("c").unwrap();
+        assert_eq!(text_of(text, c.span), "c: 1");
+        assert_eq!(text_of(text, a.entry("d").unwrap().value_span), "e f");
+        assert_eq!(text_of(text, a.entry("g").unwrap().key_span), "g");
+        let h = &outline.root.entry("h").unwrap().value;
+        assert_eq!(text_of(text, h.item(1).unwrap().span), "2");
+        let i = &outline.root.entry("i").unwrap().value;
+        assert_eq!(text_of(text, i.item(0).unwrap().span), "a: 1");
+        let j = outline.root.entry("j").unwrap();
+        assert!(matches!(j.value, Block::Scalar(_)));
     }
 
     #[test]
