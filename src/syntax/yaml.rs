@@ -1,5 +1,5 @@
 //! The YAML form of a description: [`read`] turns one YAML document into a [`Description`] and
-//! [`print`] writes a description back as canonical YAML. This is the only file that imports
+//! [`print()`] writes a description back as canonical YAML. This is the only file that imports
 //! serde_yaml (0.9, deprecated upstream), so replacing it later touches nothing else.
 //!
 //! Scalars are classified like the DSL's: YAML integers, floats and booleans keep their type and
@@ -35,9 +35,10 @@ const TOP_LEVEL_KEYS: [&str; 7] = [
 /// How deeply lists may nest inside one attribute value.
 const MAXIMUM_LIST_DEPTH: usize = 32;
 
-/// Reads a YAML description: one document, a mapping with the keys in [`TOP_LEVEL_KEYS`].
-/// Empty documents (nothing but comments or `---`) are skipped; a second non-empty document is an
-/// error, as is a description that declares no layer ([`SyntaxError::Empty`]).
+/// Reads a YAML description: one document, a mapping with the keys `name`, `about`, `rounding`,
+/// `input`, `layers`, `expect` and `train`. Empty documents (nothing but comments or `---`) are
+/// skipped; a second non-empty document is an error, as is a description that declares no layer
+/// ([`SyntaxError::Empty`]).
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
     let text: &str = &source.text;
     let documents = parse_documents(text)?;
@@ -1750,6 +1751,44 @@ train: {seed: 1}
         "é",
     ];
 
+    /// Every span a read produced, for checking that spans stay inside the text.
+    fn all_spans(result: &Result<Description, SyntaxError>) -> Vec<Span> {
+        let description = match result {
+            Ok(description) => description,
+            Err(error) => return vec![error.span()],
+        };
+        let attribute_spans = |attributes: &[Attribute]| -> Vec<Span> {
+            attributes
+                .iter()
+                .flat_map(|a| [a.key.span, a.value.span])
+                .collect()
+        };
+        let mut spans: Vec<Span> = [&description.name, &description.about, &description.rounding]
+            .into_iter()
+            .flatten()
+            .map(|text| text.span)
+            .collect();
+        spans.extend(attribute_spans(&description.expect));
+        spans.extend(attribute_spans(&description.train));
+        for layer in &description.layers {
+            spans.extend([layer.span, layer.kind.span]);
+            spans.extend(layer.name.iter().chain(&layer.inputs).map(|text| text.span));
+            spans.extend(attribute_spans(&layer.attributes));
+            spans.extend(attribute_spans(&layer.expect));
+        }
+        spans
+    }
+
+    /// Spans must lie inside the text and on character boundaries, or rendering them would fail.
+    fn check_spans(text: &str) -> Result<(), TestCaseError> {
+        for span in all_spans(&read_text(text)) {
+            let end = span.offset + span.length;
+            prop_assert!(end <= text.len(), "{:?} outside {:?}", span, text);
+            prop_assert!(text.is_char_boundary(span.offset) && text.is_char_boundary(end));
+        }
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn printed_descriptions_read_back(description in any_description()) {
@@ -1778,12 +1817,12 @@ train: {seed: 1}
 
         #[test]
         fn read_never_panics_on_any_text(text in any::<String>()) {
-            let _ = read_text(&text);
+            check_spans(&text)?;
         }
 
         #[test]
         fn read_never_panics_on_yaml_fragments(pieces in vec(prop::sample::select(FRAGMENTS.to_vec()), 0..40)) {
-            let _ = read_text(&pieces.concat());
+            check_spans(&pieces.concat())?;
         }
 
         #[test]
@@ -1805,7 +1844,7 @@ train: {seed: 1}
                 }
                 _ => text.insert(offset, inserted),
             }
-            let _ = read_text(&text);
+            check_spans(&text)?;
         }
     }
 }

@@ -718,6 +718,7 @@ fn span_between(start: usize, end: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn text_of(text: &str, span: Span) -> &str {
         &text[span.offset..span.offset + span.length]
@@ -876,6 +877,50 @@ train:
             "a: [1,\n2]\nb: 1",
         ] {
             let _ = Outline::new(text);
+        }
+    }
+
+    fn collect_spans(block: &Block, spans: &mut Vec<Span>) {
+        match block {
+            Block::Mapping(entries) => {
+                for entry in entries {
+                    spans.extend([entry.key_span, entry.value_span, entry.span]);
+                    collect_spans(&entry.value, spans);
+                }
+            }
+            Block::Sequence(items) => {
+                for item in items {
+                    spans.push(item.span);
+                    collect_spans(&item.value, spans);
+                }
+            }
+            Block::Scalar(span) => spans.push(*span),
+            Block::Empty => {}
+        }
+    }
+
+    const FRAGMENTS: [&str; 24] = [
+        "a:", "b: ", "- ", "-", " ", "  ", "\n", "\n  ", "[", "]", "{", "}", ",", ":", "|", ">",
+        "'", "\"", "#", "---\n", "\\", "x", "é", "\t",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn spans_stay_inside_the_text(
+            text in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                proptest::collection::vec(proptest::sample::select(FRAGMENTS.to_vec()), 0..40)
+                    .prop_map(|pieces| pieces.concat()),
+            ]
+        ) {
+            let outline = Outline::new(&text);
+            let mut spans = outline.document_starts.clone();
+            collect_spans(&outline.root, &mut spans);
+            for span in spans {
+                let end = span.offset + span.length;
+                proptest::prop_assert!(end <= text.len(), "{:?} outside {:?}", span, text);
+                proptest::prop_assert!(text.is_char_boundary(span.offset) && text.is_char_boundary(end));
+            }
         }
     }
 }
