@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod dsl;
 pub mod yaml;
+mod yaml_locate;
 
 pub use ast::{Attribute, Description, LayerDecl, Value};
 
