@@ -1848,8 +1848,3 @@ train: {seed: 1}
         }
     }
 }
-
-/// Prints a YAML description (placeholder).
-pub fn print(_: &Description) -> String {
-    String::new()
-}
