@@ -37,9 +37,11 @@ fn analysis_speed(criterion: &mut Criterion) {
     for layers in [1_000, 2_500, 5_000, 10_000] {
         let source = generated(layers);
         group.throughput(Throughput::Elements(layers as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(layers), &source, |bench, source| {
-            bench.iter(|| black_box(table(source, Format::Dsl)))
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(layers),
+            &source,
+            |bench, source| bench.iter(|| black_box(table(source, Format::Dsl))),
+        );
     }
     group.finish();
 }

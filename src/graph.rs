@@ -164,7 +164,10 @@ impl Network {
         let fail = |error: GraphError| Error::new(source, error);
         if description.layers.is_empty() {
             let end = Span::new(source.text.len(), 0);
-            return Err(Error::new(source, crate::syntax::SyntaxError::Empty { span: end }));
+            return Err(Error::new(
+                source,
+                crate::syntax::SyntaxError::Empty { span: end },
+            ));
         }
         let rounding = match &description.rounding {
             None => Rounding::default(),

@@ -55,19 +55,39 @@ fn netcalc_cell(cell: &str) -> String {
 /// parameters). The sheet's first column also lists settings, so only names are compared there.
 fn assert_table(network: &str, sheet: &[[&str; 5]]) {
     let rows = markdown_rows(&netcalc(&["table", network, "--format", "markdown"]));
-    let body: Vec<&Vec<String>> = rows.iter().skip(1).filter(|row| row[0] != "Total").collect();
+    let body: Vec<&Vec<String>> = rows
+        .iter()
+        .skip(1)
+        .filter(|row| row[0] != "Total")
+        .collect();
     assert_eq!(body.len(), sheet.len(), "rows of {network}");
     for (ours, theirs) in body.iter().zip(sheet) {
         let name = theirs[0].split_whitespace().next().unwrap_or_default();
         assert!(ours[0].starts_with(name), "{} is not {name}", ours[0]);
-        assert_eq!(netcalc_cell(&ours[1]), sheet_cell(theirs[1]), "input of {name}");
+        assert_eq!(
+            netcalc_cell(&ours[1]),
+            sheet_cell(theirs[1]),
+            "input of {name}"
+        );
         if theirs[2] != "–" {
-            assert_eq!(netcalc_cell(&ours[2]), sheet_cell(theirs[2]), "size formula of {name}");
+            assert_eq!(
+                netcalc_cell(&ours[2]),
+                sheet_cell(theirs[2]),
+                "size formula of {name}"
+            );
         } else {
             assert_eq!(ours[2], "–", "size formula of {name}");
         }
-        assert_eq!(netcalc_cell(&ours[3]), sheet_cell(theirs[3]), "output of {name}");
-        assert_eq!(netcalc_cell(&ours[4]), sheet_cell(theirs[4]), "parameters of {name}");
+        assert_eq!(
+            netcalc_cell(&ours[3]),
+            sheet_cell(theirs[3]),
+            "output of {name}"
+        );
+        assert_eq!(
+            netcalc_cell(&ours[4]),
+            sheet_cell(theirs[4]),
+            "parameters of {name}"
+        );
     }
 }
 
@@ -76,19 +96,85 @@ fn exercise_4c_alexnet_table() {
     assert_table(
         "alexnet",
         &[
-            ["CONV1", "[227×227×3]", "$(227-11)/4+1=55$", "[55×55×96]", "$11 \\cdot 11 \\cdot 3 \\cdot 96 + 96 = 34944$ (0.056%)"],
-            ["MAXPOOL1", "[55×55×96]", "$(55-3)/2+1 = 27$", "[27×27×96]", "0"],
+            [
+                "CONV1",
+                "[227×227×3]",
+                "$(227-11)/4+1=55$",
+                "[55×55×96]",
+                "$11 \\cdot 11 \\cdot 3 \\cdot 96 + 96 = 34944$ (0.056%)",
+            ],
+            [
+                "MAXPOOL1",
+                "[55×55×96]",
+                "$(55-3)/2+1 = 27$",
+                "[27×27×96]",
+                "0",
+            ],
             ["NORM", "[27×27×96]", "–", "[27×27×96]", "0"],
-            ["CONV2", "[27×27×96]", "$(27-5+4)/1+1 = 27$", "[27×27×256]", "$5 \\cdot 5 \\cdot 96 \\cdot 256 + 256 = 614656$ (0.99%)"],
-            ["MAXPOOL2", "[27×27×256]", "$(27-3)/2+1 = 13$", "[13×13×256]", "0"],
+            [
+                "CONV2",
+                "[27×27×96]",
+                "$(27-5+4)/1+1 = 27$",
+                "[27×27×256]",
+                "$5 \\cdot 5 \\cdot 96 \\cdot 256 + 256 = 614656$ (0.99%)",
+            ],
+            [
+                "MAXPOOL2",
+                "[27×27×256]",
+                "$(27-3)/2+1 = 13$",
+                "[13×13×256]",
+                "0",
+            ],
             ["NORM2", "[13×13×256]", "–", "[13×13×256]", "0"],
-            ["CONV3", "[13×13×256]", "$(13-3+2)/1+1 = 13$", "[13×13×384]", "$3 \\cdot 3 \\cdot 256 \\cdot 384 + 384 = 885120$ (1.42%)"],
-            ["CONV4", "[13×13×384]", "$(13-3+2)/1+1 = 13$", "[13×13×384]", "$3 \\cdot 3 \\cdot 384 \\cdot 384 + 384 = 1327488$ (2.13%)"],
-            ["CONV5", "[13×13×384]", "$(13-3+2)/1+1 = 13$", "[13×13×256]", "$3 \\cdot 3 \\cdot 384 \\cdot 256 + 256 = 884992$ (1.42%)"],
-            ["MAXPOOL3", "[13×13×256]", "$(13-3)/2+1 = 6$", "[6×6×256]", "0"],
-            ["FC6", "[6×6×256]", "–", "4096", "$6 \\cdot 6 \\cdot 256 \\cdot 4096 + 4096 = 37752832$ (60.52%)"],
-            ["FC7", "4096", "–", "4096", "$4096 \\cdot 4096 + 4096 = 16781312$ (26.90%)"],
-            ["FC8", "4096", "–", "1000", "$4096 \\cdot 1000 + 1000 = 4097000$ (6.57%)"],
+            [
+                "CONV3",
+                "[13×13×256]",
+                "$(13-3+2)/1+1 = 13$",
+                "[13×13×384]",
+                "$3 \\cdot 3 \\cdot 256 \\cdot 384 + 384 = 885120$ (1.42%)",
+            ],
+            [
+                "CONV4",
+                "[13×13×384]",
+                "$(13-3+2)/1+1 = 13$",
+                "[13×13×384]",
+                "$3 \\cdot 3 \\cdot 384 \\cdot 384 + 384 = 1327488$ (2.13%)",
+            ],
+            [
+                "CONV5",
+                "[13×13×384]",
+                "$(13-3+2)/1+1 = 13$",
+                "[13×13×256]",
+                "$3 \\cdot 3 \\cdot 384 \\cdot 256 + 256 = 884992$ (1.42%)",
+            ],
+            [
+                "MAXPOOL3",
+                "[13×13×256]",
+                "$(13-3)/2+1 = 6$",
+                "[6×6×256]",
+                "0",
+            ],
+            [
+                "FC6",
+                "[6×6×256]",
+                "–",
+                "4096",
+                "$6 \\cdot 6 \\cdot 256 \\cdot 4096 + 4096 = 37752832$ (60.52%)",
+            ],
+            [
+                "FC7",
+                "4096",
+                "–",
+                "4096",
+                "$4096 \\cdot 4096 + 4096 = 16781312$ (26.90%)",
+            ],
+            [
+                "FC8",
+                "4096",
+                "–",
+                "1000",
+                "$4096 \\cdot 1000 + 1000 = 4097000$ (6.57%)",
+            ],
         ],
     );
     assert_eq!(total("alexnet", "parameters"), 62_378_344);
@@ -103,13 +189,43 @@ fn exercise_3b_keras_mnist_cnn_table() {
     assert_table(
         "keras-mnist-cnn",
         &[
-            ["CONV1", "[28×28×1]", "$(28-3)/1+1=26$", "[26×26×32]", "$3 \\cdot 3 \\cdot 1 \\cdot 32 + 32 = 320$ (0.027%)"],
-            ["CONV2", "[26×26×32]", "$(26-3)/1+1 = 24$", "[24×24×64]", "$3 \\cdot 3 \\cdot 32 \\cdot 64 + 64 = 18496$ (1.54%)"],
-            ["MAXPOOL1", "[24×24×64]", "$(24-2)/2+1 = 12$", "[12×12×64]", "0"],
+            [
+                "CONV1",
+                "[28×28×1]",
+                "$(28-3)/1+1=26$",
+                "[26×26×32]",
+                "$3 \\cdot 3 \\cdot 1 \\cdot 32 + 32 = 320$ (0.027%)",
+            ],
+            [
+                "CONV2",
+                "[26×26×32]",
+                "$(26-3)/1+1 = 24$",
+                "[24×24×64]",
+                "$3 \\cdot 3 \\cdot 32 \\cdot 64 + 64 = 18496$ (1.54%)",
+            ],
+            [
+                "MAXPOOL1",
+                "[24×24×64]",
+                "$(24-2)/2+1 = 12$",
+                "[12×12×64]",
+                "0",
+            ],
             ["DROPOUT", "[12×12×64]", "–", "[12×12×64]", "0"],
-            ["DENSE1", "[12×12×64]", "–", "128", "$12 \\cdot 12 \\cdot 64 \\cdot 128 + 128 = 1179776$ (98.32%)"],
+            [
+                "DENSE1",
+                "[12×12×64]",
+                "–",
+                "128",
+                "$12 \\cdot 12 \\cdot 64 \\cdot 128 + 128 = 1179776$ (98.32%)",
+            ],
             ["DROPOUT", "128", "–", "128", "0"],
-            ["DENSE2", "128", "–", "10", "$128 \\cdot 10 + 10 = 1290$ (0.11%)"],
+            [
+                "DENSE2",
+                "128",
+                "–",
+                "10",
+                "$128 \\cdot 10 + 10 = 1290$ (0.11%)",
+            ],
         ],
     );
     assert_eq!(total("keras-mnist-cnn", "parameters"), 1_199_882);
@@ -136,11 +252,29 @@ fn exercise_4b_lenet_summaries() {
     let sheet: [(&str, &str, [u64; 2], [u64; 2], [u64; 2]); 7] = [
         ("C1", "5×5", [156, 156], [117600, 117600], [122304, 122304]),
         ("S2", "2×2", [0, 0], [4704, 4704], [5880, 5880]),
-        ("C3", "5×5", [2416, 1516], [240000, 150000], [241600, 151600]),
+        (
+            "C3",
+            "5×5",
+            [2416, 1516],
+            [240000, 150000],
+            [241600, 151600],
+        ),
         ("S4", "2×2", [0, 0], [1600, 1600], [2000, 2000]),
         ("C5", "5×5", [48120, 48120], [48000, 48000], [48120, 48120]),
-        ("F6", "All neurons (fully connected)", [10164, 10164], [10080, 10080], [10164, 10164]),
-        ("Output", "All neurons (fully connected)", [850, 850], [840, 840], [850, 850]),
+        (
+            "F6",
+            "All neurons (fully connected)",
+            [10164, 10164],
+            [10080, 10080],
+            [10164, 10164],
+        ),
+        (
+            "Output",
+            "All neurons (fully connected)",
+            [850, 850],
+            [840, 840],
+            [850, 850],
+        ),
     ];
     let sums = [[61706, 60806], [422824, 332824], [430918, 340918]];
     for (variant, network) in ["lenet-5", "lenet-5-table"].into_iter().enumerate() {
@@ -170,7 +304,11 @@ fn lenet_5_of_the_1998_paper() {
         layers
             .as_array()
             .and_then(|layers| layers.iter().find(|layer| layer["name"] == name))
-            .map(|layer| layer["parameters"]["trainable"].as_u64().unwrap_or(u64::MAX))
+            .map(|layer| {
+                layer["parameters"]["trainable"]
+                    .as_u64()
+                    .unwrap_or(u64::MAX)
+            })
     };
     assert_eq!(trainable("S2"), Some(12));
     assert_eq!(trainable("S4"), Some(32));
@@ -186,7 +324,10 @@ fn vgg_16_parameters_and_receptive_field() {
         .and_then(|layers| layers.iter().find(|layer| layer["name"] == "pool5"))
         .expect("pool5")
         .clone();
-    assert_eq!(pool5["receptive_field"]["input"]["size"], serde_json::json!([212, 212]));
+    assert_eq!(
+        pool5["receptive_field"]["input"]["size"],
+        serde_json::json!([212, 212])
+    );
 }
 
 #[test]
@@ -197,7 +338,10 @@ fn lenet_c5_sees_the_whole_32_by_32_input() {
         .and_then(|layers| layers.iter().find(|layer| layer["name"] == "C5"))
         .expect("C5")
         .clone();
-    assert_eq!(c5["receptive_field"]["input"]["size"], serde_json::json!([32, 32]));
+    assert_eq!(
+        c5["receptive_field"]["input"]["size"],
+        serde_json::json!([32, 32])
+    );
 }
 
 /// Two sentences of exercise 4b disagree with their own formulas; the formulas' numbers are the
@@ -207,7 +351,12 @@ fn lenet_c5_sees_the_whole_32_by_32_input() {
 /// 120×16×(5×5+1) = 49920).
 #[test]
 fn where_the_sheet_text_slips_netcalc_keeps_the_formula() {
-    let rows = markdown_rows(&netcalc(&["connections", "lenet-5", "--format", "markdown"]));
+    let rows = markdown_rows(&netcalc(&[
+        "connections",
+        "lenet-5",
+        "--format",
+        "markdown",
+    ]));
     let s4 = rows.iter().find(|row| row[0] == "S4").expect("S4");
     assert_eq!(s4[3], "1600");
     assert_ne!(s4[3], (5 * 5 * 16 * (2 * 2 + 1)).to_string());

@@ -11,8 +11,8 @@
 use super::geometry::WindowSpec;
 use super::pooling;
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single_maps, units_formula,
+    Activation, AttributeReader, Connections, DeclarationError, Inference, Kind, Layer,
+    ParameterGroup, ReceptiveStep, ShapeError, single_maps, units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
@@ -22,7 +22,7 @@ pub const KIND: Kind = Kind {
     name: "subsample",
     aliases: &["subsampling"],
     positionals: &["size"],
-    summary: "LeCun's subsampling: window average × coefficient + bias per map; size, stride, trainable, padding, rounding",
+    summary: "LeCun's subsampling: window average × coefficient + bias per map; size, stride, trainable, activation, padding, rounding",
     build,
 };
 
@@ -31,12 +31,19 @@ struct Subsampling {
     window: WindowSpec,
     /// Whether each map has a trainable coefficient and bias (LeCun 1998) or none (the sheet).
     trainable: bool,
+    /// The squashing function after the bias (the paper uses a sigmoid); counts nothing.
+    activation: Option<Activation>,
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
     let window = pooling::read_window(reader)?;
     let trainable = reader.boolean("trainable")?.unwrap_or(true);
-    Ok(Box::new(Subsampling { window, trainable }))
+    let activation = Activation::read(reader, "activation")?;
+    Ok(Box::new(Subsampling {
+        window,
+        trainable,
+        activation,
+    }))
 }
 
 impl Subsampling {
@@ -57,6 +64,9 @@ impl Layer for Subsampling {
         let mut text = self.window.settings();
         if !self.trainable {
             text.push_str(", fixed");
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
         }
         text
     }
