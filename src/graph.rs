@@ -153,6 +153,34 @@ impl Locate for GraphError {
     }
 }
 
+/// A declaration error with the name of the layer it is in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("layer `{layer}`: {error}")]
+pub struct InLayer {
+    /// The layer's name (written or generated).
+    pub layer: String,
+    /// What is wrong with its declaration.
+    pub error: layers::DeclarationError,
+}
+
+impl Locate for InLayer {
+    fn span(&self) -> Span {
+        self.error.span()
+    }
+
+    fn label(&self) -> String {
+        self.error.label()
+    }
+
+    fn help(&self) -> Option<String> {
+        self.error.help()
+    }
+
+    fn code(&self) -> &'static str {
+        self.error.code()
+    }
+}
+
 impl Network {
     /// Builds the graph of a description: names positional values, builds every layer, wires
     /// inputs (the previous layer unless named), and orders the layers.
@@ -188,10 +216,7 @@ impl Network {
             .iter()
             .filter_map(|decl| decl.name.as_ref().map(|name| name.value.as_str()))
             .collect();
-        let mut unnamed = Vec::new();
         for mut decl in description.layers.iter().cloned() {
-            layers::name_positionals(&mut decl).map_err(|e| Error::new(source, e))?;
-            let layer = layers::build(&decl).map_err(|e| Error::new(source, e))?;
             let name = match &decl.name {
                 Some(name) => {
                     if by_name.contains_key(&name.value) {
@@ -216,9 +241,17 @@ impl Network {
                     }
                 }
             };
-            if decl.name.is_none() {
-                unnamed.push(name.clone());
-            }
+            let in_layer = |error| {
+                Error::new(
+                    source,
+                    InLayer {
+                        layer: name.clone(),
+                        error,
+                    },
+                )
+            };
+            layers::name_positionals(&mut decl).map_err(in_layer)?;
+            let layer = layers::build(&decl).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
                 decl,

@@ -176,9 +176,18 @@ pub fn name_positionals(decl: &mut LayerDecl) -> Result<(), DeclarationError> {
 pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
     let kind = find(&decl.kind.value).ok_or_else(|| unknown_kind(decl))?;
     let mut reader = AttributeReader::new(decl, kind.name);
-    let layer = (kind.build)(&mut reader)?;
-    reader.finish()?;
-    Ok(layer)
+    match (kind.build)(&mut reader) {
+        Ok(layer) => {
+            reader.finish()?;
+            Ok(layer)
+        }
+        // A missing key is often a misspelt one: report the misspelling, which names both.
+        Err(missing @ DeclarationError::Missing { .. }) => {
+            reader.finish()?;
+            Err(missing)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 fn unknown_kind(decl: &LayerDecl) -> DeclarationError {
