@@ -5,3 +5,4 @@
 pub mod error;
 pub mod source;
 pub mod syntax;
+pub mod tensor;
