@@ -37,7 +37,13 @@ impl Format {
     /// is a YAML key (`name:`, `layers:`, …) or a document marker, the DSL otherwise.
     pub fn sniff(text: &str) -> Format {
         const YAML_KEYS: [&str; 7] = [
-            "name:", "about:", "layers:", "input:", "rounding:", "expect:", "train:",
+            "name:",
+            "about:",
+            "layers:",
+            "input:",
+            "rounding:",
+            "expect:",
+            "train:",
         ];
         let first = text
             .lines()

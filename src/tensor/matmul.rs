@@ -204,12 +204,7 @@ pub(crate) fn multiply(
         return Err(TensorError::Geometry {
             reason: format!(
                 "cannot multiply {}×{} by {}×{} into {}×{}",
-                m,
-                k,
-                b.layout.rows,
-                n,
-                target.layout.rows,
-                target.layout.columns
+                m, k, b.layout.rows, n, target.layout.rows, target.layout.columns
             ),
         });
     }
@@ -273,6 +268,7 @@ fn scale(target: Target<'_>, beta: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tensor::testing::values;
     use proptest::prelude::*;
 
     /// The product in f64 with plain loops, reading A and B as stored.
@@ -304,19 +300,6 @@ mod tests {
             }
         }
         result
-    }
-
-    fn values(length: usize, seed: u64) -> Vec<f32> {
-        // A small linear congruential sequence in [-1, 1): deterministic and dependency-free.
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..length)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
     }
 
     fn assert_close(actual: &[f32], expected: &[f64], k: usize) {

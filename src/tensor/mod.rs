@@ -31,6 +31,8 @@ pub mod pooling;
 
 mod error;
 mod parallel;
+#[cfg(test)]
+mod testing;
 
 pub use error::TensorError;
 
@@ -185,9 +187,7 @@ pub fn output_extent(
         .ok_or_else(overflow)?;
     if padded < reach {
         return Err(TensorError::Geometry {
-            reason: format!(
-                "a window reaching {reach} does not fit in the padded extent {padded}"
-            ),
+            reason: format!("a window reaching {reach} does not fit in the padded extent {padded}"),
         });
     }
     Ok((padded - reach) / stride + 1)
