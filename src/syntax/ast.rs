@@ -195,10 +195,7 @@ pub(crate) fn parse_dims(text: &str) -> Option<Vec<u64>> {
         Some((maps, sizes)) => (Some(number(maps)?), sizes),
         None => (None, text),
     };
-    let mut dims = sizes
-        .split(['x', '×'])
-        .map(number)
-        .collect::<Option<Vec<u64>>>()?;
+    let mut dims = sizes.split(['x', '×']).map(number).collect::<Option<Vec<u64>>>()?;
     match maps {
         Some(maps) if dims.len() == 2 => {
             dims.push(maps);
@@ -265,10 +262,7 @@ mod tests {
             Value::from_text("X.\n.X\n"),
             Value::Grid(vec![vec![true, false], vec![false, true]])
         );
-        assert_eq!(
-            Value::from_text("X.\n.X.\n"),
-            Value::Text("X.\n.X.\n".into())
-        );
+        assert_eq!(Value::from_text("X.\n.X.\n"), Value::Text("X.\n.X.\n".into()));
         assert_eq!(
             Value::from_text("99999999999999999999"),
             Value::Text("99999999999999999999".into())

@@ -37,13 +37,7 @@ impl Format {
     /// is a YAML key (`name:`, `layers:`, …) or a document marker, the DSL otherwise.
     pub fn sniff(text: &str) -> Format {
         const YAML_KEYS: [&str; 7] = [
-            "name:",
-            "about:",
-            "layers:",
-            "input:",
-            "rounding:",
-            "expect:",
-            "train:",
+            "name:", "about:", "layers:", "input:", "rounding:", "expect:", "train:",
         ];
         let first = text
             .lines()

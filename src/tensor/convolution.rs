@@ -305,7 +305,7 @@ pub fn bias_gradient(
     if channels == 0 {
         return Ok(());
     }
-    if output_gradient.len() % channels != 0 {
+    if !output_gradient.len().is_multiple_of(channels) {
         return Err(TensorError::Length {
             what: "output gradient",
             expected: output_gradient.len().div_ceil(channels) * channels,
@@ -381,7 +381,10 @@ impl Plan {
         if geometry.output_channels == 0 {
             return invalid("a convolution needs at least one output channel".to_string());
         }
-        if groups == 0 || input.channels % groups != 0 || geometry.output_channels % groups != 0 {
+        if groups == 0
+            || !input.channels.is_multiple_of(groups)
+            || !geometry.output_channels.is_multiple_of(groups)
+        {
             return invalid(format!(
                 "{groups} groups do not divide {} input and {} output channels",
                 input.channels, geometry.output_channels

@@ -59,11 +59,7 @@ pub(crate) fn map_parts<R: Send>(
     if ranges.len() <= 1 {
         return ranges.into_iter().map(work).collect();
     }
-    ranges
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|range| work(range))
-        .collect()
+    ranges.into_par_iter().with_max_len(1).map(&work).collect()
 }
 
 #[cfg(test)]
