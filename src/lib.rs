@@ -15,6 +15,7 @@ pub mod shape;
 pub mod source;
 pub mod suggestion;
 pub mod syntax;
+pub mod tensor;
 
 pub use analysis::{Analysis, analyse};
 pub use error::{Error, Result};

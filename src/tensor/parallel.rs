@@ -1,0 +1,94 @@
+//! Splitting kernel work into a fixed number of contiguous parts run on the current rayon pool.
+//! The split depends only on the sizes and the part count, so results are reproducible.
+
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Cuts `0..total` into at most `parts` non-empty contiguous ranges whose lengths differ by at
+/// most one (the longer ones first).
+pub(crate) fn split(total: usize, parts: usize) -> Vec<Range<usize>> {
+    let parts = parts.clamp(1, total.max(1));
+    let base = total / parts;
+    let longer = total % parts;
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start = 0;
+    for part in 0..parts {
+        let length = base + usize::from(part < longer);
+        if length > 0 {
+            ranges.push(start..start + length);
+        }
+        start += length;
+    }
+    ranges
+}
+
+/// Runs `work(items, slice)` on `data` viewed as consecutive items of `item_length` values, cut
+/// into at most `parts` parts of whole items; each call gets its item range and those values.
+pub(crate) fn for_each_part<T: Send>(
+    data: &mut [T],
+    item_length: usize,
+    parts: usize,
+    work: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    let items = data.len().checked_div(item_length).unwrap_or(0);
+    let ranges = split(items, parts);
+    if ranges.len() <= 1 {
+        work(0..items, data);
+        return;
+    }
+    let mut pieces = Vec::with_capacity(ranges.len());
+    let mut rest = data;
+    for range in ranges {
+        let (piece, tail) = rest.split_at_mut(range.len() * item_length);
+        pieces.push((range, piece));
+        rest = tail;
+    }
+    pieces
+        .into_par_iter()
+        .with_max_len(1)
+        .for_each(|(range, piece)| work(range, piece));
+}
+
+/// Runs `work` on the parts of `0..total` (see [`split`]) and returns the results in part order.
+pub(crate) fn map_parts<R: Send>(
+    total: usize,
+    parts: usize,
+    work: impl Fn(Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let ranges = split(total, parts);
+    if ranges.len() <= 1 {
+        return ranges.into_iter().map(work).collect();
+    }
+    ranges.into_par_iter().with_max_len(1).map(&work).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_covers_everything_once_in_order() {
+        assert_eq!(split(10, 3), vec![0..4, 4..7, 7..10]);
+        assert_eq!(split(2, 4), vec![0..1, 1..2]);
+        assert_eq!(split(0, 2), Vec::<Range<usize>>::new());
+        assert_eq!(split(5, 1), vec![0..5]);
+    }
+
+    #[test]
+    fn for_each_part_hands_out_matching_slices() {
+        let mut data = vec![0usize; 12];
+        for_each_part(&mut data, 3, 3, |items, slice| {
+            assert_eq!(slice.len(), items.len() * 3);
+            for (offset, value) in slice.iter_mut().enumerate() {
+                *value = items.start * 3 + offset;
+            }
+        });
+        assert_eq!(data, (0..12).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn map_parts_keeps_part_order() {
+        let sums = map_parts(10, 3, |range| range.sum::<usize>());
+        assert_eq!(sums, vec![6, 15, 24]);
+    }
+}
