@@ -3,6 +3,7 @@
 //! kinds. This is the only module that knows what a kind means: nothing else matches on kinds.
 
 pub mod attributes;
+pub mod execution;
 pub mod geometry;
 
 mod activation;
@@ -24,11 +25,13 @@ mod subsampling;
 
 pub use activation::Activation;
 pub use attributes::{AttributeReader, DeclarationError};
+pub use execution::{Forward, Gradients, ParameterSpec, Pass, Role, Saved};
 pub use geometry::{DimensionFormula, Inference, ReceptiveStep, ShapeError, Window};
 
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::syntax::{Attribute, LayerDecl};
+use crate::tensor::{Compute, Tensor, TensorError};
 use std::fmt;
 
 /// What every layer kind answers. The analysis asks every layer the same questions, so they are
@@ -54,6 +57,37 @@ pub trait Layer: fmt::Debug + Send + Sync {
 
     /// Multiply-accumulate operations for one example.
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression;
+
+    /// The parameter tensors the executor allocates, for these (per-example) input shapes.
+    // TEMPORARY default while the kinds gain their passes; removed when every kind has them.
+    fn parameter_specs(&self, _inputs: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    /// The forward pass on a batch. `parameters` follow `parameter_specs`; a layer may update
+    /// non-trainable ones (batch-norm moving statistics) when `pass.training`.
+    // TEMPORARY default, see above.
+    fn forward(
+        &self,
+        _parameters: &mut [Tensor],
+        _inputs: &[&Tensor],
+        _pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        Err(execution::unsupported("this kind"))
+    }
+
+    /// The backward pass: from ∂loss/∂output to ∂loss/∂inputs and ∂loss/∂parameters.
+    // TEMPORARY default, see above.
+    fn backward(
+        &self,
+        _parameters: &[Tensor],
+        _inputs: &[&Tensor],
+        _forward: &Forward,
+        _output_gradient: &Tensor,
+        _compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        Err(execution::unsupported("this kind"))
+    }
 }
 
 /// One parameter tensor of a layer.

@@ -169,3 +169,170 @@ pub fn output_under(line: &str, inputs: &[&[u64]], rounding: Rounding) -> Result
         .map(|inference| inference.output.to_string())
         .map_err(|error| error.to_string())
 }
+
+/// A value in [-1, 1) from a seeded generator (tests only).
+fn uniform(random: &mut rand_chacha::ChaCha8Rng) -> f32 {
+    use rand_chacha::rand_core::Rng;
+    (random.next_u32() >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+}
+
+/// Checks a layer's passes on a random batch against its own analysis and against central finite
+/// differences: the output has the inferred shape; the parameter specs' active entries add up to
+/// the analysis's parameter count; ∂L/∂input and ∂L/∂parameter from `backward` agree with
+/// (L(x+ε) − L(x−ε)) / 2ε for L = Σ r ⊙ output with random r; non-trainable parameters get zero
+/// gradients. Dropout sees the same mask in every evaluation (the generator is reseeded).
+pub fn check_gradients(line: &str, inputs: &[&[u64]], batch: usize) {
+    use crate::layers::Pass;
+    use crate::tensor::{Compute, Tensor};
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    let mut decl = declaration(line);
+    layers::name_positionals(&mut decl).expect("positionals");
+    let layer = layers::build(&decl).expect("layer builds");
+    let shapes = shapes(inputs);
+    let inference = layer.infer(&shapes, Rounding::Floor).expect("shape");
+    let groups = layer.parameters(&shapes, &inference.output);
+    let specs = layer.parameter_specs(&shapes);
+    assert_eq!(
+        specs.iter().map(|s| s.active as u64).sum::<u64>(),
+        total(groups.iter().map(|g| g.count.clone())),
+        "parameter specs of `{line}` against its analysis"
+    );
+    let mut random = ChaCha8Rng::seed_from_u64(7);
+    let batched = |shape: &Shape| -> Vec<usize> {
+        std::iter::once(batch)
+            .chain(shape.0.iter().map(|&d| d as usize))
+            .collect()
+    };
+    let input_tensors: Vec<Tensor> = shapes
+        .iter()
+        .map(|shape| {
+            let dims = batched(shape);
+            let data = (0..dims.iter().product::<usize>())
+                .map(|_| uniform(&mut random))
+                .collect();
+            Tensor::from_vec(&dims, data).expect("input")
+        })
+        .collect();
+    let parameters: Vec<Tensor> = specs
+        .iter()
+        .map(|spec| {
+            let data = (0..spec.shape.iter().product::<usize>())
+                .map(|_| match spec.role {
+                    // Keep variances and similar constants positive.
+                    crate::layers::Role::Constant(c) if c > 0.0 => {
+                        c + 0.5 * uniform(&mut random).abs()
+                    }
+                    _ => uniform(&mut random),
+                })
+                .collect();
+            Tensor::from_vec(&spec.shape, data).expect("parameter")
+        })
+        .collect();
+    let output_dims = batched(&inference.output);
+    let weights: Vec<f32> = (0..output_dims.iter().product::<usize>())
+        .map(|_| uniform(&mut random))
+        .collect();
+    let compute = Compute::single();
+    let run = |parameters: &[Tensor], inputs: &[Tensor]| {
+        let mut parameters = parameters.to_vec();
+        let mut generator = ChaCha8Rng::seed_from_u64(11);
+        let mut pass = Pass {
+            compute,
+            training: true,
+            random: &mut generator,
+        };
+        let references: Vec<&Tensor> = inputs.iter().collect();
+        layer
+            .forward(&mut parameters, &references, &mut pass)
+            .expect("forward")
+    };
+    let loss = |forward: &crate::layers::Forward| -> f64 {
+        forward
+            .output
+            .data()
+            .iter()
+            .zip(&weights)
+            .map(|(&y, &r)| f64::from(y) * f64::from(r))
+            .sum()
+    };
+    let forward = run(&parameters, &input_tensors);
+    assert_eq!(
+        forward.output.shape(),
+        output_dims.as_slice(),
+        "output of `{line}`"
+    );
+    let output_gradient = Tensor::from_vec(&output_dims, weights.clone()).expect("gradient");
+    let references: Vec<&Tensor> = input_tensors.iter().collect();
+    let gradients = layer
+        .backward(
+            &parameters,
+            &references,
+            &forward,
+            &output_gradient,
+            compute,
+        )
+        .expect("backward");
+    assert_eq!(gradients.inputs.len(), input_tensors.len());
+    assert_eq!(gradients.parameters.len(), parameters.len());
+    let epsilon = 1e-2f32;
+    let close = |analytic: f32, numeric: f64, what: &str| {
+        let error = (f64::from(analytic) - numeric).abs();
+        assert!(
+            error <= 1e-2 + 2e-2 * numeric.abs(),
+            "`{line}`: {what}: backward gives {analytic}, finite differences {numeric}"
+        );
+    };
+    // Probe up to 48 entries of each tensor, spread over it.
+    let probes = |len: usize| {
+        (0..len)
+            .step_by(len.div_ceil(48).max(1))
+            .collect::<Vec<_>>()
+    };
+    for (which, input) in input_tensors.iter().enumerate() {
+        for index in probes(input.len()) {
+            let mut plus = input_tensors.clone();
+            plus[which].data_mut()[index] += epsilon;
+            let mut minus = input_tensors.clone();
+            minus[which].data_mut()[index] -= epsilon;
+            let numeric = (loss(&run(&parameters, &plus)) - loss(&run(&parameters, &minus)))
+                / (2.0 * f64::from(epsilon));
+            close(
+                gradients.inputs[which].data()[index],
+                numeric,
+                &format!("input {which}[{index}]"),
+            );
+        }
+    }
+    for (which, spec) in specs.iter().enumerate() {
+        let gradient = &gradients.parameters[which];
+        assert_eq!(
+            gradient.shape(),
+            spec.shape.as_slice(),
+            "gradient of {}",
+            spec.name
+        );
+        if !spec.trainable {
+            assert!(
+                gradient.data().iter().all(|&g| g == 0.0),
+                "{} is not trainable",
+                spec.name
+            );
+            continue;
+        }
+        for index in probes(gradient.len()) {
+            let mut plus = parameters.clone();
+            plus[which].data_mut()[index] += epsilon;
+            let mut minus = parameters.clone();
+            minus[which].data_mut()[index] -= epsilon;
+            let numeric = (loss(&run(&plus, &input_tensors)) - loss(&run(&minus, &input_tensors)))
+                / (2.0 * f64::from(epsilon));
+            close(
+                gradient.data()[index],
+                numeric,
+                &format!("{}[{index}]", spec.name),
+            );
+        }
+    }
+}
