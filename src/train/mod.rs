@@ -1,0 +1,19 @@
+//! Training on MNIST-style data: the options (from a description's `train:` section and flags),
+//! optimizers, losses on the network's output, the training loop with its per-epoch history,
+//! curve plots, weights files and the closed-form fit of a linear layer. Nothing here prints or
+//! reads the environment: progress goes to a callback, stopping is asked through an `AtomicBool`.
+
+pub mod error;
+pub mod files;
+pub mod history;
+
+pub mod loss;
+
+pub mod optimizer;
+pub mod options;
+
+pub mod weights;
+
+pub use error::TrainError;
+pub use history::{EpochRecord, History};
+pub use options::{TrainOptions, TrainOverrides};
