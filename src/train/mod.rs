@@ -6,12 +6,10 @@
 pub mod error;
 pub mod files;
 pub mod history;
-
 pub mod loss;
-
 pub mod optimizer;
 pub mod options;
-
+pub mod plot;
 pub mod weights;
 
 pub use error::TrainError;
