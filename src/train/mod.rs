@@ -7,6 +7,7 @@ pub mod error;
 pub mod files;
 pub mod history;
 pub mod loss;
+pub mod normal_equations;
 pub mod optimizer;
 pub mod options;
 pub mod plot;
