@@ -31,7 +31,7 @@ pub struct LrnSettings {
 
 impl LrnSettings {
     fn check(&self, channels: usize) -> Result<(), TensorError> {
-        if self.size == 0 || self.size % 2 == 0 || channels == 0 {
+        if self.size == 0 || self.size.is_multiple_of(2) || channels == 0 {
             return Err(TensorError::Geometry {
                 reason: format!(
                     "LRN needs an odd window size and at least one channel, got size {} on {channels} channels",
