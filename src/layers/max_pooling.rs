@@ -21,15 +21,11 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::declaration;
     use crate::layers::testing::{
-        check, check_details, check_error, check_gradients, output_under,
+        check, check_details, check_error, check_gradients, output_under, run_forward,
     };
-    use crate::layers::{self, Pass};
     use crate::shape::Rounding;
-    use crate::tensor::{Compute, Tensor};
-    use rand_chacha::ChaCha8Rng;
-    use rand_chacha::rand_core::SeedableRng;
+    use crate::tensor::Tensor;
 
     #[test]
     fn alexnet_and_keras_rows_match_the_sheet() {
@@ -193,29 +189,11 @@ mod tests {
     fn rounding_up_keeps_the_partial_windows() {
         // [1 2 3; 4 5 6; 7 8 9] in 2×2 windows rounded up: the last row and column form windows
         // of their own.
-        let output = forward(
-            "maxpool 2 rounding=ceil",
-            &[1, 3, 3, 1],
-            (1..=9).map(|v| v as f32),
-        );
+        let input = Tensor::from_vec(&[1, 3, 3, 1], (1..=9).map(|v| v as f32).collect()).unwrap();
+        let output = run_forward("maxpool 2 rounding=ceil", &mut [], &[&input], false).output;
         assert_eq!(output.shape(), &[1, 2, 2, 1]);
         assert_eq!(output.data(), &[5.0, 6.0, 8.0, 9.0]);
-        let output = forward("maxpool 2", &[1, 3, 3, 1], (1..=9).map(|v| v as f32));
+        let output = run_forward("maxpool 2", &mut [], &[&input], false).output;
         assert_eq!(output.data(), &[5.0]);
-    }
-
-    /// The forward pass of `line` on one batch.
-    fn forward(line: &str, shape: &[usize], values: impl Iterator<Item = f32>) -> Tensor {
-        let mut decl = declaration(line);
-        layers::name_positionals(&mut decl).unwrap();
-        let layer = layers::build(&decl).unwrap();
-        let input = Tensor::from_vec(shape, values.collect()).unwrap();
-        let mut random = ChaCha8Rng::seed_from_u64(1);
-        let mut pass = Pass {
-            compute: Compute::single(),
-            training: false,
-            random: &mut random,
-        };
-        layer.forward(&mut [], &[&input], &mut pass).unwrap().output
     }
 }
