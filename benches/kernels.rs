@@ -54,8 +54,7 @@ fn products(criterion: &mut Criterion) {
 }
 
 fn convolution(criterion: &mut Criterion) {
-    let workspace: usize = std::env::var("WS").map(|v| v.parse().unwrap()).unwrap_or(32 << 20);
-    let compute = Compute::new(THREADS).expect("two threads").with_workspace_bytes(workspace);
+    let compute = Compute::new(THREADS).expect("two threads");
     let geometry = Conv2dGeometry::new(Nhwc::new(128, 26, 26, 32), 64, (3, 3));
     let output_len = geometry
         .output()
