@@ -76,6 +76,12 @@ impl Activation {
     }
 }
 
+/// An elementwise forward kernel: input, output, threads.
+type ForwardKernel = fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+
+/// An elementwise backward kernel: activation output, output gradient, input gradient, threads.
+type BackwardKernel = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+
 /// The extent of the last axis, over which softmax normalises (per example and position).
 fn last_axis(tensor: &Tensor) -> usize {
     tensor.shape().last().copied().unwrap_or(1)
@@ -88,7 +94,7 @@ pub(crate) fn apply(
     input: Tensor,
     compute: Compute,
 ) -> Result<Tensor, TensorError> {
-    let kernel: fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError> = match activation {
+    let kernel: ForwardKernel = match activation {
         None | Some(Activation::Linear) => return Ok(input),
         Some(Activation::Relu) => elementwise::relu_forward,
         Some(Activation::Tanh) => elementwise::tanh_forward,
@@ -114,23 +120,22 @@ pub(crate) fn gradient<'g>(
     compute: Compute,
 ) -> Result<Cow<'g, Tensor>, TensorError> {
     same_shape("the output gradient", output_gradient, output)?;
-    let kernel: fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError> =
-        match activation {
-            None | Some(Activation::Linear) => return Ok(Cow::Borrowed(output_gradient)),
-            Some(Activation::Relu) => elementwise::relu_backward,
-            Some(Activation::Tanh) => elementwise::tanh_backward_from_output,
-            Some(Activation::Sigmoid) => elementwise::sigmoid_backward_from_output,
-            Some(Activation::Softmax) => {
-                let mut input_gradient = Tensor::zeros(output.shape())?;
-                elementwise::softmax_backward_from_output(
-                    output.data(),
-                    output_gradient.data(),
-                    last_axis(output),
-                    input_gradient.data_mut(),
-                )?;
-                return Ok(Cow::Owned(input_gradient));
-            }
-        };
+    let kernel: BackwardKernel = match activation {
+        None | Some(Activation::Linear) => return Ok(Cow::Borrowed(output_gradient)),
+        Some(Activation::Relu) => elementwise::relu_backward,
+        Some(Activation::Tanh) => elementwise::tanh_backward_from_output,
+        Some(Activation::Sigmoid) => elementwise::sigmoid_backward_from_output,
+        Some(Activation::Softmax) => {
+            let mut input_gradient = Tensor::zeros(output.shape())?;
+            elementwise::softmax_backward_from_output(
+                output.data(),
+                output_gradient.data(),
+                last_axis(output),
+                input_gradient.data_mut(),
+            )?;
+            return Ok(Cow::Owned(input_gradient));
+        }
+    };
     let mut input_gradient = Tensor::zeros(output.shape())?;
     kernel(
         output.data(),
