@@ -1,5 +1,5 @@
 //! Sizes for the execution passes: the analysis's u64 extents as tensor extents, and the checks a
-//! pass makes on the batches it is handed.
+//! pass makes on the batches and parameters it is handed.
 
 use crate::shape::Shape;
 use crate::tensor::{Tensor, TensorError};
@@ -51,5 +51,23 @@ pub(crate) fn same_shape(
                 like.shape()
             ),
         })
+    }
+}
+
+/// The weights and (when the layer has one) the bias among a weighted layer's parameters.
+pub(crate) fn split_parameters(
+    parameters: &[Tensor],
+    use_bias: bool,
+) -> Result<(&Tensor, Option<&Tensor>), TensorError> {
+    match (parameters, use_bias) {
+        ([weights], false) => Ok((weights, None)),
+        ([weights, bias], true) => Ok((weights, Some(bias))),
+        _ => Err(TensorError::Geometry {
+            reason: format!(
+                "expected {} parameter tensors, got {}",
+                1 + usize::from(use_bias),
+                parameters.len()
+            ),
+        }),
     }
 }
