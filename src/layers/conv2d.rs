@@ -659,4 +659,52 @@ mod tests {
         assert_eq!(gradients.parameters[0].data(), &[1.0, 0.0, 0.0, 10.0]);
         assert_eq!(gradients.inputs[0].data(), &[2.0, 3.0]);
     }
+
+    /// Runs `line` with all weights 1 and no bias on one image holding 1, 2, 3, … row by row.
+    fn ones_filter_output(line: &str, size: usize) -> crate::tensor::Tensor {
+        use crate::layers::Pass;
+        use crate::tensor::{Compute, Tensor};
+        use rand_chacha::ChaCha8Rng;
+        use rand_chacha::rand_core::SeedableRng;
+        let mut decl = declaration(line);
+        crate::layers::name_positionals(&mut decl).unwrap();
+        let layer = crate::layers::build(&decl).unwrap();
+        let shape = crate::shape::Shape(vec![size as u64, size as u64, 1]);
+        let spec = &layer.parameter_specs(&[shape])[0];
+        let mut parameters = vec![Tensor::full(&spec.shape, 1.0).unwrap()];
+        let values = (1..=size * size).map(|v| v as f32).collect();
+        let input = Tensor::from_vec(&[1, size, size, 1], values).unwrap();
+        let mut random = ChaCha8Rng::seed_from_u64(0);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: false,
+            random: &mut random,
+        };
+        layer
+            .forward(&mut parameters, &[&input], &mut pass)
+            .unwrap()
+            .output
+    }
+
+    #[test]
+    fn same_padding_puts_the_odd_unit_after() {
+        // 2×2 window on 3×3: one unit of padding, after (bottom, right), as Keras does.
+        // Input rows 1 2 3 / 4 5 6 / 7 8 9.
+        let output = ones_filter_output("conv2d 1 2 padding=same use_bias=false", 3);
+        assert_eq!(output.shape(), &[1, 3, 3, 1]);
+        assert_eq!(
+            output.data(),
+            &[12.0, 16.0, 9.0, 24.0, 28.0, 15.0, 15.0, 17.0, 9.0]
+        );
+    }
+
+    #[test]
+    fn ceil_rounding_pads_the_last_window_after() {
+        // 2×2 windows, stride 2 on 3×3: ⌈(3-2)/2⌉+1 = 2, the second window half in padding.
+        let output = ones_filter_output("conv2d 1 2 stride=2 rounding=ceil use_bias=false", 3);
+        assert_eq!(output.shape(), &[1, 2, 2, 1]);
+        assert_eq!(output.data(), &[12.0, 9.0, 15.0, 9.0]);
+        let output = ones_filter_output("conv2d 1 2 stride=2 rounding=floor use_bias=false", 3);
+        assert_eq!(output.data(), &[12.0]);
+    }
 }
