@@ -5,6 +5,7 @@
 //! counted too, rather than `concat`, whose units are only copied. In the backward pass every
 //! input receives the output gradient unchanged.
 
+use super::sizes::same_shape;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, units_formula,
@@ -95,7 +96,7 @@ impl Layer for Add {
         };
         let mut output = (*first).clone();
         for input in rest {
-            same_shape(input.shape(), first.shape())?;
+            same_shape("an input of add", input, first)?;
             for (sum, &value) in output.data_mut().iter_mut().zip(input.data()) {
                 *sum += value;
             }
@@ -113,22 +114,12 @@ impl Layer for Add {
     ) -> Result<Gradients, TensorError> {
         let mut gradients = Vec::with_capacity(inputs.len());
         for input in inputs {
-            same_shape(input.shape(), output_gradient.shape())?;
+            same_shape("the output gradient", output_gradient, input)?;
             gradients.push(output_gradient.clone());
         }
         Ok(Gradients {
             inputs: gradients,
             parameters: Vec::new(),
-        })
-    }
-}
-
-fn same_shape(shape: &[usize], expected: &[usize]) -> Result<(), TensorError> {
-    if shape == expected {
-        Ok(())
-    } else {
-        Err(TensorError::Geometry {
-            reason: format!("cannot add {shape:?} to {expected:?}: the shapes must be equal"),
         })
     }
 }

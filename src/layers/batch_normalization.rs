@@ -16,7 +16,7 @@
 //! tensors are, in order, gamma (if `scale`, starting at 1), beta (if `center`, at 0), the moving
 //! mean (at 0) and the moving variance (at 1), one value per channel each.
 
-use super::pooling::one_input;
+use super::sizes::{extent, one};
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, single, units_formula,
@@ -147,8 +147,7 @@ impl Layer for BatchNormalization {
     }
 
     fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
-        let channels = inputs.first().map_or(0, Shape::channels);
-        let channels = usize::try_from(channels).unwrap_or(usize::MAX);
+        let channels = extent(inputs.first().map_or(0, Shape::channels));
         let spec = |name, trainable, start| ParameterSpec {
             name,
             shape: vec![channels],
@@ -174,7 +173,7 @@ impl Layer for BatchNormalization {
         inputs: &[&Tensor],
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let channels = channels_of(input)?;
         let slots = self.slots(parameters, channels)?;
         let statistics = if pass.training {
@@ -223,7 +222,7 @@ impl Layer for BatchNormalization {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let channels = channels_of(input)?;
         let slots = self.slots(parameters, channels)?;
         let statistics =

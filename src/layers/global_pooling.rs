@@ -6,7 +6,7 @@
 //! kernels of `crate::tensor::pooling`: `[N, H, W, C]` to `[N, C]`; a max's gradient goes to the
 //! first cell holding it.
 
-use super::pooling::one_input;
+use super::sizes::one;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single_maps,
@@ -111,7 +111,7 @@ impl Layer for GlobalPooling {
         inputs: &[&Tensor],
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let size = input.nhwc()?;
         let mut output = Tensor::zeros(&[size.batch, size.channels])?;
         let pooled = output.data_mut();
@@ -132,7 +132,7 @@ impl Layer for GlobalPooling {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let size = input.nhwc()?;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         let upstream = output_gradient.data();

@@ -10,7 +10,7 @@
 //! channel window does not widen them, so the step is pointwise. Execution runs the LRN kernels of
 //! `crate::tensor::normalization` on the channel axis.
 
-use super::pooling::one_input;
+use super::sizes::one;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single, single_maps,
@@ -138,7 +138,7 @@ impl Layer for LocalResponseNormalization {
         inputs: &[&Tensor],
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let channels = input.nhwc()?.channels;
         let mut output = Tensor::zeros(input.shape())?;
         lrn_forward(
@@ -159,7 +159,7 @@ impl Layer for LocalResponseNormalization {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let channels = input.nhwc()?.channels;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         lrn_backward(

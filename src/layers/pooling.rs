@@ -12,6 +12,7 @@
 //! kept. Padded cells never win a max and are not counted in an average (Keras' `same`).
 
 use super::geometry::{DefaultStride, Padding, WindowSpec};
+use super::sizes::one;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single_maps,
@@ -138,7 +139,7 @@ impl Layer for Pooling {
         inputs: &[&Tensor],
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
         let mut output = Tensor::zeros(&geometry.output()?.shape())?;
         match self.reduction {
@@ -160,7 +161,7 @@ impl Layer for Pooling {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         let upstream = output_gradient.data();
@@ -175,16 +176,6 @@ impl Layer for Pooling {
             inputs: vec![input_gradient],
             parameters: Vec::new(),
         })
-    }
-}
-
-/// The one input of a single-input layer's pass.
-pub(crate) fn one_input<'a>(inputs: &[&'a Tensor]) -> Result<&'a Tensor, TensorError> {
-    match inputs {
-        [input] => Ok(input),
-        _ => Err(TensorError::Geometry {
-            reason: format!("expected one input, got {}", inputs.len()),
-        }),
     }
 }
 

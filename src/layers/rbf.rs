@@ -12,7 +12,7 @@
 //! ∂y_j/∂x_i = 2·(x_i − c_ij), so ∂L/∂x_i = 2·(x_i·Σ_j g_j − (g·Cᵀ)_i); both products run on the
 //! matrix-multiply kernel.
 
-use super::pooling::one_input;
+use super::sizes::{batch_and_units, extent, one};
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, single, units_formula,
@@ -93,7 +93,6 @@ impl Layer for Rbf {
     fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
         let fan_in = inputs.first().and_then(Shape::units).unwrap_or(0);
         let units = self.units;
-        let extent = |count: u64| usize::try_from(count).unwrap_or(usize::MAX);
         vec![ParameterSpec {
             name: "centres",
             shape: vec![extent(fan_in), extent(units)],
@@ -109,7 +108,7 @@ impl Layer for Rbf {
         inputs: &[&Tensor],
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let (batch, fan_in, units, centres) = sizes(parameters, input)?;
         let mut output = Tensor::zeros(&[batch, units])?;
         // −2·x·C, then the squared norms of x (per row) and of each centre (per column).
@@ -144,7 +143,7 @@ impl Layer for Rbf {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let input = one_input(inputs)?;
+        let input = one(inputs)?;
         let (batch, fan_in, units, centres) = sizes(parameters, input)?;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         // −2·g·Cᵀ, then 2·x_i·Σ_j g_j.
@@ -187,11 +186,7 @@ fn sizes<'a>(
             reason: format!("rbf needs one centre tensor, got {}", parameters.len()),
         });
     };
-    let (&batch, example) = input.shape().split_first().ok_or(TensorError::Rank {
-        expected: 2,
-        shape: Vec::new(),
-    })?;
-    let fan_in = crate::tensor::element_count(example)?;
+    let (batch, fan_in) = batch_and_units(input)?;
     match centres.shape() {
         &[rows, units] if rows == fan_in && units > 0 => Ok((batch, fan_in, units, centres)),
         shape => Err(TensorError::Geometry {
