@@ -6,11 +6,13 @@
 pub mod error;
 pub mod files;
 pub mod history;
+pub mod images;
 pub mod loss;
 pub mod normal_equations;
 pub mod optimizer;
 pub mod options;
 pub mod plot;
+pub mod run;
 pub mod weights;
 
 pub use error::TrainError;
