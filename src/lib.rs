@@ -16,6 +16,7 @@ pub mod source;
 pub mod suggestion;
 pub mod syntax;
 pub mod tensor;
+pub mod train;
 
 pub use analysis::{Analysis, analyse};
 pub use error::{Error, Result};
