@@ -165,7 +165,9 @@ impl Layer for Subsampling {
         let mut means = Tensor::zeros(&geometry.output()?.shape())?;
         average_pool2d_forward(&geometry, input.data(), means.data_mut(), pass.compute)?;
         let mut sums = means.clone();
-        if let Some((coefficient, bias)) = self.coefficients(parameters, geometry.input.channels)? {
+        if let Some(MapFactors { coefficient, bias }) =
+            self.coefficients(parameters, geometry.input.channels)?
+        {
             for pixel in sums.data_mut().chunks_exact_mut(geometry.input.channels) {
                 for ((value, &factor), &offset) in pixel.iter_mut().zip(coefficient).zip(bias) {
                     *value = factor * *value + offset;
@@ -202,7 +204,7 @@ impl Layer for Subsampling {
         same_shape("the output gradient", &sum_gradient, means)?;
         let mut parameter_gradients = Vec::new();
         let mut mean_gradient = sum_gradient.into_owned();
-        if let Some((coefficient, _)) = self.coefficients(parameters, maps)? {
+        if let Some(MapFactors { coefficient, .. }) = self.coefficients(parameters, maps)? {
             // ∂L/∂bias = Σ g, ∂L/∂coefficient = Σ g·mean, ∂L/∂mean = g·coefficient, per map.
             let mut bias_sums = vec![0.0; maps];
             bias_gradient(mean_gradient.data(), maps, &mut bias_sums, compute)?;
@@ -234,6 +236,12 @@ impl Layer for Subsampling {
     }
 }
 
+/// A trainable layer's coefficient and bias, one of each per map.
+struct MapFactors<'a> {
+    coefficient: &'a [f32],
+    bias: &'a [f32],
+}
+
 /// The window means of a forward pass, kept for the coefficient's gradient.
 struct Means(Tensor);
 
@@ -244,13 +252,16 @@ impl Subsampling {
         &self,
         parameters: &'a [Tensor],
         maps: usize,
-    ) -> Result<Option<(&'a [f32], &'a [f32])>, TensorError> {
+    ) -> Result<Option<MapFactors<'a>>, TensorError> {
         match (self.trainable, parameters) {
             (false, []) => Ok(None),
             (true, [coefficient, bias])
                 if coefficient.shape() == [maps] && bias.shape() == [maps] =>
             {
-                Ok(Some((coefficient.data(), bias.data())))
+                Ok(Some(MapFactors {
+                    coefficient: coefficient.data(),
+                    bias: bias.data(),
+                }))
             }
             _ => Err(TensorError::Geometry {
                 reason: format!(
