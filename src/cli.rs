@@ -237,17 +237,15 @@ fn list_builtins() -> String {
         .max()
         .unwrap_or(0);
     for builtin in builtin::BUILTINS {
-        let about = first_comment(builtin.text);
+        let source = Source::new(builtin.file, builtin.text);
+        let about = syntax::read(&source, Format::Yaml)
+            .ok()
+            .and_then(|description| description.about)
+            .map(|about| about.value)
+            .unwrap_or_default();
         text.push_str(&format!("  {:width$}  {about}\n", builtin.name));
     }
     text
-}
-
-/// The first comment line of a description, without its `#`.
-fn first_comment(text: &str) -> &str {
-    text.lines()
-        .find_map(|line| line.trim().strip_prefix('#'))
-        .map_or("", str::trim)
 }
 
 fn list_kinds() -> String {

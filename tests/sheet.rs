@@ -249,7 +249,10 @@ fn exercise_4a_mlp() {
 /// C3 table's.
 #[test]
 fn exercise_4b_lenet_summaries() {
-    let sheet: [(&str, &str, [u64; 2], [u64; 2], [u64; 2]); 7] = [
+    // Layer, receptive field, then (fully connected C3, C3 table) pairs of parameters to learn,
+    // connections without bias and connections with bias.
+    type Row = (&'static str, &'static str, [u64; 2], [u64; 2], [u64; 2]);
+    let sheet: [Row; 7] = [
         ("C1", "5×5", [156, 156], [117600, 117600], [122304, 122304]),
         ("S2", "2×2", [0, 0], [4704, 4704], [5880, 5880]),
         (

@@ -764,34 +764,7 @@ fn unknown_top_level_key(key: &str, span: Span) -> SyntaxError {
 
 /// The candidate closest to `word` when it is close enough to be a likely misspelling.
 fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let word = word.to_lowercase();
-    candidates
-        .iter()
-        .map(|candidate| (edit_distance(&word, candidate), *candidate))
-        .filter(|&(distance, candidate)| {
-            distance <= 2 && distance < candidate.len().max(word.chars().count())
-        })
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(first: &str, second: &str) -> usize {
-    let second: Vec<char> = second.chars().collect();
-    let mut previous: Vec<usize> = (0..=second.len()).collect();
-    for (row, a) in first.chars().enumerate() {
-        let mut current = vec![row + 1];
-        for (column, b) in second.iter().enumerate() {
-            let substitution = previous[column] + usize::from(a != *b);
-            current.push(
-                substitution
-                    .min(previous[column + 1] + 1)
-                    .min(current[column] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous.last().copied().unwrap_or(0)
+    crate::suggestion::closest(word, candidates.iter().copied())
 }
 
 /// Writes a description as canonical YAML: `name`, `about`, `rounding`, `input` (when the first

@@ -13,13 +13,19 @@
 //! - forward: `Y = Col·W` (+ bias) — large M (pixels), modest K (`depth = KH·KW·I`);
 //! - backward-data: `dCol = dY·Wᵀ`, then every `dCol` value is added back to the input pixel it
 //!   was read from (col2im) — large M again, K = out_per_group;
-//! - backward-weights: `dW = Colᵀ·dY` — a long-K product, so the batch is split into one slice of
-//!   images per thread, each thread sums its own `dW` single-threaded, and the partial sums are
-//!   added in slice order (reproducible for a given thread count).
+//! - backward-weights: `dW = Colᵀ·dY` — a long-K product (K = pixels).
 //!
-//! Images are processed in chunks whose columns fit the [`Compute`] workspace budget (at least
-//! one image per chunk), so memory stays bounded whatever the batch. A 1×1 kernel with stride 1
-//! and no padding needs no columns: the input itself is `Col`.
+//! # Work split
+//!
+//! The batch is cut into one contiguous part of images per thread. Each part runs on its own
+//! thread with single-threaded products and its own column buffer, in chunks of images whose
+//! columns fit its share of the [`Compute`] workspace (at least one image per chunk): the columns
+//! of a chunk are still in cache when the product reads them, and memory stays bounded whatever
+//! the batch. Forward and backward-data write disjoint images per part; backward-weights sums one
+//! partial `dW` per part and adds the partials in part order, so the result is reproducible for a
+//! given thread count (it may differ in the last bits between thread counts). With fewer images
+//! than threads there is one part and the products themselves use all threads. A 1×1 kernel with
+//! stride 1 and no padding needs no columns: the input itself is `Col`.
 //!
 //! # Connection mask
 //!
@@ -116,6 +122,7 @@ impl Conv2dGeometry {
         Ok(plan.output_len as f64 * plan.depth as f64)
     }
 }
+
 /// Computes `output = conv(input, weights) + bias`. `input` is NHWC as `geometry.input`,
 /// `weights` HWIO (`[KH, KW, in_channels / groups, output_channels]`), `bias` one value per
 /// output channel, `output` NHWC as [`Conv2dGeometry::output`]; it is overwritten.
@@ -868,7 +875,7 @@ mod tests {
     fn cases() -> impl Strategy<Value = Case> {
         let sizes = (
             1usize..3,
-            1usize..3,
+            1usize..4,
             1usize..4,
             1usize..4,
             (1usize..4, 1usize..4),

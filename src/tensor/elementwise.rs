@@ -379,14 +379,17 @@ mod tests {
             .collect()
     }
 
+    type Forward = fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+    type Backward = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+
     /// Checks one activation: forward against `reference`, both backward forms against finite
     /// differences of `reference`.
     fn check_activation(
         input: &[f32],
         compute: Compute,
-        forward: fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>,
-        from_output: fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>,
-        from_input: fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>,
+        forward: Forward,
+        from_output: Backward,
+        from_input: Backward,
         reference: fn(f64) -> f64,
     ) {
         let mut output = vec![f32::NAN; input.len()];

@@ -27,6 +27,7 @@
 pub mod convolution;
 pub mod elementwise;
 pub mod matmul;
+pub mod normalization;
 pub mod pooling;
 
 mod error;
