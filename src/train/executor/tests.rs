@@ -151,7 +151,6 @@ out: dense 2 activation=sigmoid <- shared
 /// Two branches that read the input and join again: the input-side layer receives the sum of
 /// both branches' gradients.
 #[test]
-#[ignore = "needs the passes of `add` and `concat` (branch execb)"]
 fn branches_that_join_match_finite_differences() {
     let text = "network branches
 input 5x5x2
@@ -160,7 +159,7 @@ left: conv2d 2 1 <- stem
 right: conv2d 2 3 padding=same activation=sigmoid <- stem
 joined: concat <- left, right
 twice: add <- stem, stem
-both: conv2d 5 1 <- twice
+both: conv2d 4 1 <- twice
 sum: add <- joined, both
 flatten
 dense 3 activation=softmax
