@@ -333,3 +333,57 @@ fn network_wide_ceil_rounding_is_refused_with_a_reason() {
         "{error}"
     );
 }
+
+/// Every built-in MNIST architecture gets its parameters and runs on a batch of two images.
+#[test]
+fn the_mnist_builtins_run() {
+    for name in [
+        "lenet-5",
+        "lenet-5-table",
+        "lenet-5-1998",
+        "keras-mnist-cnn",
+        "keras-mnist-cnn-deeper",
+        "keras-mnist-cnn-small",
+        "keras-mnist-cnn-gap",
+        "keras-mnist-grid-best",
+        "mlp-784-400-10",
+        "mlp-784-100-100-10",
+        "mlp-784-30-10",
+    ] {
+        let builtin = crate::builtin::find(name).expect("a built-in");
+        let source = Source::new(format!("builtin:{name}"), builtin.text);
+        let network = crate::load(&source, Format::Yaml).expect("loads");
+        let analysis = crate::analysis::compute(&network).expect("analysis");
+        let mut random = ChaCha8Rng::seed_from_u64(1);
+        let mut model = Model::new(
+            &network,
+            &analysis,
+            Initialization::GlorotUniform,
+            &mut random,
+        )
+        .unwrap();
+        // Weights a connection table leaves out are allocated but not counted.
+        let active: usize = model
+            .parameters_mut()
+            .map(|(_, _, _, spec)| spec.active)
+            .sum();
+        assert_eq!(active as u64, analysis.totals.parameters(), "{name}");
+        let input = &analysis.layers[0].output.0;
+        let shape: Vec<usize> = std::iter::once(2)
+            .chain(input.iter().map(|&d| d as usize))
+            .collect();
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: true,
+            random: &mut random,
+        };
+        let output = model
+            .forward(&[random_tensor(&shape, 3)], &mut pass)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(output.shape(), &[2, 10], "{name}");
+        assert!(output.data().iter().all(|v| v.is_finite()), "{name}");
+        model
+            .backward(&random_tensor(&[2, 10], 4), Compute::single())
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+    }
+}
