@@ -1,13 +1,18 @@
 //! `activation`: an elementwise nonlinearity as a layer of its own; also the `Activation` that
 //! `conv2d` and `dense` take as an attribute. No parameters, no connections of its own (LeCun's
-//! count puts a unit's nonlinearity inside the unit).
+//! count puts a unit's nonlinearity inside the unit). [`apply`] and [`gradient`] are the one place
+//! where any layer applies an activation and undoes it in its backward pass.
 
+use super::sizes::{one, same_shape};
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::elementwise;
+use crate::tensor::{Compute, Tensor, TensorError};
+use std::borrow::Cow;
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -71,6 +76,76 @@ impl Activation {
     }
 }
 
+/// An elementwise forward kernel: input, output, threads.
+type ForwardKernel = fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+
+/// An elementwise backward kernel: activation output, output gradient, input gradient, threads.
+type BackwardKernel = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+
+/// The extent of the last axis, over which softmax normalises (per example and position).
+fn last_axis(tensor: &Tensor) -> usize {
+    tensor.shape().last().copied().unwrap_or(1)
+}
+
+/// Applies `activation` to a layer's pre-activation output (`None` and `linear` leave it as it
+/// is). Softmax normalises over the last axis.
+pub(crate) fn apply(
+    activation: Option<Activation>,
+    input: Tensor,
+    compute: Compute,
+) -> Result<Tensor, TensorError> {
+    let kernel: ForwardKernel = match activation {
+        None | Some(Activation::Linear) => return Ok(input),
+        Some(Activation::Relu) => elementwise::relu_forward,
+        Some(Activation::Tanh) => elementwise::tanh_forward,
+        Some(Activation::Sigmoid) => elementwise::sigmoid_forward,
+        Some(Activation::Softmax) => {
+            let mut output = Tensor::zeros(input.shape())?;
+            let classes = last_axis(&input);
+            elementwise::softmax_forward(input.data(), classes, output.data_mut())?;
+            return Ok(output);
+        }
+    };
+    let mut output = Tensor::zeros(input.shape())?;
+    kernel(input.data(), output.data_mut(), compute)?;
+    Ok(output)
+}
+
+/// ∂loss/∂(pre-activation) from the activation's `output` and ∂loss/∂output (borrowed back
+/// unchanged for `None` and `linear`).
+pub(crate) fn gradient<'g>(
+    activation: Option<Activation>,
+    output: &Tensor,
+    output_gradient: &'g Tensor,
+    compute: Compute,
+) -> Result<Cow<'g, Tensor>, TensorError> {
+    same_shape("the output gradient", output_gradient, output)?;
+    let kernel: BackwardKernel = match activation {
+        None | Some(Activation::Linear) => return Ok(Cow::Borrowed(output_gradient)),
+        Some(Activation::Relu) => elementwise::relu_backward,
+        Some(Activation::Tanh) => elementwise::tanh_backward_from_output,
+        Some(Activation::Sigmoid) => elementwise::sigmoid_backward_from_output,
+        Some(Activation::Softmax) => {
+            let mut input_gradient = Tensor::zeros(output.shape())?;
+            elementwise::softmax_backward_from_output(
+                output.data(),
+                output_gradient.data(),
+                last_axis(output),
+                input_gradient.data_mut(),
+            )?;
+            return Ok(Cow::Owned(input_gradient));
+        }
+    };
+    let mut input_gradient = Tensor::zeros(output.shape())?;
+    kernel(
+        output.data(),
+        output_gradient.data(),
+        input_gradient.data_mut(),
+        compute,
+    )?;
+    Ok(Cow::Owned(input_gradient))
+}
+
 #[derive(Debug)]
 struct ActivationLayer {
     function: Activation,
@@ -106,11 +181,46 @@ impl Layer for ActivationLayer {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let output = apply(Some(self.function), input.clone(), pass.compute)?;
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        _: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input_gradient = gradient(
+            Some(self.function),
+            &forward.output,
+            output_gradient,
+            compute,
+        )?;
+        Ok(Gradients {
+            inputs: vec![input_gradient.into_owned()],
+            parameters: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_error};
+    use crate::layers::testing::{check, check_error, check_gradients};
 
     #[test]
     fn keeps_the_shape_and_counts_nothing() {
@@ -127,5 +237,35 @@ mod tests {
             &[&[4]],
             "`function` must be one of relu, tanh, sigmoid, softmax, linear, got `swish`",
         );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+            let line = format!("activation {function}");
+            check_gradients(&line, &[&[7]], 3);
+            check_gradients(&line, &[&[3, 2, 4]], 2);
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_over_the_last_axis() {
+        use crate::tensor::{Compute, Tensor};
+        let input = Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, -50.0, 0.0, 50.0]).unwrap();
+        let output = super::apply(Some(super::Activation::Softmax), input, Compute::single());
+        let output = output.unwrap();
+        for row in output.data().chunks(3) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+        assert!(output.data()[2] > output.data()[1] && output.data()[1] > output.data()[0]);
+    }
+
+    #[test]
+    fn a_gradient_of_another_shape_is_an_error() {
+        use crate::tensor::{Compute, Tensor};
+        let output = Tensor::zeros(&[2, 3]).unwrap();
+        let wrong = Tensor::zeros(&[3, 2]).unwrap();
+        let result = super::gradient(None, &output, &wrong, Compute::single());
+        assert!(result.is_err());
     }
 }

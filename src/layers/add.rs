@@ -2,14 +2,17 @@
 //! connections). No parameters and no MACs (additions only, no multiplications). Connections: each
 //! output unit sums one unit from each of its n inputs, so there are `units·n` links, with and
 //! without bias (there is no bias). This follows `avgpool`, whose unweighted links into a sum are
-//! counted too, rather than `concat`, whose units are only copied.
+//! counted too, rather than `concat`, whose units are only copied. In the backward pass every
+//! input receives the output gradient unchanged.
 
+use super::sizes::same_shape;
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, units_formula,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -75,6 +78,50 @@ impl Layer for Add {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        _: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let [first, rest @ ..] = inputs else {
+            return Err(TensorError::Geometry {
+                reason: "add needs at least one input".to_string(),
+            });
+        };
+        let mut output = (*first).clone();
+        for input in rest {
+            same_shape("an input of add", input, first)?;
+            for (sum, &value) in output.data_mut().iter_mut().zip(input.data()) {
+                *sum += value;
+            }
+        }
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        inputs: &[&Tensor],
+        _: &Forward,
+        output_gradient: &Tensor,
+        _: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let mut gradients = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            same_shape("the output gradient", output_gradient, input)?;
+            gradients.push(output_gradient.clone());
+        }
+        Ok(Gradients {
+            inputs: gradients,
+            parameters: Vec::new(),
+        })
+    }
 }
 
 fn too_few(inputs: &[Shape]) -> ShapeError {
@@ -86,7 +133,7 @@ fn too_few(inputs: &[Shape]) -> ShapeError {
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]
     fn sums_inputs_of_one_shape() {
@@ -130,5 +177,11 @@ mod tests {
             &[&[10], &[10]],
             "`add` has no attribute `weights`",
         );
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("add", &[&[3, 3, 2], &[3, 3, 2]], 2);
+        check_gradients("add", &[&[6], &[6], &[6]], 3);
     }
 }

@@ -3,8 +3,8 @@
 //! bias), and 0 MACs: the layer adds the window and divides by a constant, it has no weights to
 //! multiply. LeCun's trainable subsampling is the separate kind `subsample`.
 
-use super::Kind;
-use super::pooling;
+use super::pooling::{self, Reduction};
+use super::{AttributeReader, DeclarationError, Kind, Layer};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -12,12 +12,16 @@ pub const KIND: Kind = Kind {
     aliases: &["avg_pool", "average_pooling2d", "avgpool2d"],
     positionals: &["size"],
     summary: "average pooling: size, stride (default: size), padding, rounding",
-    build: pooling::build,
+    build,
 };
+
+fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    pooling::build(reader, Reduction::Average)
+}
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]
     fn counts_like_max_pooling() {
@@ -61,5 +65,17 @@ mod tests {
             "the output height `(8-3)/3+1 = 2.6666` is not a whole number",
         );
         check_error("avgpool 2", &[], "takes exactly one input, got 0");
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("avgpool 2", &[&[4, 4, 3]], 2);
+        check_gradients("avgpool 3 stride=1", &[&[5, 5, 2]], 2);
+        check_gradients("avgpool 3x2 stride=2x1", &[&[7, 4, 2]], 2);
+        // Padded cells are left out of the mean.
+        check_gradients("avgpool 3 stride=2 padding=1", &[&[6, 6, 2]], 2);
+        check_gradients("avgpool 2 padding=same", &[&[5, 5, 2]], 2);
+        check_gradients("avgpool 2", &[&[5, 5, 2]], 2);
+        check_gradients("avgpool 2 rounding=ceil", &[&[5, 5, 2]], 2);
     }
 }

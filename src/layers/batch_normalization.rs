@@ -6,13 +6,28 @@
 //! sense: one link from the unit's own input (scaled by gamma) per unit, plus beta as a bias link
 //! when `center` is on, so `units` without and `units·(1+1)` with bias. MACs: one multiply-add per
 //! unit once the statistics are folded into a scale and a shift.
+//!
+//! Execution (kernels in `crate::tensor::normalization`): in training the statistics are the
+//! batch's, per channel over every axis but the last (batch, height, width), with the biased
+//! variance; the gradient flows through them, and each pass moves the non-trainable statistics
+//! as Keras does: `moving = momentum·moving + (1 − momentum)·batch` (Keras 3 feeds the biased
+//! variance into the moving one too; PyTorch would use the unbiased one there). In inference the
+//! moving statistics are used as constants. Their gradients are always zero. The parameter
+//! tensors are, in order, gamma (if `scale`, starting at 1), beta (if `center`, at 0), the moving
+//! mean (at 0) and the moving variance (at 1), one value per channel each.
 
+use super::sizes::{extent, one};
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single, units_formula,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, single, units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::normalization::{
+    Normalization, NormalizationGradients, channel_statistics, normalize_backward,
+    normalize_forward,
+};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -130,11 +145,223 @@ impl Layer for BatchNormalization {
     fn macs(&self, _: &[Shape], output: &Shape) -> Expression {
         units_formula(output).simplified()
     }
+
+    fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
+        let channels = extent(inputs.first().map_or(0, Shape::channels));
+        let spec = |name, trainable, start| ParameterSpec {
+            name,
+            shape: vec![channels],
+            trainable,
+            active: channels,
+            role: Role::Constant(start),
+        };
+        let mut specs = Vec::with_capacity(4);
+        if self.scale {
+            specs.push(spec("gamma", true, 1.0));
+        }
+        if self.center {
+            specs.push(spec("beta", true, 0.0));
+        }
+        specs.push(spec("moving_mean", false, 0.0));
+        specs.push(spec("moving_variance", false, 1.0));
+        specs
+    }
+
+    fn forward(
+        &self,
+        parameters: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let channels = channels_of(input)?;
+        let slots = self.slots(parameters, channels)?;
+        let statistics = if pass.training {
+            let (mean, variance) = channel_statistics(channels, input.data(), pass.compute)?;
+            let momentum = self.momentum as f32;
+            for (slot, batch) in [
+                (slots.moving_mean, &mean),
+                (slots.moving_variance, &variance),
+            ] {
+                for (moving, &value) in parameters[slot].data_mut().iter_mut().zip(batch) {
+                    *moving = momentum * *moving + (1.0 - momentum) * value;
+                }
+            }
+            Statistics {
+                mean,
+                variance,
+                from_batch: true,
+            }
+        } else {
+            Statistics {
+                mean: parameters[slots.moving_mean].data().to_vec(),
+                variance: parameters[slots.moving_variance].data().to_vec(),
+                from_batch: false,
+            }
+        };
+        let (scale, shift) = slots.affine(parameters, channels);
+        let mut output = Tensor::zeros(input.shape())?;
+        normalize_forward(
+            &statistics.normalization(self.epsilon as f32, &scale, &shift),
+            channels,
+            input.data(),
+            output.data_mut(),
+            pass.compute,
+        )?;
+        Ok(Forward {
+            output,
+            saved: Box::new(statistics),
+        })
+    }
+
+    fn backward(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let channels = channels_of(input)?;
+        let slots = self.slots(parameters, channels)?;
+        let statistics =
+            forward
+                .saved
+                .downcast_ref::<Statistics>()
+                .ok_or_else(|| TensorError::Geometry {
+                    reason: "batchnorm's backward pass needs its own forward pass".to_string(),
+                })?;
+        let (scale, shift) = slots.affine(parameters, channels);
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        let mut scale_gradient = vec![0.0; channels];
+        let mut shift_gradient = vec![0.0; channels];
+        normalize_backward(
+            &statistics.normalization(self.epsilon as f32, &scale, &shift),
+            channels,
+            statistics.from_batch,
+            input.data(),
+            output_gradient.data(),
+            NormalizationGradients {
+                input: input_gradient.data_mut(),
+                scale: &mut scale_gradient,
+                shift: &mut shift_gradient,
+            },
+            compute,
+        )?;
+        let mut gradients = Vec::with_capacity(parameters.len());
+        if self.scale {
+            gradients.push(Tensor::from_vec(&[channels], scale_gradient)?);
+        }
+        if self.center {
+            gradients.push(Tensor::from_vec(&[channels], shift_gradient)?);
+        }
+        gradients.push(Tensor::zeros(&[channels])?);
+        gradients.push(Tensor::zeros(&[channels])?);
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: gradients,
+        })
+    }
+}
+
+/// The statistics a forward pass normalised with, kept for its backward pass.
+struct Statistics {
+    mean: Vec<f32>,
+    variance: Vec<f32>,
+    /// Whether they are the batch's own (training) or the moving ones (inference).
+    from_batch: bool,
+}
+
+impl Statistics {
+    fn normalization<'a>(
+        &'a self,
+        epsilon: f32,
+        scale: &'a [f32],
+        shift: &'a [f32],
+    ) -> Normalization<'a> {
+        Normalization {
+            mean: &self.mean,
+            variance: &self.variance,
+            epsilon,
+            scale,
+            shift,
+        }
+    }
+}
+
+/// Where each parameter tensor sits in the layer's parameter list.
+struct Slots {
+    gamma: Option<usize>,
+    beta: Option<usize>,
+    moving_mean: usize,
+    moving_variance: usize,
+}
+
+impl Slots {
+    /// gamma and beta, or 1 and 0 where the layer has none.
+    fn affine(&self, parameters: &[Tensor], channels: usize) -> (Vec<f32>, Vec<f32>) {
+        let values = |slot: Option<usize>, otherwise: f32| match slot {
+            Some(slot) => parameters[slot].data().to_vec(),
+            None => vec![otherwise; channels],
+        };
+        (values(self.gamma, 1.0), values(self.beta, 0.0))
+    }
+}
+
+impl BatchNormalization {
+    /// The parameter positions, after checking that there is one tensor of `channels` values
+    /// per spec.
+    fn slots(&self, parameters: &[Tensor], channels: usize) -> Result<Slots, TensorError> {
+        let expected = 2 + usize::from(self.scale) + usize::from(self.center);
+        if parameters.len() != expected {
+            return Err(TensorError::Geometry {
+                reason: format!(
+                    "batchnorm needs {expected} parameter tensors, got {}",
+                    parameters.len()
+                ),
+            });
+        }
+        if let Some(parameter) = parameters
+            .iter()
+            .find(|parameter| parameter.shape() != [channels])
+        {
+            return Err(TensorError::Geometry {
+                reason: format!(
+                    "batchnorm parameter {:?} does not fit {channels} channels",
+                    parameter.shape()
+                ),
+            });
+        }
+        let gamma = self.scale.then_some(0);
+        let beta = self.center.then_some(usize::from(self.scale));
+        Ok(Slots {
+            gamma,
+            beta,
+            moving_mean: expected - 2,
+            moving_variance: expected - 1,
+        })
+    }
+}
+
+/// The last axis of a batch with at least one axis after the batch axis.
+fn channels_of(input: &Tensor) -> Result<usize, TensorError> {
+    match input.shape() {
+        [_, .., channels] if input.shape().len() >= 2 => Ok(*channels),
+        shape => Err(TensorError::Rank {
+            expected: 2,
+            shape: shape.to_vec(),
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{
+        check, check_details, check_error, check_gradients, declaration, run_forward,
+    };
+    use crate::layers::{self, Forward};
+    use crate::tensor::{Compute, Tensor};
 
     #[test]
     fn parameters_per_channel_as_keras_counts_them() {
@@ -200,5 +427,83 @@ mod tests {
             check_error(line, &[&[4, 4, 8]], message);
         }
         check_error("batchnorm", &[], "takes exactly one input, got 0");
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("batchnorm", &[&[3, 3, 2]], 2);
+        check_gradients("bn", &[&[4]], 6);
+        check_gradients("batchnorm scale=false", &[&[2, 2, 3]], 3);
+        check_gradients("batchnorm center=false epsilon=0.01", &[&[5]], 4);
+        check_gradients(
+            "batch_normalization scale=false center=false",
+            &[&[2, 3]],
+            3,
+        );
+    }
+
+    /// Two examples of two channels: channel 0 holds 1 and 3, channel 1 holds −2 and 2.
+    fn batch() -> Tensor {
+        Tensor::from_vec(&[2, 2], vec![1.0, -2.0, 3.0, 2.0]).unwrap()
+    }
+
+    fn parameters(values: [[f32; 2]; 4]) -> Vec<Tensor> {
+        values
+            .iter()
+            .map(|pair| Tensor::from_vec(&[2], pair.to_vec()).unwrap())
+            .collect()
+    }
+
+    fn assert_near(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-5, "{actual:?} instead of {expected:?}");
+        }
+    }
+
+    #[test]
+    fn training_uses_batch_statistics_and_moves_the_moving_ones() {
+        // gamma (2, 1), beta (0, 1), moving mean (0, 0), moving variance (1, 1).
+        let mut parameters = parameters([[2.0, 1.0], [0.0, 1.0], [0.0, 0.0], [1.0, 1.0]]);
+        let line = "batchnorm momentum=0.75 epsilon=0.5";
+        let forward = run_forward(line, &mut parameters, &[&batch()], true);
+        // Batch means (2, 0), biased variances (1, 4): (x − mean)/sqrt(variance + 0.5).
+        let (first, second) = (1.0 / 1.5f32.sqrt(), 2.0 / 4.5f32.sqrt());
+        assert_near(
+            forward.output.data(),
+            &[-2.0 * first, 1.0 - second, 2.0 * first, 1.0 + second],
+        );
+        // moving = 0.75·moving + 0.25·batch.
+        assert_near(parameters[2].data(), &[0.5, 0.0]);
+        assert_near(parameters[3].data(), &[1.0, 1.75]);
+        // gamma and beta are not changed by the pass.
+        assert_eq!(parameters[0].data(), &[2.0, 1.0]);
+    }
+
+    #[test]
+    fn inference_uses_the_moving_statistics_as_constants() {
+        let mut parameters = parameters([[2.0, 1.0], [0.0, 1.0], [1.0, -2.0], [3.5, 0.5]]);
+        let line = "batchnorm epsilon=0.5";
+        let forward = run_forward(line, &mut parameters, &[&batch()], false);
+        // (x − moving mean)/sqrt(moving variance + 0.5): channel 0 divides by 2, channel 1 by 1.
+        assert_near(forward.output.data(), &[0.0, 1.0, 2.0, 5.0]);
+        assert_eq!(parameters[2].data(), &[1.0, -2.0], "moving mean unchanged");
+        let gradients = backward(line, &parameters, &forward);
+        // ∂L/∂x = gamma·g/sqrt(variance + epsilon) for g = 1 everywhere.
+        assert_near(gradients.inputs[0].data(), &[1.0, 1.0, 1.0, 1.0]);
+        // ∂L/∂gamma = Σ x̂ = (0 + 1, 0 + 4), ∂L/∂beta = Σ g = 2; the statistics get none.
+        assert_near(gradients.parameters[0].data(), &[1.0, 4.0]);
+        assert_near(gradients.parameters[1].data(), &[2.0, 2.0]);
+        assert_eq!(gradients.parameters[3].data(), &[0.0, 0.0]);
+    }
+
+    fn backward(line: &str, parameters: &[Tensor], forward: &Forward) -> layers::Gradients {
+        let mut decl = declaration(line);
+        layers::name_positionals(&mut decl).unwrap();
+        let layer = layers::build(&decl).unwrap();
+        let ones = Tensor::full(forward.output.shape(), 1.0).unwrap();
+        layer
+            .backward(parameters, &[&batch()], forward, &ones, Compute::single())
+            .unwrap()
     }
 }

@@ -2,15 +2,18 @@
 //! its default axis -1 and GoogLeNet's inception outputs do: `[28×28×64]` and `[28×28×32]` give
 //! `[28×28×96]`. All other axes must agree. Only the channel axis is supported; `axis=-1` may be
 //! written for clarity. It only copies units, so it has no parameters, no connections and no MACs,
-//! and each output unit sees one input unit.
+//! and each output unit sees one input unit. Execution copies each input's channels into its
+//! stretch of every output row (a row being all axes but the last), and the backward pass cuts the
+//! output gradient back into the inputs' stretches.
 
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::syntax::Value;
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -94,6 +97,98 @@ impl Layer for Concat {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        _: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let (shape, widths) = joined_shape(inputs)?;
+        let channels: usize = widths.iter().sum();
+        let mut output = Tensor::zeros(&shape)?;
+        let mut start = 0;
+        for (input, &width) in inputs.iter().zip(&widths) {
+            let rows = output.data_mut().chunks_exact_mut(channels);
+            for (row, source) in rows.zip(input.data().chunks_exact(width)) {
+                row[start..start + width].copy_from_slice(source);
+            }
+            start += width;
+        }
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        inputs: &[&Tensor],
+        _: &Forward,
+        output_gradient: &Tensor,
+        _: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let (shape, widths) = joined_shape(inputs)?;
+        if output_gradient.shape() != shape.as_slice() {
+            return Err(TensorError::Reshape {
+                from: output_gradient.shape().to_vec(),
+                to: shape,
+            });
+        }
+        let channels: usize = widths.iter().sum();
+        let mut gradients = Vec::with_capacity(inputs.len());
+        let mut start = 0;
+        for (input, &width) in inputs.iter().zip(&widths) {
+            let mut gradient = Tensor::zeros(input.shape())?;
+            let rows = output_gradient.data().chunks_exact(channels);
+            for (target, row) in gradient.data_mut().chunks_exact_mut(width).zip(rows) {
+                target.copy_from_slice(&row[start..start + width]);
+            }
+            start += width;
+            gradients.push(gradient);
+        }
+        Ok(Gradients {
+            inputs: gradients,
+            parameters: Vec::new(),
+        })
+    }
+}
+
+/// The output shape of joining `inputs` along their last axis, and each input's last extent.
+/// Every input needs a non-empty last axis and the same other axes.
+fn joined_shape(inputs: &[&Tensor]) -> Result<(Vec<usize>, Vec<usize>), TensorError> {
+    let [first, ..] = inputs else {
+        return Err(TensorError::Geometry {
+            reason: "concat needs at least one input".to_string(),
+        });
+    };
+    let leading = first.shape().split_last().map_or(&[][..], |(_, rest)| rest);
+    let mut widths = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        match input.shape().split_last() {
+            Some((&width, rest)) if rest == leading && width > 0 => widths.push(width),
+            _ => {
+                return Err(TensorError::Geometry {
+                    reason: format!(
+                        "cannot concatenate {:?} and {:?} along the last axis",
+                        first.shape(),
+                        input.shape()
+                    ),
+                });
+            }
+        }
+    }
+    let channels = widths
+        .iter()
+        .try_fold(0usize, |sum, &width| sum.checked_add(width))
+        .ok_or(TensorError::Overflow {
+            what: "concatenated channels",
+        })?;
+    let mut shape = leading.to_vec();
+    shape.push(channels);
+    Ok((shape, widths))
 }
 
 fn too_few(inputs: &[Shape]) -> ShapeError {
@@ -105,7 +200,7 @@ fn too_few(inputs: &[Shape]) -> ShapeError {
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]
     fn channels_add_up() {
@@ -157,5 +252,12 @@ mod tests {
             &[&[1, u64::MAX], &[1, 1]],
             "the concatenated channels does not fit in 64 bits",
         );
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("concat", &[&[3, 3, 2], &[3, 3, 1]], 2);
+        check_gradients("concat", &[&[2, 4, 1], &[2, 4, 3], &[2, 4, 2]], 2);
+        check_gradients("concatenate axis=-1", &[&[5], &[3]], 3);
     }
 }

@@ -1,14 +1,26 @@
 //! `conv2d`: 2-D convolution over H×W×C maps, with stride, padding, dilation, groups (depthwise
 //! when groups = input channels), an optional bias, and an optional connection table between input
 //! and output maps (LeCun et al. 1998, Table I: C3 reads 3, 4 or 6 of S2's 6 maps).
+//!
+//! Executed, it is `act(conv(x, W) + b)` through the im2col kernels of `crate::tensor`, with HWIO
+//! weights `[KH, KW, C/groups, filters]`. Padding is split as the analysis splits it (`same`: the
+//! odd unit after). The connection table is a mask over the weights' last two axes: every forward
+//! pass writes zeros into the unconnected weights (so they are exactly zero whatever initialised
+//! or loaded them), the kernels ignore them, and their gradient is zero.
 
 use super::geometry::{DefaultStride, WindowSpec};
+use super::sizes::{extent, one, split_parameters};
 use super::{
-    Activation, AttributeReader, Connections, DeclarationError, Inference, Kind, Layer,
-    ParameterGroup, ReceptiveStep, ShapeError, single_maps,
+    Activation, AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference,
+    Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, activation,
+    single_maps,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::convolution::{
+    Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
+};
+use crate::tensor::{Compute, Nhwc, Padding, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -69,6 +81,55 @@ impl Conv2d {
                 groups
             }
         }
+    }
+
+    /// The connection table as the kernels' mask, `[input maps, filters]` row-major.
+    fn mask(&self) -> Option<Vec<bool>> {
+        self.table
+            .as_ref()
+            .map(|table| table.iter().flatten().copied().collect())
+    }
+
+    /// The kernels' geometry for a batch of `input` maps: padding before as the analysis has it,
+    /// the rest after, plus what the layer's own `rounding=ceil` needs for its last window.
+    fn geometry(&self, input: Nhwc) -> Result<Conv2dGeometry, TensorError> {
+        let sizes = [input.height as u64, input.width as u64];
+        let rounding = self.window.rounding.unwrap_or(Rounding::Floor);
+        let (outputs, _) = self
+            .window
+            .output(sizes[0], sizes[1], rounding)
+            .map_err(|error| TensorError::Geometry {
+                reason: error.to_string(),
+            })?;
+        let before = self.window.padding_before(sizes[0], sizes[1]);
+        let mut after = [0u64; 2];
+        for axis in 0..2 {
+            let total = self.window.total_padding(axis, sizes[axis]);
+            let reach = (outputs[axis].saturating_sub(1))
+                .saturating_mul(self.window.stride[axis])
+                .saturating_add(self.window.effective_kernel(axis));
+            let needed = reach.saturating_sub(sizes[axis].saturating_add(before[axis]));
+            after[axis] = needed.max(total.saturating_sub(before[axis]));
+        }
+        let padding = Padding::new(
+            extent(before[0]),
+            extent(after[0]),
+            extent(before[1]),
+            extent(after[1]),
+        );
+        let [kernel_height, kernel_width] = self.window.kernel.map(extent);
+        let [stride_y, stride_x] = self.window.stride.map(extent);
+        let [dilation_y, dilation_x] = self.window.dilation.map(extent);
+        let geometry =
+            Conv2dGeometry::new(input, extent(self.filters), (kernel_height, kernel_width))
+                .with_stride((stride_y, stride_x))
+                .with_padding(padding)
+                .with_dilation((dilation_y, dilation_x))
+                .with_groups(extent(self.groups));
+        Ok(match self.mask() {
+            Some(mask) => geometry.with_mask(mask),
+            None => geometry,
+        })
     }
 
     fn kernel_area(&self) -> Vec<Expression> {
@@ -233,11 +294,135 @@ impl Layer for Conv2d {
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression {
         self.connections(inputs, output).without_bias
     }
+
+    /// HWIO weights `[KH, KW, C/groups, filters]`, then the bias `[filters]` when there is one.
+    /// Fan-in and fan-out as Keras computes them from the kernel's shape: `KH·KW·C/groups` and
+    /// `KH·KW·filters`. With a connection table, only connected weights count: the fan-in is the
+    /// connected weights per filter and the fan-out per input map, each averaged over the maps and
+    /// rounded to the nearest integer (C3: 25·60/16 ≈ 94 and 25·60/6 = 250).
+    fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
+        let channels = inputs.first().map_or(0, Shape::channels);
+        let per_group = extent(channels.checked_div(self.groups).unwrap_or(0));
+        let [kernel_height, kernel_width] = self.window.kernel.map(extent);
+        let area = kernel_height.saturating_mul(kernel_width);
+        let filters = extent(self.filters);
+        let (active, fan_in, fan_out) = match &self.table {
+            None => (
+                area.saturating_mul(per_group).saturating_mul(filters),
+                area.saturating_mul(per_group),
+                area.saturating_mul(filters),
+            ),
+            Some(table) => {
+                let connected = area.saturating_mul(table.iter().flatten().filter(|&&c| c).count());
+                let average = |count: usize| {
+                    connected
+                        .saturating_add(count / 2)
+                        .checked_div(count)
+                        .unwrap_or(0)
+                        .max(1)
+                };
+                (connected, average(filters), average(extent(channels)))
+            }
+        };
+        let mut specs = vec![ParameterSpec {
+            name: "weights",
+            shape: vec![kernel_height, kernel_width, per_group, filters],
+            trainable: true,
+            active,
+            role: Role::Weights { fan_in, fan_out },
+        }];
+        if self.use_bias {
+            specs.push(ParameterSpec {
+                name: "bias",
+                shape: vec![filters],
+                trainable: true,
+                active: filters,
+                role: Role::Bias,
+            });
+        }
+        specs
+    }
+
+    fn forward(
+        &self,
+        parameters: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let geometry = self.geometry(input.nhwc()?)?;
+        if let (Some(mask), Some(weights)) = (&geometry.mask, parameters.first_mut()) {
+            // The mask repeats over the kernel taps: weight index mod (C·filters).
+            for (weight, &connected) in weights.data_mut().iter_mut().zip(mask.iter().cycle()) {
+                if !connected {
+                    *weight = 0.0;
+                }
+            }
+        }
+        let (weights, bias) = split_parameters(parameters, self.use_bias)?;
+        let mut output = Tensor::zeros(&geometry.output()?.shape())?;
+        conv2d_forward(
+            &geometry,
+            input.data(),
+            weights.data(),
+            bias.map(Tensor::data),
+            output.data_mut(),
+            pass.compute,
+        )?;
+        let output = activation::apply(self.activation, output, pass.compute)?;
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let geometry = self.geometry(input.nhwc()?)?;
+        let (weights, bias) = split_parameters(parameters, self.use_bias)?;
+        let gradient =
+            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        conv2d_backward_data(
+            &geometry,
+            gradient.data(),
+            weights.data(),
+            input_gradient.data_mut(),
+            compute,
+        )?;
+        let mut weight_gradient = Tensor::zeros(weights.shape())?;
+        conv2d_backward_weights(
+            &geometry,
+            input.data(),
+            gradient.data(),
+            weight_gradient.data_mut(),
+            compute,
+        )?;
+        let mut parameter_gradients = vec![weight_gradient];
+        if let Some(bias) = bias {
+            let mut gradient_of_bias = Tensor::zeros(bias.shape())?;
+            bias_gradient(
+                gradient.data(),
+                bias.len(),
+                gradient_of_bias.data_mut(),
+                compute,
+            )?;
+            parameter_gradients.push(gradient_of_bias);
+        }
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: parameter_gradients,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_error};
+    use crate::layers::testing::{check, check_error, check_gradients, declaration};
 
     /// LeCun et al. 1998, Table I, as printed in exercise sheet 5.
     const C3_TABLE: &str = "table=X...XXX..XXXX.XX/XX...XXX..XXXX.X/XXX...XXX..X.XXX/.XXX..XXXX..X.XX/..XXX..XXXX.XX.X/...XXX..XXXX.XXX";
@@ -377,5 +562,149 @@ mod tests {
             &[&[8, 8, 1]],
             "`conv2d` has no attribute `kernal`",
         );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        check_gradients("conv2d 3 3", &[&[5, 5, 2]], 2);
+        check_gradients("conv2d 2 3x2 stride=2x1", &[&[7, 5, 2]], 2);
+        check_gradients("conv2d 2 3 padding=1", &[&[4, 4, 3]], 2);
+        check_gradients("conv2d 2 3 padding=1x0 use_bias=false", &[&[4, 4, 1]], 3);
+        check_gradients("conv2d 3 3 dilation=2", &[&[7, 6, 1]], 2);
+        check_gradients("conv2d 4 3 groups=2", &[&[5, 5, 4]], 2);
+        check_gradients("conv2d 1 1", &[&[3, 3, 4]], 2);
+    }
+
+    #[test]
+    fn same_padding_and_rounding_match_finite_differences() {
+        // Stride 2 on 6: total padding 1, all of it after.
+        check_gradients("conv2d 2 3 stride=2 padding=same", &[&[6, 6, 1]], 2);
+        // An even kernel: total padding 3, one before and two after.
+        check_gradients("conv2d 2 4 padding=same", &[&[5, 5, 2]], 2);
+        // Depthwise.
+        check_gradients("conv2d 3 3 groups=3 padding=same", &[&[4, 4, 3]], 2);
+        // (6-3)/2+1 = 2.5: floor drops the last column, ceil pads one more after.
+        check_gradients("conv2d 2 3 stride=2", &[&[6, 6, 1]], 2);
+        check_gradients("conv2d 2 3 stride=2 rounding=ceil", &[&[6, 6, 1]], 2);
+    }
+
+    #[test]
+    fn activations_match_finite_differences() {
+        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+            let line = format!("conv2d 3 2 activation={function}");
+            check_gradients(&line, &[&[4, 4, 2]], 2);
+        }
+    }
+
+    #[test]
+    fn connection_tables_match_finite_differences() {
+        check_gradients("conv2d 3 3 table=X.X/XX./.XX", &[&[5, 5, 3]], 2);
+        let line = format!("conv2d 16 5 {C3_TABLE}");
+        check_gradients(&line, &[&[10, 10, 6]], 2);
+        check_gradients(&format!("{line} use_bias=false"), &[&[9, 9, 6]], 1);
+    }
+
+    #[test]
+    fn c3_specs_count_the_connected_weights() {
+        let mut decl = declaration(&format!("conv2d 16 5 {C3_TABLE}"));
+        crate::layers::name_positionals(&mut decl).unwrap();
+        let layer = crate::layers::build(&decl).unwrap();
+        let specs = layer.parameter_specs(&[crate::shape::Shape(vec![14, 14, 6])]);
+        assert_eq!(specs[0].shape, vec![5, 5, 6, 16]);
+        assert_eq!(specs[0].active, 1500);
+        assert_eq!(
+            specs[0].role,
+            crate::layers::Role::Weights {
+                fan_in: 94,
+                fan_out: 250
+            }
+        );
+        assert_eq!((specs[1].shape.clone(), specs[1].active), (vec![16], 16));
+    }
+
+    #[test]
+    fn unconnected_weights_are_zeroed_ignored_and_get_no_gradient() {
+        use crate::layers::Pass;
+        use crate::tensor::{Compute, Tensor};
+        use rand_chacha::ChaCha8Rng;
+        use rand_chacha::rand_core::SeedableRng;
+        let mut decl = declaration("conv2d 2 1 table=X./.X use_bias=false");
+        crate::layers::name_positionals(&mut decl).unwrap();
+        let layer = crate::layers::build(&decl).unwrap();
+        // Weights [1, 1, 2, 2]: (input 0 → filter 1) and (input 1 → filter 0) are unconnected.
+        let mut parameters =
+            vec![Tensor::from_vec(&[1, 1, 2, 2], vec![2.0, 5.0, 7.0, 3.0]).unwrap()];
+        let input = Tensor::from_vec(&[1, 1, 1, 2], vec![1.0, 10.0]).unwrap();
+        let mut random = ChaCha8Rng::seed_from_u64(0);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: true,
+            random: &mut random,
+        };
+        let forward = layer
+            .forward(&mut parameters, &[&input], &mut pass)
+            .unwrap();
+        assert_eq!(parameters[0].data(), &[2.0, 0.0, 0.0, 3.0]);
+        assert_eq!(forward.output.data(), &[2.0, 30.0]);
+        let gradient = Tensor::from_vec(&[1, 1, 1, 2], vec![1.0, 1.0]).unwrap();
+        let gradients = layer
+            .backward(
+                &parameters,
+                &[&input],
+                &forward,
+                &gradient,
+                Compute::single(),
+            )
+            .unwrap();
+        assert_eq!(gradients.parameters[0].data(), &[1.0, 0.0, 0.0, 10.0]);
+        assert_eq!(gradients.inputs[0].data(), &[2.0, 3.0]);
+    }
+
+    /// Runs `line` with all weights 1 and no bias on one image holding 1, 2, 3, … row by row.
+    fn ones_filter_output(line: &str, size: usize) -> crate::tensor::Tensor {
+        use crate::layers::Pass;
+        use crate::tensor::{Compute, Tensor};
+        use rand_chacha::ChaCha8Rng;
+        use rand_chacha::rand_core::SeedableRng;
+        let mut decl = declaration(line);
+        crate::layers::name_positionals(&mut decl).unwrap();
+        let layer = crate::layers::build(&decl).unwrap();
+        let shape = crate::shape::Shape(vec![size as u64, size as u64, 1]);
+        let spec = &layer.parameter_specs(&[shape])[0];
+        let mut parameters = vec![Tensor::full(&spec.shape, 1.0).unwrap()];
+        let values = (1..=size * size).map(|v| v as f32).collect();
+        let input = Tensor::from_vec(&[1, size, size, 1], values).unwrap();
+        let mut random = ChaCha8Rng::seed_from_u64(0);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: false,
+            random: &mut random,
+        };
+        layer
+            .forward(&mut parameters, &[&input], &mut pass)
+            .unwrap()
+            .output
+    }
+
+    #[test]
+    fn same_padding_puts_the_odd_unit_after() {
+        // 2×2 window on 3×3: one unit of padding, after (bottom, right), as Keras does.
+        // Input rows 1 2 3 / 4 5 6 / 7 8 9.
+        let output = ones_filter_output("conv2d 1 2 padding=same use_bias=false", 3);
+        assert_eq!(output.shape(), &[1, 3, 3, 1]);
+        assert_eq!(
+            output.data(),
+            &[12.0, 16.0, 9.0, 24.0, 28.0, 15.0, 15.0, 17.0, 9.0]
+        );
+    }
+
+    #[test]
+    fn ceil_rounding_pads_the_last_window_after() {
+        // 2×2 windows, stride 2 on 3×3: ⌈(3-2)/2⌉+1 = 2, the second window half in padding.
+        let output = ones_filter_output("conv2d 1 2 stride=2 rounding=ceil use_bias=false", 3);
+        assert_eq!(output.shape(), &[1, 2, 2, 1]);
+        assert_eq!(output.data(), &[12.0, 9.0, 15.0, 9.0]);
+        let output = ones_filter_output("conv2d 1 2 stride=2 rounding=floor use_bias=false", 3);
+        assert_eq!(output.data(), &[12.0]);
     }
 }

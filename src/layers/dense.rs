@@ -1,12 +1,19 @@
 //! `dense`: fully connected units. Every input unit feeds every output unit, whatever the input's
 //! shape (Caffe's InnerProduct and the sheet's `FC6` on `[6×6×256]`), so no flatten is required.
+//! Executed on a batch, each example's values are read as one row: `Y = act(X·W + b)` with
+//! `X` `[batch, inputs]`, weights `W` `[inputs, units]` and bias `b` `[units]`.
 
+use super::sizes::{batch_and_units, extent, one, split_parameters};
 use super::{
-    Activation, AttributeReader, Connections, DeclarationError, Inference, Kind, Layer,
-    ParameterGroup, ReceptiveStep, ShapeError, single, units_formula,
+    Activation, AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference,
+    Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, activation,
+    single, units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::convolution::bias_gradient;
+use crate::tensor::matmul::{Product, matmul};
+use crate::tensor::{Compute, Tensor, TensorError, expect_length};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -30,6 +37,19 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
         use_bias: reader.boolean("use_bias")?.unwrap_or(true),
         activation: Activation::read(reader, "activation")?,
     }))
+}
+
+impl Dense {
+    /// The batch and the input units of a batch, checked against the weights `[inputs, units]`.
+    fn rows(&self, input: &Tensor, weights: &Tensor) -> Result<(usize, usize), TensorError> {
+        let (batch, inputs) = batch_and_units(input)?;
+        expect_length(
+            "dense weights",
+            weights.len(),
+            crate::tensor::element_count(&[inputs, extent(self.units)])?,
+        )?;
+        Ok((batch, inputs))
+    }
 }
 
 impl Layer for Dense {
@@ -98,11 +118,116 @@ impl Layer for Dense {
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression {
         self.connections(inputs, output).without_bias
     }
+
+    /// Weights `[inputs, units]` (fan-in: the input units, fan-out: the units, as Keras counts),
+    /// then the bias `[units]` when there is one.
+    fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
+        let fan_in = inputs.first().and_then(Shape::units).map_or(0, extent);
+        let units = extent(self.units);
+        let mut specs = vec![ParameterSpec {
+            name: "weights",
+            shape: vec![fan_in, units],
+            trainable: true,
+            active: fan_in.saturating_mul(units),
+            role: Role::Weights {
+                fan_in,
+                fan_out: units,
+            },
+        }];
+        if self.use_bias {
+            specs.push(ParameterSpec {
+                name: "bias",
+                shape: vec![units],
+                trainable: true,
+                active: units,
+                role: Role::Bias,
+            });
+        }
+        specs
+    }
+
+    fn forward(
+        &self,
+        parameters: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let (weights, bias) = split_parameters(parameters, self.use_bias)?;
+        let (batch, fan_in) = self.rows(input, weights)?;
+        let units = extent(self.units);
+        let mut output = Tensor::zeros(&[batch, units])?;
+        let mut product = Product::new(batch, fan_in, units);
+        if let Some(bias) = bias {
+            expect_length("dense bias", bias.len(), units)?;
+            for row in output.data_mut().chunks_exact_mut(units) {
+                row.copy_from_slice(bias.data());
+            }
+            product = product.accumulating(1.0);
+        }
+        matmul(
+            &product,
+            input.data(),
+            weights.data(),
+            output.data_mut(),
+            pass.compute,
+        )?;
+        let output = activation::apply(self.activation, output, pass.compute)?;
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let (weights, bias) = split_parameters(parameters, self.use_bias)?;
+        let (batch, fan_in) = self.rows(input, weights)?;
+        let units = extent(self.units);
+        let gradient =
+            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        // dX = dY·Wᵀ, with W stored [inputs, units].
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        let mut product = Product::new(batch, units, fan_in);
+        product.transpose_b = true;
+        matmul(
+            &product,
+            gradient.data(),
+            weights.data(),
+            input_gradient.data_mut(),
+            compute,
+        )?;
+        // dW = Xᵀ·dY, with X stored [batch, inputs].
+        let mut weight_gradient = Tensor::zeros(weights.shape())?;
+        let mut product = Product::new(fan_in, batch, units);
+        product.transpose_a = true;
+        matmul(
+            &product,
+            input.data(),
+            gradient.data(),
+            weight_gradient.data_mut(),
+            compute,
+        )?;
+        let mut parameter_gradients = vec![weight_gradient];
+        if let Some(bias) = bias {
+            let mut gradient_of_bias = Tensor::zeros(bias.shape())?;
+            bias_gradient(gradient.data(), units, gradient_of_bias.data_mut(), compute)?;
+            parameter_gradients.push(gradient_of_bias);
+        }
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: parameter_gradients,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_error};
+    use crate::layers::testing::{check, check_error, check_gradients};
 
     #[test]
     fn counts_match_the_sheet() {
@@ -159,5 +284,17 @@ mod tests {
             &[&[4294967296, 2]],
             "the weight count does not fit in 64 bits",
         );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        check_gradients("dense 4", &[&[6]], 3);
+        check_gradients("dense 3 use_bias=false", &[&[5]], 2);
+        // Maps are read as one row per example.
+        check_gradients("dense 5", &[&[3, 2, 2]], 2);
+        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+            check_gradients(&format!("dense 4 activation={function}"), &[&[6]], 3);
+        }
+        check_gradients("dense 1 activation=sigmoid", &[&[3]], 1);
     }
 }

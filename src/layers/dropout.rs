@@ -1,14 +1,19 @@
 //! `dropout`: during training, sets each unit to 0 with probability `rate` and scales the others by
 //! 1/(1-rate) (Srivastava et al. 2014, inverted as Keras does); at inference it is the identity.
 //! The shape is unchanged and nothing is counted: no parameters, no connections, no MACs, as in
-//! the sheet's exercise 3b table (DROPOUT rows with 0 parameters).
+//! the sheet's exercise 3b table (DROPOUT rows with 0 parameters). The mask is drawn from the
+//! pass's seeded generator, one uniform number per value in row-major order, so it depends only on
+//! the seed, never on the thread count.
 
+use super::sizes::{one, same_shape};
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::{Compute, Tensor, TensorError};
+use rand_chacha::rand_core::Rng;
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -23,6 +28,19 @@ pub const KIND: Kind = Kind {
 struct Dropout {
     /// The probability of dropping a unit, in [0, 1).
     rate: f64,
+}
+
+/// What a forward pass did, for its backward pass.
+enum Dropped {
+    /// Inference (or rate 0): the identity.
+    Nothing,
+    /// Training: each value's factor, 0 or 1/(1 − rate).
+    Factors(Vec<f32>),
+}
+
+/// A uniform number in [0, 1) with 53 random bits.
+fn uniform(random: &mut impl Rng) -> f64 {
+    (random.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
@@ -60,11 +78,81 @@ impl Layer for Dropout {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        if !pass.training || self.rate == 0.0 {
+            return Ok(Forward {
+                output: input.clone(),
+                saved: Box::new(Dropped::Nothing),
+            });
+        }
+        let scale = (1.0 / (1.0 - self.rate)) as f32;
+        let factors: Vec<f32> = (0..input.len())
+            .map(|_| {
+                if uniform(pass.random) < self.rate {
+                    0.0
+                } else {
+                    scale
+                }
+            })
+            .collect();
+        let mut output = input.clone();
+        for (value, factor) in output.data_mut().iter_mut().zip(&factors) {
+            *value *= factor;
+        }
+        Ok(Forward {
+            output,
+            saved: Box::new(Dropped::Factors(factors)),
+        })
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        _: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        _: Compute,
+    ) -> Result<Gradients, TensorError> {
+        same_shape("the output gradient", output_gradient, &forward.output)?;
+        let mut input_gradient = output_gradient.clone();
+        match forward.saved.downcast_ref::<Dropped>() {
+            Some(Dropped::Nothing) => {}
+            Some(Dropped::Factors(factors)) => {
+                for (value, factor) in input_gradient.data_mut().iter_mut().zip(factors) {
+                    *value *= factor;
+                }
+            }
+            None => {
+                return Err(TensorError::Geometry {
+                    reason: "dropout's backward pass got another layer's forward pass".to_string(),
+                });
+            }
+        }
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients, declaration};
+    use crate::layers::{self, Pass};
+    use crate::tensor::{Compute, Tensor};
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::SeedableRng;
 
     #[test]
     fn keeps_the_shape_and_counts_nothing() {
@@ -105,6 +193,51 @@ mod tests {
             "dropout 0.5",
             &[&[4], &[4]],
             "takes exactly one input, got 2",
+        );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        check_gradients("dropout 0.5", &[&[4, 3, 2]], 2);
+        check_gradients("dropout 0.25", &[&[40]], 3);
+        check_gradients("dropout 0", &[&[5]], 2);
+    }
+
+    fn run(rate: &str, training: bool, seed: u64) -> Tensor {
+        let mut decl = declaration(&format!("dropout {rate}"));
+        layers::name_positionals(&mut decl).unwrap();
+        let layer = layers::build(&decl).unwrap();
+        let mut random = ChaCha8Rng::seed_from_u64(seed);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training,
+            random: &mut random,
+        };
+        let input = Tensor::full(&[10, 1000], 1.0).unwrap();
+        layer.forward(&mut [], &[&input], &mut pass).unwrap().output
+    }
+
+    #[test]
+    fn training_drops_about_rate_and_scales_the_rest() {
+        let output = run("0.25", true, 3);
+        let kept = output.data().iter().filter(|&&v| v != 0.0).count();
+        // 10,000 draws with p = 0.75: the standard deviation of the count is about 43.
+        assert!((7300..7700).contains(&kept), "kept {kept}");
+        assert!(
+            output
+                .data()
+                .iter()
+                .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6)
+        );
+        assert_eq!(run("0.25", true, 3), output, "same seed, same mask");
+        assert_ne!(run("0.25", true, 4), output, "another seed, another mask");
+    }
+
+    #[test]
+    fn inference_is_the_identity() {
+        assert_eq!(
+            run("0.5", false, 3),
+            Tensor::full(&[10, 1000], 1.0).unwrap()
         );
     }
 }

@@ -3,12 +3,14 @@
 //! exactly one input unit. A vector input passes through unchanged. `dense` reads any shape, so
 //! flatten is optional before it and changes no count.
 
+use super::sizes::{batch_and_units, one, same_shape};
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -54,11 +56,42 @@ impl Layer for Flatten {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        _: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let (batch, units) = batch_and_units(input)?;
+        Ok(Forward::plain(input.clone().reshape(&[batch, units])?))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        _: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        same_shape("the output gradient", output_gradient, &forward.output)?;
+        Ok(Gradients {
+            inputs: vec![output_gradient.clone().reshape(input.shape())?],
+            parameters: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]
     fn maps_become_one_vector() {
@@ -82,5 +115,12 @@ mod tests {
             &[&[2, 2, 1]],
             "`flatten` has no attribute `axis`",
         );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        check_gradients("flatten", &[&[3, 2, 4]], 2);
+        check_gradients("flatten", &[&[1, 1, 5]], 3);
+        check_gradients("flatten", &[&[6]], 2);
     }
 }

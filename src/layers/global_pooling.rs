@@ -2,14 +2,22 @@
 //! average pooling; Keras `GlobalAveragePooling2D` and `GlobalMaxPooling2D`), turning H×W×C maps
 //! into a vector of C values. No parameters; every output unit is linked to the H·W units of its
 //! map, so there are H·W·C connections with and without bias (there is no bias). MACs are 0: the
-//! layer adds or compares, it does not multiply-accumulate.
+//! layer adds or compares, it does not multiply-accumulate. Execution runs the global pooling
+//! kernels of `crate::tensor::pooling`: `[N, H, W, C]` to `[N, C]`; a max's gradient goes to the
+//! first cell holding it.
 
+use super::sizes::one;
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single_maps,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single_maps,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::pooling::{
+    global_average_pool_backward, global_average_pool_forward, global_max_pool_backward,
+    global_max_pool_forward,
+};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry for global average pooling.
 pub const AVERAGE_KIND: Kind = Kind {
@@ -92,11 +100,59 @@ impl Layer for GlobalPooling {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let size = input.nhwc()?;
+        let mut output = Tensor::zeros(&[size.batch, size.channels])?;
+        let pooled = output.data_mut();
+        match self.reduction {
+            Reduction::Average => {
+                global_average_pool_forward(&size, input.data(), pooled, pass.compute)?
+            }
+            Reduction::Max => global_max_pool_forward(&size, input.data(), pooled, pass.compute)?,
+        }
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        inputs: &[&Tensor],
+        _: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let size = input.nhwc()?;
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        let upstream = output_gradient.data();
+        let gradient = input_gradient.data_mut();
+        match self.reduction {
+            Reduction::Average => global_average_pool_backward(&size, upstream, gradient, compute)?,
+            Reduction::Max => {
+                global_max_pool_backward(&size, input.data(), upstream, gradient, compute)?
+            }
+        }
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]
     fn maps_become_a_vector_of_channels() {
@@ -149,5 +205,15 @@ mod tests {
             &[&[2, 2, 8]],
             "`global_maxpool` has no attribute `size`",
         );
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("global_avgpool", &[&[3, 3, 4]], 2);
+        check_gradients("global_avgpool", &[&[1, 5, 2]], 3);
+        check_gradients("gap", &[&[4, 2, 1]], 1);
+        check_gradients("global_maxpool", &[&[3, 3, 4]], 2);
+        check_gradients("global_maxpool", &[&[1, 5, 2]], 3);
+        check_gradients("global_max_pooling2d", &[&[2, 2, 3]], 2);
     }
 }

@@ -1,12 +1,15 @@
 //! `input`: where data enters the graph, with its shape (`input 28x28x1`, `input 1@32x32`,
-//! `input 784`). No parameters, no connections.
+//! `input 784`). No parameters, no connections. When executed, the executor hands it the batch as
+//! its one input tensor; it checks the batch against its shape and passes it on unchanged.
 
+use super::sizes::{extents, one, same_shape};
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -70,11 +73,55 @@ impl Layer for Input {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    /// The batch, `[batch, …shape]`, is the one input; the output is the batch itself.
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        _: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let batch = one(inputs)?;
+        let per_example = batch.shape().get(1..).unwrap_or(&[]);
+        if per_example != extents(&self.shape).as_slice() {
+            return Err(TensorError::Geometry {
+                reason: format!(
+                    "the input batch has examples of shape {per_example:?}, the network expects {}",
+                    self.shape
+                ),
+            });
+        }
+        Ok(Forward::plain(batch.clone()))
+    }
+
+    /// The gradient with respect to the batch is the output gradient.
+    fn backward(
+        &self,
+        _: &[Tensor],
+        _: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        _: Compute,
+    ) -> Result<Gradients, TensorError> {
+        same_shape("the output gradient", output_gradient, &forward.output)?;
+        Ok(Gradients {
+            inputs: vec![output_gradient.clone()],
+            parameters: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_error};
+    use crate::layers::testing::{check, check_error, declaration};
+    use crate::layers::{self, Pass};
+    use crate::tensor::{Compute, Tensor};
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::SeedableRng;
 
     #[test]
     fn shapes_in_the_sheet_notations() {
@@ -91,5 +138,37 @@ mod tests {
             &[],
             "`shape` must be a shape of positive sizes, e.g. 28x28x1, got 0x28x1",
         );
+    }
+
+    /// `check_gradients` cannot drive a layer without inputs, so the identity is checked directly.
+    #[test]
+    fn passes_the_batch_on_and_the_gradient_back() {
+        let mut decl = declaration("input 2x3x1");
+        layers::name_positionals(&mut decl).unwrap();
+        let layer = layers::build(&decl).unwrap();
+        assert!(layer.parameter_specs(&[]).is_empty());
+        let mut random = ChaCha8Rng::seed_from_u64(1);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: true,
+            random: &mut random,
+        };
+        let values: Vec<f32> = (0..12).map(|v| v as f32 - 5.5).collect();
+        let batch = Tensor::from_vec(&[2, 2, 3, 1], values).unwrap();
+        let forward = layer.forward(&mut [], &[&batch], &mut pass).unwrap();
+        assert_eq!(forward.output, batch);
+        let gradient = Tensor::from_vec(&[2, 2, 3, 1], vec![0.5; 12]).unwrap();
+        let gradients = layer
+            .backward(&[], &[&batch], &forward, &gradient, Compute::single())
+            .unwrap();
+        assert_eq!(gradients.inputs, vec![gradient]);
+        assert!(gradients.parameters.is_empty());
+        let wrong = Tensor::zeros(&[2, 3, 2, 1]).unwrap();
+        let error = layer.forward(&mut [], &[&wrong], &mut pass).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "invalid geometry: the input batch has examples of shape [3, 2, 1], the network expects [2×3×1]"
+        );
+        assert!(layer.forward(&mut [], &[], &mut pass).is_err());
     }
 }

@@ -1,19 +1,26 @@
 //! `lrn`: AlexNet's local response normalisation across channels (Krizhevsky et al. 2012,
-//! section 3.3; the sheet's `NORM` rows): b = a / (bias + alpha·Σ a²)^beta, the sum running over
-//! `size` neighbouring channels at the same place. Defaults are AlexNet's: size 5, alpha 1e-4,
-//! beta 0.75, bias 2. No parameters (the sheet's NORM rows have 0). Connections count the links a
+//! section 3.3; the sheet's `NORM` rows): b = a / (bias + alpha/size·Σ a²)^beta, the sum running
+//! over `size` neighbouring channels at the same place (cut off at the first and last channel).
+//! Defaults are AlexNet's: size 5, alpha 1e-4, beta 0.75, bias 2. `alpha` is divided by `size` as
+//! Caffe (whose AlexNet model uses these constants) and PyTorch do; the paper and TensorFlow
+//! write the sum's factor without the division, so the paper's α = 1e-4 is `alpha=5e-4` here. No parameters (the sheet's NORM rows have 0). Connections count the links a
 //! unit reads, `units·size`, with and without bias (there is no bias); windows at the first and
 //! last channels are counted whole, as `conv2d` counts padded positions. MACs are 0: the layer
 //! squares, sums and divides, it has no weights to multiply. Receptive fields are spatial, and the
-//! channel window does not widen them, so the step is pointwise.
+//! channel window does not widen them, so the step is pointwise. Execution runs the LRN kernels of
+//! `crate::tensor::normalization` on the channel axis.
 
+use super::sizes::one;
 use super::{
-    AttributeReader, Connections, DeclarationError, Inference, Kind, Layer, ParameterGroup,
-    ReceptiveStep, ShapeError, single, single_maps, units_formula,
+    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single, single_maps,
+    units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::syntax::Value;
+use crate::tensor::normalization::{LrnSettings, lrn_backward, lrn_forward};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -120,11 +127,73 @@ impl Layer for LocalResponseNormalization {
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
         Expression::Number(0)
     }
+
+    fn parameter_specs(&self, _: &[Shape]) -> Vec<ParameterSpec> {
+        Vec::new()
+    }
+
+    fn forward(
+        &self,
+        _: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let channels = input.nhwc()?.channels;
+        let mut output = Tensor::zeros(input.shape())?;
+        lrn_forward(
+            &self.kernel_settings()?,
+            channels,
+            input.data(),
+            output.data_mut(),
+            pass.compute,
+        )?;
+        Ok(Forward::plain(output))
+    }
+
+    fn backward(
+        &self,
+        _: &[Tensor],
+        inputs: &[&Tensor],
+        _: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let channels = input.nhwc()?.channels;
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        lrn_backward(
+            &self.kernel_settings()?,
+            channels,
+            input.data(),
+            output_gradient.data(),
+            input_gradient.data_mut(),
+            compute,
+        )?;
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: Vec::new(),
+        })
+    }
+}
+
+impl LocalResponseNormalization {
+    /// The constants in the kernel's f32 form.
+    fn kernel_settings(&self) -> Result<LrnSettings, TensorError> {
+        Ok(LrnSettings {
+            size: usize::try_from(self.size)
+                .map_err(|_| TensorError::Overflow { what: "LRN window" })?,
+            alpha: self.alpha as f32,
+            beta: self.beta as f32,
+            bias: self.bias as f32,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients, run_forward};
+    use crate::tensor::Tensor;
 
     #[test]
     fn alexnet_norm_rows_keep_the_shape() {
@@ -184,5 +253,27 @@ mod tests {
             "size=9 is more than the input's 8 channels",
         );
         check_error("lrn", &[&[4096]], "expects feature maps H×W×C, got 4096");
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        // AlexNet's constants barely change the input; larger ones test the cross-channel terms.
+        check_gradients("lrn", &[&[2, 2, 6]], 2);
+        check_gradients("lrn size=3 alpha=3 beta=0.75 bias=1", &[&[2, 2, 4]], 2);
+        check_gradients("norm size=5 alpha=5 beta=1.5 bias=0.5", &[&[1, 3, 5]], 2);
+        check_gradients("lrn size=1 alpha=2 beta=0.5", &[&[3, 1, 2]], 2);
+    }
+
+    #[test]
+    fn alpha_is_divided_by_the_size() {
+        // One pixel with channels (1, 2, 3), size 3, alpha 3, beta 1, bias 1: the middle channel
+        // divides by 1 + 3/3·(1 + 4 + 9) = 15, the first by 1 + (1 + 4) = 6, the last by 14.
+        let input = Tensor::from_vec(&[1, 1, 1, 3], vec![1.0, 2.0, 3.0]).unwrap();
+        let line = "lrn size=3 alpha=3 beta=1 bias=1";
+        let output = run_forward(line, &mut [], &[&input], true).output;
+        let expected = [1.0 / 6.0, 2.0 / 15.0, 3.0 / 14.0];
+        for (value, want) in output.data().iter().zip(expected) {
+            assert!((value - want).abs() < 1e-6, "{value} instead of {want}");
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! equal with and without bias since there is no bias; MACs are 0 because the layer compares
 //! values instead of multiplying them. The shared arithmetic is in `pooling.rs`.
 
-use super::Kind;
-use super::pooling;
+use super::pooling::{self, Reduction};
+use super::{AttributeReader, DeclarationError, Kind, Layer};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -12,13 +12,20 @@ pub const KIND: Kind = Kind {
     aliases: &["max_pool", "maxpool2d", "max_pooling2d"],
     positionals: &["size"],
     summary: "max pooling: size, stride (default: size), padding, rounding",
-    build: pooling::build,
+    build,
 };
+
+fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    pooling::build(reader, Reduction::Max)
+}
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error, output_under};
+    use crate::layers::testing::{
+        check, check_details, check_error, check_gradients, output_under, run_forward,
+    };
     use crate::shape::Rounding;
+    use crate::tensor::Tensor;
 
     #[test]
     fn alexnet_and_keras_rows_match_the_sheet() {
@@ -163,5 +170,30 @@ mod tests {
             &[&[4, 4, 1], &[4, 4, 1]],
             "takes exactly one input, got 2",
         );
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check_gradients("maxpool 2", &[&[4, 4, 2]], 2);
+        check_gradients("maxpool 3 stride=2", &[&[7, 7, 2]], 2);
+        check_gradients("maxpool 2x3 stride=1x2", &[&[4, 7, 2]], 2);
+        // Padding: explicit (rounded down, ⌊(6-3+2)/2+1⌋ = 3) and `same` (⌈5/2⌉ = 3).
+        check_gradients("maxpool 3 stride=2 padding=1", &[&[6, 6, 2]], 2);
+        check_gradients("maxpool 2 padding=same", &[&[5, 5, 2]], 2);
+        // Sizes that do not divide: floor drops the last column, ceil keeps a partial window.
+        check_gradients("maxpool 2", &[&[5, 5, 2]], 2);
+        check_gradients("maxpool 2 rounding=ceil", &[&[5, 5, 2]], 2);
+    }
+
+    #[test]
+    fn rounding_up_keeps_the_partial_windows() {
+        // [1 2 3; 4 5 6; 7 8 9] in 2×2 windows rounded up: the last row and column form windows
+        // of their own.
+        let input = Tensor::from_vec(&[1, 3, 3, 1], (1..=9).map(|v| v as f32).collect()).unwrap();
+        let output = run_forward("maxpool 2 rounding=ceil", &mut [], &[&input], false).output;
+        assert_eq!(output.shape(), &[1, 2, 2, 1]);
+        assert_eq!(output.data(), &[5.0, 6.0, 8.0, 9.0]);
+        let output = run_forward("maxpool 2", &mut [], &[&input], false).output;
+        assert_eq!(output.data(), &[5.0]);
     }
 }

@@ -21,6 +21,7 @@ mod local_response_normalization;
 mod max_pooling;
 mod pooling;
 mod rbf;
+mod sizes;
 mod subsampling;
 
 pub use activation::Activation;

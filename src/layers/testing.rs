@@ -170,6 +170,29 @@ pub fn output_under(line: &str, inputs: &[&[u64]], rounding: Rounding) -> Result
         .map_err(|error| error.to_string())
 }
 
+/// Builds the layer of `line` and runs its forward pass on `inputs` with `parameters` (updated in
+/// place, as the executor's are), single-threaded, in training or inference mode.
+pub fn run_forward(
+    line: &str,
+    parameters: &mut [crate::tensor::Tensor],
+    inputs: &[&crate::tensor::Tensor],
+    training: bool,
+) -> crate::layers::Forward {
+    use rand_chacha::rand_core::SeedableRng;
+    let mut decl = declaration(line);
+    layers::name_positionals(&mut decl).expect("positionals");
+    let layer = layers::build(&decl).expect("layer builds");
+    let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut pass = crate::layers::Pass {
+        compute: crate::tensor::Compute::single(),
+        training,
+        random: &mut random,
+    };
+    layer
+        .forward(parameters, inputs, &mut pass)
+        .expect("forward")
+}
+
 /// A value in [-1, 1) from a seeded generator (tests only).
 #[allow(dead_code)] // Used by the layers' gradient tests as the kinds gain their passes.
 fn uniform(random: &mut rand_chacha::ChaCha8Rng) -> f32 {

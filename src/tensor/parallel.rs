@@ -24,17 +24,17 @@ pub(crate) fn split(total: usize, parts: usize) -> Vec<Range<usize>> {
 
 /// Runs `work(items, slice)` on `data` viewed as consecutive items of `item_length` values, cut
 /// into at most `parts` parts of whole items; each call gets its item range and those values.
-pub(crate) fn for_each_part<T: Send>(
+/// Returns the results in part order (one call, on an empty range, when there are no items).
+pub(crate) fn for_each_part<T: Send, R: Send>(
     data: &mut [T],
     item_length: usize,
     parts: usize,
-    work: impl Fn(Range<usize>, &mut [T]) + Sync,
-) {
+    work: impl Fn(Range<usize>, &mut [T]) -> R + Sync,
+) -> Vec<R> {
     let items = data.len().checked_div(item_length).unwrap_or(0);
     let ranges = split(items, parts);
     if ranges.len() <= 1 {
-        work(0..items, data);
-        return;
+        return vec![work(0..items, data)];
     }
     let mut pieces = Vec::with_capacity(ranges.len());
     let mut rest = data;
@@ -46,7 +46,8 @@ pub(crate) fn for_each_part<T: Send>(
     pieces
         .into_par_iter()
         .with_max_len(1)
-        .for_each(|(range, piece)| work(range, piece));
+        .map(|(range, piece)| work(range, piece))
+        .collect()
 }
 
 /// Runs `work` on the parts of `0..total` (see [`split`]) and returns the results in part order.

@@ -1,0 +1,124 @@
+//! Kernel throughput: f32 GEMM (square and the shapes of a convolution layer) and the three
+//! convolution kernels on the second convolution of the Keras MNIST CNN (batch 128,
+//! 26×26×32 → 24×24×64, 3×3). Throughput is counted in floating-point operations, so criterion's
+//! "Gelem/s" reads as GFLOP/s.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use netcalc::tensor::convolution::{
+    Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
+};
+use netcalc::tensor::matmul::{Product, matmul};
+use netcalc::tensor::{Compute, Nhwc};
+use std::hint::black_box;
+
+const THREADS: usize = 2;
+
+fn filled(length: usize) -> Vec<f32> {
+    (0..length)
+        .map(|index| ((index * 7919 % 1009) as f32 / 1009.0) - 0.5)
+        .collect()
+}
+
+fn products(criterion: &mut Criterion) {
+    let compute = Compute::new(THREADS).expect("two threads");
+    let mut group = criterion.benchmark_group("gemm");
+    group.sample_size(10);
+    // (name, product): 512³ square, then a conv layer's products with pixels = 128·24·24.
+    let pixels = 128 * 24 * 24;
+    let cases = [
+        ("square 512", Product::new(512, 512, 512)),
+        ("forward Col·W 73728x288x64", Product::new(pixels, 288, 64)),
+        ("forward W·Col 64x288x73728", Product::new(64, 288, pixels)),
+        (
+            "data dY·Wt 73728x64x288",
+            Product::new(pixels, 64, 288).transposing_b(),
+        ),
+        (
+            "weights Colt·dY 288x73728x64",
+            Product::new(288, pixels, 64).transposing_a(),
+        ),
+    ];
+    for (name, product) in cases {
+        let a = filled(product.m * product.k);
+        let b = filled(product.k * product.n);
+        let mut c = vec![0.0; product.m * product.n];
+        group.throughput(Throughput::Elements(product.flops() as u64));
+        group.bench_function(BenchmarkId::from_parameter(name), |bencher| {
+            bencher.iter(|| {
+                matmul(&product, black_box(&a), black_box(&b), &mut c, compute)
+                    .expect("sizes match")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn convolution(criterion: &mut Criterion) {
+    let compute = Compute::new(THREADS).expect("two threads");
+    let geometry = Conv2dGeometry::new(Nhwc::new(128, 26, 26, 32), 64, (3, 3));
+    let output_len = geometry
+        .output()
+        .and_then(|output| output.len())
+        .expect("valid");
+    let input = filled(geometry.input.len().expect("valid"));
+    let weights = filled(geometry.weight_len().expect("valid"));
+    let bias = filled(64);
+    let output_gradient = filled(output_len);
+    let mut output = vec![0.0; output_len];
+    let mut input_gradient = vec![0.0; input.len()];
+    let mut weight_gradient = vec![0.0; weights.len()];
+    let mut bias_sums = vec![0.0; 64];
+    let flops = 2.0 * geometry.macs().expect("valid");
+
+    let mut group = criterion.benchmark_group("conv2d mnist 26x26x32->24x24x64 batch 128");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function("forward", |bencher| {
+        bencher.iter(|| {
+            conv2d_forward(
+                &geometry,
+                black_box(&input),
+                &weights,
+                Some(&bias),
+                &mut output,
+                compute,
+            )
+            .expect("sizes match")
+        })
+    });
+    group.bench_function("backward data", |bencher| {
+        bencher.iter(|| {
+            conv2d_backward_data(
+                &geometry,
+                black_box(&output_gradient),
+                &weights,
+                &mut input_gradient,
+                compute,
+            )
+            .expect("sizes match")
+        })
+    });
+    group.bench_function("backward weights", |bencher| {
+        bencher.iter(|| {
+            conv2d_backward_weights(
+                &geometry,
+                black_box(&input),
+                &output_gradient,
+                &mut weight_gradient,
+                compute,
+            )
+            .expect("sizes match")
+        })
+    });
+    group.throughput(Throughput::Elements(output_len as u64));
+    group.bench_function("bias gradient", |bencher| {
+        bencher.iter(|| {
+            bias_gradient(black_box(&output_gradient), 64, &mut bias_sums, compute)
+                .expect("sizes match")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(kernels, products, convolution);
+criterion_main!(kernels);
