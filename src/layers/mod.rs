@@ -217,10 +217,17 @@ pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
             Ok(layer)
         }
         // A missing key is often a misspelt one: report the misspelling, which names both.
-        Err(missing @ DeclarationError::Missing { .. }) => {
-            reader.finish()?;
-            Err(missing)
-        }
+        // Other keys were maybe never asked for before the build stopped, so only a likely
+        // misspelling of a known key replaces the missing-key error.
+        Err(missing @ DeclarationError::Missing { .. }) => match reader.finish() {
+            Err(
+                misspelt @ DeclarationError::UnknownAttribute {
+                    suggestion: Some(_),
+                    ..
+                },
+            ) => Err(misspelt),
+            _ => Err(missing),
+        },
         Err(error) => Err(error),
     }
 }

@@ -7,15 +7,28 @@
 //! and 14·14·6·(2·2+1) = 5880 with bias. MACs are one coefficient multiply per output unit (the
 //! window's sum is additions). The window is read as for pooling (`size`, `stride` defaulting to
 //! `size`, `padding`, `rounding`); LeNet-5 uses 2×2 windows without padding.
+//!
+//! Execution: the window's mean comes from the average-pooling kernel (the paper adds the four
+//! inputs; the mean is that sum divided by the window area, a factor the trained coefficient
+//! absorbs, and keeps the initial output on the input's scale). With padding the mean is over
+//! the window's real cells, as `avgpool` takes it. Then, when trainable, `coefficient·mean +
+//! bias` per map (the coefficient starts at 1, the bias as biases do); with `trainable=false`
+//! the plain mean, with no parameters. Last comes `activation`, if any, in both cases.
 
+use super::activation;
 use super::geometry::WindowSpec;
-use super::pooling;
+use super::pooling::{self, batch_geometry};
+use super::sizes::{extent, one, same_shape};
 use super::{
-    Activation, AttributeReader, Connections, DeclarationError, Inference, Kind, Layer,
-    ParameterGroup, ReceptiveStep, ShapeError, single_maps, units_formula,
+    Activation, AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference,
+    Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, single_maps,
+    units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::convolution::bias_gradient;
+use crate::tensor::pooling::{average_pool2d_backward, average_pool2d_forward};
+use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
 pub const KIND: Kind = Kind {
@@ -122,11 +135,149 @@ impl Layer for Subsampling {
     fn macs(&self, _: &[Shape], output: &Shape) -> Expression {
         units_formula(output).simplified()
     }
+
+    fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
+        if !self.trainable {
+            return Vec::new();
+        }
+        let maps = extent(inputs.first().map_or(0, Shape::channels));
+        let spec = |name, role| ParameterSpec {
+            name,
+            shape: vec![maps],
+            trainable: true,
+            active: maps,
+            role,
+        };
+        vec![
+            spec("coefficient", Role::Constant(1.0)),
+            spec("bias", Role::Bias),
+        ]
+    }
+
+    fn forward(
+        &self,
+        parameters: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError> {
+        let input = one(inputs)?;
+        let geometry = batch_geometry(&self.window, input)?;
+        let mut means = Tensor::zeros(&geometry.output()?.shape())?;
+        average_pool2d_forward(&geometry, input.data(), means.data_mut(), pass.compute)?;
+        let mut sums = means.clone();
+        if let Some(MapFactors { coefficient, bias }) =
+            self.coefficients(parameters, geometry.input.channels)?
+        {
+            for pixel in sums.data_mut().chunks_exact_mut(geometry.input.channels) {
+                for ((value, &factor), &offset) in pixel.iter_mut().zip(coefficient).zip(bias) {
+                    *value = factor * *value + offset;
+                }
+            }
+        }
+        let output = activation::apply(self.activation, sums, pass.compute)?;
+        Ok(Forward {
+            output,
+            saved: Box::new(Means(means)),
+        })
+    }
+
+    fn backward(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        let input = one(inputs)?;
+        let geometry = batch_geometry(&self.window, input)?;
+        let maps = geometry.input.channels;
+        let Means(means) =
+            forward
+                .saved
+                .downcast_ref::<Means>()
+                .ok_or_else(|| TensorError::Geometry {
+                    reason: "subsample's backward pass needs its own forward pass".to_string(),
+                })?;
+        let sum_gradient =
+            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        same_shape("the output gradient", &sum_gradient, means)?;
+        let mut parameter_gradients = Vec::new();
+        let mut mean_gradient = sum_gradient.into_owned();
+        if let Some(MapFactors { coefficient, .. }) = self.coefficients(parameters, maps)? {
+            // ∂L/∂bias = Σ g, ∂L/∂coefficient = Σ g·mean, ∂L/∂mean = g·coefficient, per map.
+            let mut bias_sums = vec![0.0; maps];
+            bias_gradient(mean_gradient.data(), maps, &mut bias_sums, compute)?;
+            let mut weighted = mean_gradient.clone();
+            for (value, &mean) in weighted.data_mut().iter_mut().zip(means.data()) {
+                *value *= mean;
+            }
+            let mut coefficient_sums = vec![0.0; maps];
+            bias_gradient(weighted.data(), maps, &mut coefficient_sums, compute)?;
+            for pixel in mean_gradient.data_mut().chunks_exact_mut(maps) {
+                for (value, &factor) in pixel.iter_mut().zip(coefficient) {
+                    *value *= factor;
+                }
+            }
+            parameter_gradients.push(Tensor::from_vec(&[maps], coefficient_sums)?);
+            parameter_gradients.push(Tensor::from_vec(&[maps], bias_sums)?);
+        }
+        let mut input_gradient = Tensor::zeros(input.shape())?;
+        average_pool2d_backward(
+            &geometry,
+            mean_gradient.data(),
+            input_gradient.data_mut(),
+            compute,
+        )?;
+        Ok(Gradients {
+            inputs: vec![input_gradient],
+            parameters: parameter_gradients,
+        })
+    }
+}
+
+/// A trainable layer's coefficient and bias, one of each per map.
+struct MapFactors<'a> {
+    coefficient: &'a [f32],
+    bias: &'a [f32],
+}
+
+/// The window means of a forward pass, kept for the coefficient's gradient.
+struct Means(Tensor);
+
+impl Subsampling {
+    /// The coefficients and biases (`None` when the layer is not trainable), after checking that
+    /// there is one of each per map.
+    fn coefficients<'a>(
+        &self,
+        parameters: &'a [Tensor],
+        maps: usize,
+    ) -> Result<Option<MapFactors<'a>>, TensorError> {
+        match (self.trainable, parameters) {
+            (false, []) => Ok(None),
+            (true, [coefficient, bias])
+                if coefficient.shape() == [maps] && bias.shape() == [maps] =>
+            {
+                Ok(Some(MapFactors {
+                    coefficient: coefficient.data(),
+                    bias: bias.data(),
+                }))
+            }
+            _ => Err(TensorError::Geometry {
+                reason: format!(
+                    "subsample expects {} parameter tensors of {maps} values, got {}",
+                    if self.trainable { 2 } else { 0 },
+                    parameters.len()
+                ),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::layers::testing::{check, check_details, check_error};
+    use crate::layers::testing::{check, check_details, check_error, check_gradients, run_forward};
+    use crate::tensor::Tensor;
 
     #[test]
     fn lenet_counts_match_the_sheet_and_the_paper() {
@@ -227,5 +378,37 @@ mod tests {
             &[&[120]],
             "expects feature maps H×W×C, got 120",
         );
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        // LeNet-5's S2 on small maps, with and without the paper's sigmoid.
+        check_gradients("subsample 2", &[&[4, 4, 3]], 2);
+        check_gradients("subsample 2 activation=sigmoid", &[&[4, 4, 3]], 2);
+        check_gradients("subsample 2 activation=tanh", &[&[6, 4, 2]], 2);
+        check_gradients("subsample 3 stride=2 padding=1", &[&[6, 6, 2]], 2);
+        check_gradients("subsample 2 padding=same", &[&[5, 5, 1]], 3);
+        check_gradients("subsample 2 rounding=ceil", &[&[5, 5, 2]], 2);
+        // The sheet's fixed function: no parameters, with or without an activation.
+        check_gradients("subsample 2 trainable=false", &[&[4, 4, 3]], 2);
+        check_gradients(
+            "subsampling 2 trainable=false activation=sigmoid",
+            &[&[4, 6, 2]],
+            2,
+        );
+    }
+
+    #[test]
+    fn outputs_are_scaled_window_means_plus_bias() {
+        // One 2×2 window per map: map 0 holds 1, 2, 3, 6 (mean 3), map 1 holds 0, 0, 4, 4 (mean 2).
+        let input =
+            Tensor::from_vec(&[1, 2, 2, 2], vec![1.0, 0.0, 2.0, 0.0, 3.0, 4.0, 6.0, 4.0]).unwrap();
+        let coefficient = Tensor::from_vec(&[2], vec![2.0, -0.5]).unwrap();
+        let bias = Tensor::from_vec(&[2], vec![1.0, 0.25]).unwrap();
+        let output = run_forward("subsample 2", &mut [coefficient, bias], &[&input], true).output;
+        assert_eq!(output.shape(), &[1, 1, 1, 2]);
+        assert_eq!(output.data(), &[7.0, -0.75]);
+        let fixed = run_forward("subsample 2 trainable=false", &mut [], &[&input], true).output;
+        assert_eq!(fixed.data(), &[3.0, 2.0]);
     }
 }
