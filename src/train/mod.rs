@@ -14,8 +14,10 @@ pub mod model;
 pub mod normal_equations;
 pub mod optimizer;
 pub mod options;
+pub mod picture;
 pub mod plot;
 pub mod run;
+pub mod session;
 pub mod weights;
 
 pub use error::TrainError;

@@ -136,16 +136,19 @@ pub struct Evaluation {
     pub count: usize,
 }
 
-/// Runs `options.epochs` epochs after the `history` already recorded (empty for a new run).
+/// Runs `options.epochs` epochs after the `done` epochs the model's weights have already had
+/// (0 for a new run), appending to `history` (what was recorded of those, possibly nothing).
 /// The model must hold its starting weights; `stop` is checked between batches; `checkpoint`
 /// is called after every recorded epoch with the history and the model (to save them) and may
 /// fail the run.
+#[allow(clippy::too_many_arguments)]
 pub fn train<M: Trainable>(
     model: &mut M,
     data: &Data,
     layout: &InputLayout,
     options: &TrainOptions,
     history: History,
+    done: usize,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(Progress<'_>),
     checkpoint: &mut dyn FnMut(&History, &M) -> Result<(), TrainError>,
@@ -157,6 +160,7 @@ pub fn train<M: Trainable>(
         layout,
         options,
         &mut history,
+        done,
         stop,
         progress,
         checkpoint,
@@ -174,6 +178,7 @@ fn run_epochs<M: Trainable>(
     layout: &InputLayout,
     options: &TrainOptions,
     history: &mut History,
+    done: usize,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(Progress<'_>),
     checkpoint: &mut dyn FnMut(&History, &M) -> Result<(), TrainError>,
@@ -185,7 +190,6 @@ fn run_epochs<M: Trainable>(
             "there are no training images".to_string(),
         ));
     }
-    let done = history.last_epoch();
     let last = done + options.epochs;
     let mut shuffler = Shuffler::new(options.seed);
     for _ in 0..done {
@@ -569,12 +573,14 @@ mod tests {
         stop: &AtomicBool,
     ) -> (Outcome, Vec<String>) {
         let mut lines = Vec::new();
+        let done = history.last_epoch();
         let outcome = train(
             model,
             &data(),
             &LAYOUT,
             options,
             history,
+            done,
             stop,
             &mut |progress| {
                 if let Progress::EpochFinished { record, last, .. } = progress {
@@ -683,6 +689,7 @@ mod tests {
             &LAYOUT,
             &sgd(3, 0.5),
             outcome.history,
+            2,
             &stop,
             &mut |_| {},
             &mut |_, _| Ok(()),
