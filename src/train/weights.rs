@@ -4,8 +4,8 @@
 
 use crate::tensor::Tensor;
 use crate::train::files::write_atomically;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::{BTreeMap, HashMap};
+use safetensors::tensor::{Dtype, SafeTensors};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The metadata key for the network's name.
@@ -72,32 +72,52 @@ pub fn write(
     })
 }
 
-/// The safetensors bytes of named tensors.
+/// The safetensors bytes of named tensors: an 8-byte little-endian header length, the JSON
+/// header (`__metadata__`, then each tensor's dtype, shape and byte range, keys sorted, padded
+/// with spaces to a multiple of 8 bytes) and the tensors' little-endian f32 values in name order.
+/// Written here rather than by the `safetensors` crate, whose metadata map comes out in a random
+/// order: these bytes depend only on the tensors and metadata. [`from_bytes`] reads them with
+/// the crate.
 pub fn to_bytes(
     tensors: &[(String, &Tensor)],
     metadata: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>, String> {
-    let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .iter()
-        .map(|(name, tensor)| {
-            let bytes = tensor
-                .data()
-                .iter()
-                .flat_map(|value| value.to_le_bytes())
-                .collect();
-            (name.clone(), tensor.shape().to_vec(), bytes)
-        })
-        .collect();
-    let views = buffers
-        .iter()
-        .map(|(name, shape, bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|view| (name.as_str(), view))
-                .map_err(|error| format!("tensor `{name}`: {error}"))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let metadata: HashMap<String, String> = metadata.clone().into_iter().collect();
-    safetensors::tensor::serialize(views, Some(metadata)).map_err(|error| error.to_string())
+    let mut ordered: Vec<&(String, &Tensor)> = tensors.iter().collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut header = serde_json::Map::new();
+    if !metadata.is_empty() {
+        header.insert("__metadata__".to_string(), serde_json::json!(metadata));
+    }
+    let mut offset = 0usize;
+    for (name, tensor) in &ordered {
+        if name == "__metadata__" || header.contains_key(name.as_str()) {
+            return Err(format!("tensor name `{name}` is reserved or given twice"));
+        }
+        let end = offset + tensor.len() * 4;
+        header.insert(
+            name.clone(),
+            serde_json::json!({
+                "dtype": "F32",
+                "shape": tensor.shape(),
+                "data_offsets": [offset, end],
+            }),
+        );
+        offset = end;
+    }
+    let mut header_text =
+        serde_json::to_string(&serde_json::Value::Object(header)).map_err(|e| e.to_string())?;
+    while header_text.len() % 8 != 0 {
+        header_text.push(' ');
+    }
+    let mut bytes = Vec::with_capacity(8 + header_text.len() + offset);
+    bytes.extend((header_text.len() as u64).to_le_bytes());
+    bytes.extend(header_text.as_bytes());
+    for (_, tensor) in ordered {
+        for value in tensor.data() {
+            bytes.extend(value.to_le_bytes());
+        }
+    }
+    Ok(bytes)
 }
 
 /// Reads a weights file.
