@@ -351,10 +351,10 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         let mut done = 0;
         if let Some(weights) = &arguments.resume {
             done = session::load_weights(&mut model, weights).map_err(fail)?;
-            if let Some(previous) = run_folder.load_history().map_err(fail)? {
-                if previous.last_epoch() == done {
-                    history = previous;
-                }
+            if let Some(previous) = run_folder.load_history().map_err(fail)?
+                && previous.last_epoch() == done
+            {
+                history = previous;
             }
         }
         run_folder
@@ -464,6 +464,14 @@ fn finish<M: Trainable>(
     decay: f32,
     ending: Option<Ending>,
 ) -> Result<ExitCode, Error> {
+    // A run that failed for any reason but a non-finite loss (a loss that does not fit the
+    // output, a kernel's refusal, a file that cannot be written) leaves the folder as it was.
+    let ending = match ending {
+        Some(Ending::Failed(error)) if !matches!(error, TrainError::NonFinite { .. }) => {
+            return Ok(report(&fail(error)));
+        }
+        other => other,
+    };
     folder.save_history(history).map_err(fail)?;
     folder
         .save_weights(model, &network.name, epochs)

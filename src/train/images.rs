@@ -44,13 +44,11 @@ impl InputLayout {
             .iter()
             .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
             .collect();
-        let described = format!(
-            "{}",
-            dims.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join("×")
-        );
+        let described = dims
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("×");
         match dims.as_slice() {
             [units] if Some(*units) == rows.checked_mul(cols) => {
                 Ok(InputLayout::Flat { rows, cols })

@@ -223,7 +223,7 @@ mod tests {
         let expected = -(f64::from(probabilities[1]).ln() + f64::from(probabilities[3]).ln()) / 2.0;
         assert!((result.loss - expected).abs() < 1e-6);
         // Through the softmax's backward pass the gradient is (p − t)/N.
-        let mut through = vec![0.0; 6];
+        let mut through = [0.0; 6];
         for row in 0..2 {
             let range = row * 3..row * 3 + 3;
             elementwise::softmax_backward_from_output(

@@ -163,7 +163,7 @@ fn solve_pivoted(
     outputs: usize,
 ) -> Result<Solution, SolverError> {
     let largest = (0..n).map(|i| a[i * n + i]).fold(0.0f64, f64::max);
-    if !(largest > 0.0) {
+    if largest <= 0.0 || largest.is_nan() {
         return Err(SolverError::Empty);
     }
     let tolerance = largest * RELATIVE_TOLERANCE;

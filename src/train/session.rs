@@ -172,7 +172,7 @@ pub fn fit_normal_equations(
         training: false,
         random: &mut random,
     };
-    let output = Trainable::forward(model, &[check.clone()], &mut pass)?;
+    let output = Trainable::forward(model, std::slice::from_ref(&check), &mut pass)?;
     for (row, values) in check.data().chunks_exact(inputs).enumerate() {
         for class in 0..classes {
             let expected: f32 = bias.data()[class]
