@@ -546,3 +546,29 @@ fn validation_splits_follow_nielsen() {
     assert_eq!(validation.labels[..], all.labels[50_000..]);
     assert_eq!(test.len(), 10_000);
 }
+
+#[test]
+fn fetching_into_a_folder_that_has_the_files_verifies_them_without_downloading() {
+    let folder = tempfile::tempdir().unwrap();
+    let mnist = mnist();
+    let output = netcalc(
+        &["data", "fetch", "mnist", "--to", mnist.to_str().unwrap()],
+        folder.path(),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let progress = text(&output.stderr);
+    assert_eq!(
+        progress.matches("already there, verified").count(),
+        4,
+        "{progress}"
+    );
+    assert!(!progress.contains("downloading"), "{progress}");
+    assert!(
+        text(&output.stdout).contains("mnist in "),
+        "{}",
+        text(&output.stdout)
+    );
+    let refused = netcalc(&["data", "fetch", "cifar", "--to", "x"], folder.path());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("expected mnist or fashion-mnist"));
+}
