@@ -17,6 +17,7 @@ binary=target/release/netcalc
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows both)"
 have_torch=no
 if python3 -c 'import torch' 2>/dev/null; then have_torch=yes; fi
 

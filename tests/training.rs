@@ -407,15 +407,12 @@ fn a_resumed_run_continues_where_it_stopped() {
 #[test]
 fn the_cli_fits_a_linear_network_in_closed_form() {
     let folder = tempfile::tempdir().unwrap();
-    std::fs::write(
-        folder.path().join("linear.nn"),
-        "input 784\ndense 10 activation=linear\n",
-    )
-    .unwrap();
+    let linear =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/train/linear-784-10.nn");
     let output = netcalc(
         &[
             "train",
-            "linear.nn",
+            linear.to_str().unwrap(),
             "--solver",
             "normal-equations",
             "--loss",
