@@ -569,3 +569,46 @@ fn fetching_into_a_folder_that_has_the_files_verifies_them_without_downloading()
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("expected mnist or fashion-mnist"));
 }
+
+#[test]
+fn ctrl_c_stops_between_batches_and_keeps_the_finished_epochs() {
+    use std::io::{BufRead, BufReader};
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netcalc"))
+        .args([
+            "train",
+            "mlp-784-400-10",
+            "--subset",
+            "2000",
+            "--epochs",
+            "1000",
+            "--threads",
+            "1",
+            "--out",
+            "run",
+        ])
+        .current_dir(folder.path())
+        .env("NETCALC_MNIST", mnist())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("Epoch 1/1000 - "), "{first}");
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Interrupted in epoch "), "{stderr}");
+    let history = records(&folder.path().join("run/history.json"));
+    assert!(!history.is_empty() && history.len() < 1000);
+    let weights =
+        netcalc::train::weights::read(&folder.path().join("run/weights.safetensors")).unwrap();
+    assert_eq!(weights.epochs(), history.len(), "weights and history agree");
+}
