@@ -195,6 +195,8 @@ fn execute(command: Command) -> Result<String, Error> {
                 }
             })
         }
+        // These print as they go and choose their own exit codes: `run` hands them to
+        // `cli::train` and never passes them here.
         Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
             Ok(String::new())
         }
