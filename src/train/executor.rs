@@ -143,15 +143,8 @@ impl<'n> Model<'n> {
                     )),
                 ));
             }
-            let mut parameters = Vec::with_capacity(specs.len());
-            let mut gradients = Vec::with_capacity(specs.len());
-            for spec in &specs {
-                let tensor = scheme
-                    .tensor(spec, random)
-                    .map_err(|error| in_layer(&name, error))?;
-                gradients.push(Tensor::zeros(&spec.shape).map_err(|e| in_layer(&name, e))?);
-                parameters.push(tensor);
-            }
+            let (parameters, gradients) =
+                allocate(&specs, scheme, random).map_err(|error| in_layer(&name, error))?;
             layers.push(LayerState {
                 node,
                 names: specs
@@ -429,6 +422,23 @@ impl<'n> Model<'n> {
         self.ready_for_backward = false;
         Ok(())
     }
+}
+
+/// A layer's parameter tensors, initialised, and zero gradients of the same shapes.
+fn allocate(
+    specs: &[ParameterSpec],
+    scheme: Initialization,
+    random: &mut ChaCha8Rng,
+) -> Result<(Vec<Tensor>, Vec<Tensor>), TensorError> {
+    let parameters = specs
+        .iter()
+        .map(|spec| scheme.tensor(spec, random))
+        .collect::<Result<Vec<_>, _>>()?;
+    let gradients = specs
+        .iter()
+        .map(|spec| Tensor::zeros(&spec.shape))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((parameters, gradients))
 }
 
 /// The kept forward pass of a layer.
