@@ -3,7 +3,7 @@
 //! shape after the batch axis (NHWC maps, `[batch, units]` vectors); the layouts of weights are
 //! those of `crate::tensor` (HWIO convolution weights, `[in, out]` dense weights).
 
-use crate::tensor::{Compute, Tensor, TensorError};
+use crate::tensor::{Compute, Tensor};
 use rand_chacha::ChaCha8Rng;
 use std::any::Any;
 
@@ -81,11 +81,4 @@ pub struct Gradients {
     /// ∂loss/∂parameter, one per parameter spec, shaped like it (zeros where not trainable or
     /// masked).
     pub parameters: Vec<Tensor>,
-}
-
-/// An error of the execution methods of a layer kind.
-pub fn unsupported(kind: &'static str) -> TensorError {
-    TensorError::Geometry {
-        reason: format!("`{kind}` cannot be executed yet"),
-    }
 }

@@ -60,35 +60,26 @@ pub trait Layer: fmt::Debug + Send + Sync {
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression;
 
     /// The parameter tensors the executor allocates, for these (per-example) input shapes.
-    // TEMPORARY default while the kinds gain their passes; removed when every kind has them.
-    fn parameter_specs(&self, _inputs: &[Shape]) -> Vec<ParameterSpec> {
-        Vec::new()
-    }
+    fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec>;
 
     /// The forward pass on a batch. `parameters` follow `parameter_specs`; a layer may update
     /// non-trainable ones (batch-norm moving statistics) when `pass.training`.
-    // TEMPORARY default, see above.
     fn forward(
         &self,
-        _parameters: &mut [Tensor],
-        _inputs: &[&Tensor],
-        _pass: &mut Pass,
-    ) -> Result<Forward, TensorError> {
-        Err(execution::unsupported("this kind"))
-    }
+        parameters: &mut [Tensor],
+        inputs: &[&Tensor],
+        pass: &mut Pass,
+    ) -> Result<Forward, TensorError>;
 
     /// The backward pass: from ∂loss/∂output to ∂loss/∂inputs and ∂loss/∂parameters.
-    // TEMPORARY default, see above.
     fn backward(
         &self,
-        _parameters: &[Tensor],
-        _inputs: &[&Tensor],
-        _forward: &Forward,
-        _output_gradient: &Tensor,
-        _compute: Compute,
-    ) -> Result<Gradients, TensorError> {
-        Err(execution::unsupported("this kind"))
-    }
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError>;
 }
 
 /// One parameter tensor of a layer.
