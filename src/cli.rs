@@ -182,14 +182,12 @@ fn execute(command: Command) -> Result<String, Error> {
 
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
-    let mut network = crate::load(&source, format)?;
-    if let Some(rounding) = arguments.rounding {
-        network.rounding = match rounding {
-            RoundingArgument::Exact => Rounding::Exact,
-            RoundingArgument::Floor => Rounding::Floor,
-            RoundingArgument::Ceil => Rounding::Ceil,
-        };
-    }
+    let rounding = arguments.rounding.map(|rounding| match rounding {
+        RoundingArgument::Exact => Rounding::Exact,
+        RoundingArgument::Floor => Rounding::Floor,
+        RoundingArgument::Ceil => Rounding::Ceil,
+    });
+    let network = crate::load_with_rounding(&source, format, rounding)?;
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))
 }

@@ -198,10 +198,26 @@ pub fn name_positionals(decl: &mut LayerDecl) -> Result<(), DeclarationError> {
     Ok(())
 }
 
-/// Builds the layer a declaration describes.
+/// Builds the layer a declaration describes, on its own (window layers without their own
+/// `rounding` take the caller's).
 pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
+    build_reading(decl, |reader| reader)
+}
+
+/// Builds the layer a declaration describes as part of a network with this rounding rule.
+pub fn build_in_network(
+    decl: &LayerDecl,
+    rounding: Rounding,
+) -> Result<Box<dyn Layer>, DeclarationError> {
+    build_reading(decl, |reader| reader.in_network(rounding))
+}
+
+fn build_reading(
+    decl: &LayerDecl,
+    prepare: impl FnOnce(AttributeReader) -> AttributeReader,
+) -> Result<Box<dyn Layer>, DeclarationError> {
     let kind = find(&decl.kind.value).ok_or_else(|| unknown_kind(decl))?;
-    let mut reader = AttributeReader::new(decl, kind.name);
+    let mut reader = prepare(AttributeReader::new(decl, kind.name));
     match (kind.build)(&mut reader) {
         Ok(layer) => {
             reader.finish()?;

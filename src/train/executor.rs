@@ -3,9 +3,9 @@
 //!
 //! Input layers receive the batches handed to [`Model::forward`], in evaluation order (which is
 //! declaration order for input layers). The network's output is the output of the last layer in
-//! evaluation order. Every layer's output is checked against the analysis's shape, so a network
-//! that only fits under the network-wide `rounding ceil` (which layers cannot see when they run)
-//! is refused with a message rather than trained on other sizes.
+//! evaluation order. Every layer's output is checked against the analysis's shape (window layers
+//! take their network's rounding rule when they are built, so the two agree), so a disagreement is
+//! reported instead of training on other sizes.
 
 mod initialization;
 #[cfg(test)]
@@ -222,13 +222,8 @@ impl<'n> Model<'n> {
                 return Err(in_layer(
                     &layer.name,
                     refused(format!(
-                        "it produced examples of shape {per_example:?}, the analysis has {:?}{}",
-                        layer.output_shape,
-                        if self.network.rounding == crate::shape::Rounding::Ceil {
-                            " (the executor rounds window sizes down unless a layer sets `rounding=ceil` itself)"
-                        } else {
-                            ""
-                        }
+                        "it produced examples of shape {per_example:?}, the analysis has {:?}",
+                        layer.output_shape
                     )),
                 ));
             }
