@@ -330,6 +330,15 @@ impl Layer for Conv2d {
             trainable: true,
             active,
             role: Role::Weights { fan_in, fan_out },
+            // HWIO: the table's [input map, filter] pattern repeats at every kernel position.
+            mask: self.mask().map(|pattern| {
+                pattern
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(pattern.len().saturating_mul(kernel_height * kernel_width))
+                    .collect()
+            }),
         }];
         if self.use_bias {
             specs.push(ParameterSpec {
@@ -338,6 +347,7 @@ impl Layer for Conv2d {
                 trainable: true,
                 active: filters,
                 role: Role::Bias,
+                mask: None,
             });
         }
         specs

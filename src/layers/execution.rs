@@ -21,6 +21,9 @@ pub struct ParameterSpec {
     pub active: usize,
     /// What it is, which decides how it starts.
     pub role: Role,
+    /// Which entries are used, when not all are (row-major like the tensor; a connection table's
+    /// unconnected weights are `false`). Unused entries start at 0 and stay 0.
+    pub mask: Option<Vec<bool>>,
 }
 
 /// What a parameter tensor is, for initialisation.

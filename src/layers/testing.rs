@@ -217,6 +217,22 @@ pub fn check_gradients(line: &str, inputs: &[&[u64]], batch: usize) {
     let inference = layer.infer(&shapes, Rounding::Floor).expect("shape");
     let groups = layer.parameters(&shapes, &inference.output);
     let specs = layer.parameter_specs(&shapes);
+    for spec in &specs {
+        if let Some(mask) = &spec.mask {
+            assert_eq!(
+                mask.len(),
+                spec.shape.iter().product::<usize>(),
+                "mask of {}",
+                spec.name
+            );
+            assert_eq!(
+                mask.iter().filter(|&&used| used).count(),
+                spec.active,
+                "{}",
+                spec.name
+            );
+        }
+    }
     assert_eq!(
         specs.iter().map(|s| s.active as u64).sum::<u64>(),
         total(groups.iter().map(|g| g.count.clone())),

@@ -57,6 +57,13 @@ impl Initialization {
                 }
             }
         }
+        if let Some(mask) = &spec.mask {
+            for (value, &used) in tensor.data_mut().iter_mut().zip(mask) {
+                if !used {
+                    *value = 0.0;
+                }
+            }
+        }
         Ok(tensor)
     }
 }
@@ -92,7 +99,27 @@ mod tests {
             trainable: true,
             active: shape.iter().product(),
             role,
+            mask: None,
         }
+    }
+
+    #[test]
+    fn masked_entries_start_at_zero() {
+        let mut masked = spec(
+            &[2, 2],
+            Role::Weights {
+                fan_in: 2,
+                fan_out: 2,
+            },
+        );
+        masked.mask = Some(vec![true, false, false, true]);
+        let mut random = ChaCha8Rng::seed_from_u64(3);
+        let tensor = Initialization::GlorotUniform
+            .tensor(&masked, &mut random)
+            .unwrap();
+        let values = tensor.data();
+        assert_eq!((values[1], values[2]), (0.0, 0.0));
+        assert!(values[0] != 0.0 && values[3] != 0.0);
     }
 
     /// The mean and standard deviation of the values.
