@@ -1,0 +1,715 @@
+//! Compares the factors a person wrote with the factors of netcalc's formula, and says what is
+//! wrong in the layer's own terms ("has 48 where 96 belongs (D: CONV2 reads 96 maps)").
+//!
+//! Both formulas are read as sums of terms, each term a product of factors. Order does not
+//! matter, factors of 1 do not matter, and grouping does not matter: `25·96·256` stands for
+//! `5·5·96·256`, `6·76` for `6·(5·5·3+1)`. Three readings of each formula are tried: the top-level
+//! terms (inner sums taken as their values), the flattened terms (nested sums opened), and the
+//! expanded terms (products multiplied out, so `(5·5+1)·6` reads as `5·5·6+6`). The formulas
+//! agree when some pair of readings pairs every term with a term of the other side.
+
+use crate::expression::{Expression, Ratio};
+
+/// A number in a layer's formula and what it means there, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// The number.
+    pub value: u64,
+    /// What it is, e.g. "D: CONV2 reads 96 maps".
+    pub meaning: String,
+}
+
+/// The outcome of comparing a written formula with the expected one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// The written factors are the right ones.
+    Same,
+    /// They are not; each entry says one thing that differs.
+    Different(Vec<String>),
+}
+
+/// Compares `written` with `expected`, naming numbers through `roles`.
+pub fn compare(written: &Expression, expected: &Expression, roles: &[Role]) -> Comparison {
+    let mut best: Option<Reading> = None;
+    for written_level in LEVELS {
+        let Some(written_terms) = terms(written, written_level) else {
+            continue;
+        };
+        let written_terms = without_zero_terms(written_terms);
+        for expected_level in LEVELS {
+            let Some(expected_terms) = terms(expected, expected_level) else {
+                continue;
+            };
+            let expected_terms = without_zero_terms(expected_terms);
+            let pairing = pair_terms(&written_terms, &expected_terms);
+            let matched = pairing.iter().filter(|p| p.is_some()).count();
+            let unmatched = written_terms.len() + expected_terms.len() - 2 * matched;
+            if unmatched == 0 {
+                return Comparison::Same;
+            }
+            if best.as_ref().is_none_or(|b| unmatched < b.unmatched) {
+                best = Some(Reading {
+                    unmatched,
+                    written: written_terms.clone(),
+                    expected: expected_terms,
+                    pairing,
+                });
+            }
+        }
+    }
+    match best {
+        None => Comparison::Different(vec!["the formula cannot be evaluated".to_string()]),
+        Some(best) => Comparison::Different(describe(
+            &best.written,
+            &best.expected,
+            &best.pairing,
+            roles,
+        )),
+    }
+}
+
+/// A pair of readings of the two formulas and how their terms pair up.
+struct Reading {
+    unmatched: usize,
+    written: Vec<Term>,
+    expected: Vec<Term>,
+    pairing: Vec<Option<usize>>,
+}
+
+/// One term of a sum: a sign and its factors (divisions are factors `1/d`).
+#[derive(Debug, Clone, PartialEq)]
+struct Term {
+    negative: bool,
+    factors: Vec<Ratio>,
+}
+
+impl Term {
+    /// The factors that matter: all but those equal to 1.
+    fn essential(&self) -> Vec<Ratio> {
+        self.factors
+            .iter()
+            .copied()
+            .filter(|f| !is_one(*f))
+            .collect()
+    }
+
+    fn is_zero(&self) -> bool {
+        self.factors.iter().any(|f| f.numerator == 0)
+    }
+
+    fn text(&self) -> String {
+        let mut text = String::new();
+        if self.negative {
+            text.push('-');
+        }
+        let mut first = true;
+        for factor in &self.essential() {
+            if factor.numerator == 1 && factor.denominator != 1 {
+                text.push_str(&format!("/{}", factor.denominator));
+            } else {
+                if !first {
+                    text.push('·');
+                }
+                text.push_str(&factor.to_string());
+            }
+            first = false;
+        }
+        if first {
+            text.push('1');
+        }
+        text
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Top,
+    Flat,
+    Expanded,
+}
+
+const LEVELS: [Level; 3] = [Level::Top, Level::Flat, Level::Expanded];
+
+/// Readings with more terms than this are not compared.
+const MAX_EXPANDED_TERMS: usize = 64;
+/// More factors than this are compared as they are, without regrouping.
+const MAX_GROUPED_FACTORS: usize = 16;
+
+fn terms(expression: &Expression, level: Level) -> Option<Vec<Term>> {
+    match level {
+        Level::Top => match expression {
+            Expression::Sum(items) => items
+                .iter()
+                .map(|item| Some(term(false, factors(item)?)))
+                .collect(),
+            Expression::Difference(left, right) => Some(vec![
+                term(false, factors(left)?),
+                term(true, factors(right)?),
+            ]),
+            other => Some(vec![term(false, factors(other)?)]),
+        },
+        Level::Flat => flat(expression),
+        Level::Expanded => expanded(expression),
+    }
+    .filter(|t| t.len() <= MAX_EXPANDED_TERMS)
+}
+
+fn term(negative: bool, factors: Vec<Ratio>) -> Term {
+    Term { negative, factors }
+}
+
+/// The factors of a product; an inner sum or difference is one factor, its value.
+fn factors(expression: &Expression) -> Option<Vec<Ratio>> {
+    match expression {
+        Expression::Number(n) => Some(vec![whole(*n)]),
+        Expression::Product(items) => {
+            let mut all = Vec::new();
+            for item in items {
+                all.extend(factors(item)?);
+            }
+            Some(all)
+        }
+        Expression::Quotient(numerator, denominator) => {
+            let mut all = factors(numerator)?;
+            for factor in factors(denominator)? {
+                all.push(reciprocal(factor)?);
+            }
+            Some(all)
+        }
+        Expression::Sum(items) if items.len() == 1 => factors(&items[0]),
+        compound => Some(vec![compound.ratio()?]),
+    }
+}
+
+fn flat(expression: &Expression) -> Option<Vec<Term>> {
+    match expression {
+        Expression::Sum(items) => {
+            let mut all = Vec::new();
+            for item in items {
+                all.extend(flat(item)?);
+            }
+            Some(all)
+        }
+        Expression::Difference(left, right) => {
+            let mut all = flat(left)?;
+            all.extend(flat(right)?.into_iter().map(negated));
+            Some(all)
+        }
+        other => Some(vec![term(false, factors(other)?)]),
+    }
+}
+
+fn negated(mut term: Term) -> Term {
+    term.negative = !term.negative;
+    term
+}
+
+fn expanded(expression: &Expression) -> Option<Vec<Term>> {
+    match expression {
+        Expression::Number(n) => Some(vec![term(false, vec![whole(*n)])]),
+        Expression::Sum(items) => {
+            let mut all = Vec::new();
+            for item in items {
+                all.extend(expanded(item)?);
+                if all.len() > MAX_EXPANDED_TERMS {
+                    return None;
+                }
+            }
+            Some(all)
+        }
+        Expression::Difference(left, right) => {
+            let mut all = expanded(left)?;
+            all.extend(expanded(right)?.into_iter().map(negated));
+            Some(all)
+        }
+        Expression::Product(items) => {
+            let mut all = vec![term(false, Vec::new())];
+            for item in items {
+                let next = expanded(item)?;
+                if all.len().saturating_mul(next.len()) > MAX_EXPANDED_TERMS {
+                    return None;
+                }
+                all = all
+                    .iter()
+                    .flat_map(|a| next.iter().map(move |b| multiply(a, b)))
+                    .collect();
+            }
+            Some(all)
+        }
+        Expression::Quotient(numerator, denominator) => {
+            let divisor = match expanded(denominator)?.as_slice() {
+                [single] if !single.negative => single
+                    .factors
+                    .iter()
+                    .map(|f| reciprocal(*f))
+                    .collect::<Option<Vec<_>>>()?,
+                _ => vec![reciprocal(denominator.ratio()?)?],
+            };
+            Some(
+                expanded(numerator)?
+                    .into_iter()
+                    .map(|mut t| {
+                        t.factors.extend(divisor.iter().copied());
+                        t
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn multiply(a: &Term, b: &Term) -> Term {
+    let mut factors = a.factors.clone();
+    factors.extend(b.factors.iter().copied());
+    term(a.negative != b.negative, factors)
+}
+
+fn without_zero_terms(terms: Vec<Term>) -> Vec<Term> {
+    terms.into_iter().filter(|t| !t.is_zero()).collect()
+}
+
+// Exact fractions (the analysis's `Ratio`, kept reduced here too).
+
+fn whole(n: u64) -> Ratio {
+    Ratio {
+        numerator: i128::from(n),
+        denominator: 1,
+    }
+}
+
+fn is_one(r: Ratio) -> bool {
+    r.numerator == 1 && r.denominator == 1
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn reduced(numerator: i128, denominator: i128) -> Option<Ratio> {
+    if denominator == 0 {
+        return None;
+    }
+    let divisor = gcd(numerator.unsigned_abs(), denominator.unsigned_abs()).max(1);
+    let divisor = i128::try_from(divisor).ok()?;
+    let sign = if denominator < 0 { -1 } else { 1 };
+    Some(Ratio {
+        numerator: sign * (numerator / divisor),
+        denominator: sign * (denominator / divisor),
+    })
+}
+
+fn reciprocal(r: Ratio) -> Option<Ratio> {
+    reduced(r.denominator, r.numerator)
+}
+
+fn times(a: Ratio, b: Ratio) -> Option<Ratio> {
+    reduced(
+        a.numerator.checked_mul(b.numerator)?,
+        a.denominator.checked_mul(b.denominator)?,
+    )
+}
+
+fn product_of(factors: &[Ratio]) -> Option<Ratio> {
+    factors.iter().try_fold(whole(1), |acc, f| times(acc, *f))
+}
+
+// Matching.
+
+fn same_factors(a: &[Ratio], b: &[Ratio]) -> bool {
+    let mut left = a.to_vec();
+    let mut right = b.to_vec();
+    let key = |r: &Ratio| (r.numerator, r.denominator);
+    left.sort_by_key(key);
+    right.sort_by_key(key);
+    left == right
+}
+
+/// Whether every factor of `coarse` is the product of its own group of `fine`'s factors.
+fn coarsens(coarse: &[Ratio], fine: &[Ratio]) -> bool {
+    if coarse.len() > fine.len() || fine.len() > MAX_GROUPED_FACTORS {
+        return false;
+    }
+    if product_of(coarse) != product_of(fine) || product_of(coarse).is_none() {
+        return false;
+    }
+    let mut partial = vec![whole(1); coarse.len()];
+    let mut budget = MAX_GROUPING_STEPS;
+    assign(coarse, fine, 0, &mut partial, &mut budget)
+}
+
+/// Regrouping gives up (as "not the same grouping") after this many tries.
+const MAX_GROUPING_STEPS: usize = 100_000;
+
+fn assign(
+    coarse: &[Ratio],
+    fine: &[Ratio],
+    next: usize,
+    partial: &mut [Ratio],
+    budget: &mut usize,
+) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    let Some(&factor) = fine.get(next) else {
+        return partial.iter().zip(coarse).all(|(p, c)| p == c);
+    };
+    for group in 0..coarse.len() {
+        // Groups with the same target and the same progress are interchangeable.
+        if (0..group)
+            .any(|other| coarse[other] == coarse[group] && partial[other] == partial[group])
+        {
+            continue;
+        }
+        let Some(grown) = times(partial[group], factor) else {
+            continue;
+        };
+        if !may_reach(grown, coarse[group]) {
+            continue;
+        }
+        let before = partial[group];
+        partial[group] = grown;
+        if assign(coarse, fine, next + 1, partial, budget) {
+            return true;
+        }
+        partial[group] = before;
+    }
+    false
+}
+
+/// Whether a partial product of whole numbers can still grow into the target (it divides it).
+fn may_reach(partial: Ratio, target: Ratio) -> bool {
+    if partial.denominator != 1 || target.denominator != 1 || partial.numerator == 0 {
+        return true;
+    }
+    target.numerator % partial.numerator == 0
+}
+
+fn compatible(written: &Term, expected: &Term) -> bool {
+    if written.negative != expected.negative {
+        return false;
+    }
+    let (w, e) = (written.essential(), expected.essential());
+    same_factors(&w, &e) || coarsens(&w, &e) || coarsens(&e, &w)
+}
+
+/// For each written term, the expected term it pairs with (a maximum matching).
+fn pair_terms(written: &[Term], expected: &[Term]) -> Vec<Option<usize>> {
+    let edges: Vec<Vec<usize>> = written
+        .iter()
+        .map(|w| {
+            (0..expected.len())
+                .filter(|&e| compatible(w, &expected[e]))
+                .collect()
+        })
+        .collect();
+    let mut owner: Vec<Option<usize>> = vec![None; expected.len()];
+    for start in 0..written.len() {
+        let mut seen = vec![false; expected.len()];
+        augment(start, &edges, &mut owner, &mut seen);
+    }
+    let mut pairing = vec![None; written.len()];
+    for (e, w) in owner.iter().enumerate() {
+        if let Some(w) = w {
+            pairing[*w] = Some(e);
+        }
+    }
+    pairing
+}
+
+fn augment(
+    written: usize,
+    edges: &[Vec<usize>],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    for &e in &edges[written] {
+        if seen[e] {
+            continue;
+        }
+        seen[e] = true;
+        if owner[e].is_none_or(|other| augment(other, edges, owner, seen)) {
+            owner[e] = Some(written);
+            return true;
+        }
+    }
+    false
+}
+
+// Explaining the difference.
+
+fn describe(
+    written: &[Term],
+    expected: &[Term],
+    pairing: &[Option<usize>],
+    roles: &[Role],
+) -> Vec<String> {
+    let mut open_written: Vec<&Term> = written
+        .iter()
+        .zip(pairing)
+        .filter(|(_, p)| p.is_none())
+        .map(|(t, _)| t)
+        .collect();
+    let mut open_expected: Vec<&Term> = expected
+        .iter()
+        .enumerate()
+        .filter(|(e, _)| !pairing.contains(&Some(*e)))
+        .map(|(_, t)| t)
+        .collect();
+    let mut problems = Vec::new();
+    // Pair the left-over terms that share the most factors, and name the factors that differ.
+    loop {
+        let mut best: Option<(usize, usize, usize)> = None;
+        for (wi, w) in open_written.iter().enumerate() {
+            for (ei, e) in open_expected.iter().enumerate() {
+                let shared = shared_factors(&w.essential(), &e.essential());
+                if best.is_none_or(|(most, ..)| shared > most) {
+                    best = Some((shared, wi, ei));
+                }
+            }
+        }
+        let Some((shared, wi, ei)) = best else { break };
+        let alone = open_written.len() == 1 && open_expected.len() == 1;
+        if shared == 0 && !alone {
+            break;
+        }
+        let (w, e) = (open_written.remove(wi), open_expected.remove(ei));
+        problems.extend(differing_factors(w, e, roles));
+    }
+    for e in open_expected {
+        problems.push(format!(
+            "leaves out the term {}{}",
+            e.text(),
+            term_role(e, roles)
+        ));
+    }
+    for w in open_written {
+        problems.push(format!("has a term {} that does not belong", w.text()));
+    }
+    problems
+}
+
+fn shared_factors(a: &[Ratio], b: &[Ratio]) -> usize {
+    let mut rest = b.to_vec();
+    a.iter()
+        .filter(|f| match rest.iter().position(|r| r == *f) {
+            Some(index) => {
+                rest.remove(index);
+                true
+            }
+            None => false,
+        })
+        .count()
+}
+
+/// What differs between two paired terms, factor by factor.
+fn differing_factors(written: &Term, expected: &Term, roles: &[Role]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if written.negative != expected.negative {
+        problems.push(if written.negative {
+            format!(
+                "subtracts {} where it should add it",
+                expected_text(expected)
+            )
+        } else {
+            format!(
+                "adds {} where it should subtract it",
+                expected_text(expected)
+            )
+        });
+    }
+    let mut extra_written = written.factors.clone();
+    let mut extra_expected = Vec::new();
+    for factor in &expected.factors {
+        match extra_written.iter().position(|w| w == factor) {
+            Some(index) => {
+                extra_written.remove(index);
+            }
+            None => extra_expected.push(*factor),
+        }
+    }
+    let key = |r: &Ratio| (r.denominator != 1, r.numerator, r.denominator);
+    extra_written.sort_by_key(key);
+    extra_expected.sort_by_key(key);
+    let mut written_left = extra_written.into_iter().peekable();
+    let mut expected_left = extra_expected.into_iter().peekable();
+    while let (Some(w), Some(e)) = (written_left.peek().copied(), expected_left.peek().copied()) {
+        written_left.next();
+        expected_left.next();
+        problems.push(substitution(w, e, roles));
+    }
+    for e in expected_left.filter(|e| !is_one(*e)) {
+        problems.push(format!(
+            "leaves out the factor {}{}",
+            factor_text(e),
+            factor_role(e, roles)
+        ));
+    }
+    for w in written_left.filter(|w| !is_one(*w)) {
+        problems.push(format!("has an extra factor {}", factor_text(w)));
+    }
+    if problems.is_empty() {
+        problems.push(format!(
+            "groups the factors of {} differently ({})",
+            expected.text(),
+            written.text()
+        ));
+    }
+    problems
+}
+
+fn expected_text(term: &Term) -> String {
+    let mut positive = term.clone();
+    positive.negative = false;
+    positive.text()
+}
+
+fn substitution(written: Ratio, expected: Ratio, roles: &[Role]) -> String {
+    let divisor = |r: Ratio| (r.numerator == 1 && r.denominator != 1).then_some(r.denominator);
+    match (divisor(written), divisor(expected)) {
+        (Some(w), Some(e)) => format!(
+            "divides by {w} where it should divide by {e}{}",
+            factor_role(whole_i128(e), roles)
+        ),
+        _ => format!(
+            "has {} where {} belongs{}",
+            factor_text(written),
+            factor_text(expected),
+            factor_role(expected, roles)
+        ),
+    }
+}
+
+fn whole_i128(n: i128) -> Ratio {
+    Ratio {
+        numerator: n,
+        denominator: 1,
+    }
+}
+
+fn factor_text(factor: Ratio) -> String {
+    if factor.numerator == 1 && factor.denominator != 1 {
+        format!("1/{}", factor.denominator)
+    } else {
+        factor.to_string()
+    }
+}
+
+/// ` (D: CONV2 reads 96 maps)` when the number has a meaning in the layer; a divisor `1/d` is
+/// looked up as `d`.
+fn factor_role(factor: Ratio, roles: &[Role]) -> String {
+    let value = if factor.numerator == 1 && factor.denominator != 1 {
+        factor.denominator
+    } else if factor.denominator == 1 {
+        factor.numerator
+    } else {
+        return String::new();
+    };
+    let meanings: Vec<&str> = roles
+        .iter()
+        .filter(|role| i128::from(role.value) == value)
+        .map(|role| role.meaning.as_str())
+        .collect();
+    if meanings.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", meanings.join("; or "))
+    }
+}
+
+fn term_role(term: &Term, roles: &[Role]) -> String {
+    match term.essential().as_slice() {
+        [single] => factor_role(*single, roles),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::cell::statement;
+
+    fn written(text: &str) -> Expression {
+        let statement = statement(text).expect("readable");
+        statement.elements[0].expression.clone()
+    }
+
+    fn role(value: u64, meaning: &str) -> Role {
+        Role {
+            value,
+            meaning: meaning.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_same_factors_in_any_order_grouping_or_layout_agree() {
+        for (text, expected) in [
+            ("5·5·96·256+256", "5·5·96·256+256"),
+            ("256+96·256·5·5", "5·5·96·256+256"),
+            ("25·96·256+256", "5·5·96·256+256"),
+            ("(5*5+1)*6", "5·5·1·6+6"),
+            ("3·3·32+32", "3·3·1·32+32"),
+            ("6*76 + 9*101 + 151", "6·(5·5·3+1)+9·(5·5·4+1)+1·(5·5·6+1)"),
+            (
+                "6*7500 + 9*10000 + 15000",
+                "10·10·6·5·5·3+10·10·9·5·5·4+10·10·5·5·6",
+            ),
+            ("(27-5+2·2)/1+1", "(27-5+4)/1+1"),
+            ("84·(120+1)", "120·84+84"),
+            ("34944 + 614656", "(11·11·3·96+96)+(5·5·96·256+256)"),
+        ] {
+            let expected = written(expected);
+            assert_eq!(
+                compare(&written(text), &expected, &[]),
+                Comparison::Same,
+                "{text} against {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_depth_is_named() {
+        let roles = [
+            role(96, "D: CONV2 reads 96 maps"),
+            role(256, "K: CONV2 has 256 filters"),
+        ];
+        let expected = written("5·5·96·256+256");
+        assert_eq!(
+            compare(&written("5·5·1·256+256"), &expected, &roles),
+            Comparison::Different(vec![
+                "has 1 where 96 belongs (D: CONV2 reads 96 maps)".to_string()
+            ])
+        );
+        assert_eq!(
+            compare(&written("5·5·48·512+256"), &expected, &roles),
+            Comparison::Different(vec![
+                "has 48 where 96 belongs (D: CONV2 reads 96 maps)".to_string(),
+                "has 512 where 256 belongs (K: CONV2 has 256 filters)".to_string(),
+            ])
+        );
+        assert_eq!(
+            compare(&written("5·5·96·256"), &expected, &roles),
+            Comparison::Different(vec![
+                "leaves out the term 256 (K: CONV2 has 256 filters)".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn size_formulas_name_stride_and_padding() {
+        let roles = [role(4, "S: the stride is 4"), role(2, "P: padding 2")];
+        assert_eq!(
+            compare(&written("(227-11)/2+1"), &written("(227-11)/4+1"), &roles),
+            Comparison::Different(vec![
+                "divides by 2 where it should divide by 4 (S: the stride is 4)".to_string()
+            ])
+        );
+        assert_eq!(
+            compare(&written("(27-5)/1+1"), &written("(27-5+4)/1+1"), &[]),
+            Comparison::Different(vec!["leaves out the term 4".to_string()])
+        );
+    }
+}
