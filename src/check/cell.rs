@@ -342,7 +342,7 @@ fn side(input: &str) -> Parsed<'_, Element> {
     let (rest, approximate) = opt(char('≈')).parse(start)?;
     let (rest, _) = space0(rest)?;
     let (rest, mut operand) = sum(rest, 0)?;
-    operand.text = start[..start.len() - rest.len()].trim().to_string();
+    operand.text = compact(&start[..start.len() - rest.len()]);
     if approximate.is_some()
         && let Some(literal) = &mut operand.literal
         && literal.precision.is_none()
@@ -350,6 +350,27 @@ fn side(input: &str) -> Parsed<'_, Element> {
         literal.precision = Some(trailing_zeros(&operand.expression));
     }
     Ok((rest, operand))
+}
+
+/// The text without spaces around operators: `11 · 11 · 3` → `11·11·3`; `62 million` stays.
+fn compact(text: &str) -> String {
+    let is_operator = |c: char| matches!(c, '·' | '/' | '+' | '-' | '(' | ')' | '≈');
+    let characters: Vec<char> = text.trim().chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (index, &character) in characters.iter().enumerate() {
+        if character == ' ' {
+            let before = out.chars().last();
+            let after = characters[index + 1..].iter().find(|c| **c != ' ');
+            if before.is_none_or(is_operator)
+                || after.is_none_or(|c| is_operator(*c))
+                || before == Some(' ')
+            {
+                continue;
+            }
+        }
+        out.push(character);
+    }
+    out
 }
 
 fn trailing_zeros(expression: &Expression) -> i32 {

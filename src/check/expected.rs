@@ -21,6 +21,8 @@ pub enum Expected {
         formula: Expression,
         /// The total a written percentage refers to.
         share_of: u64,
+        /// How the count comes about, for messages (`5·5·96·256+256 = 614656`).
+        derivation: String,
     },
     /// A percentage: `part` of `whole`.
     Share {
@@ -99,6 +101,7 @@ fn for_layer(column: Column, layer: &LayerInfo, analysis: &Analysis) -> Expected
                 parameters(layer, trainable_only).unwrap_or((0, Expression::Number(0)));
             Expected::Count {
                 value,
+                derivation: derivation(&formula, value),
                 formula,
                 share_of: if trainable_only {
                     totals.trainable
@@ -113,21 +116,14 @@ fn for_layer(column: Column, layer: &LayerInfo, analysis: &Analysis) -> Expected
         },
         Column::ReceptiveField => Expected::Step(layer.step),
         Column::InputReceptiveField => Expected::Field(layer.receptive_field),
-        Column::ConnectionsWithoutBias => Expected::Count {
-            value: layer.connections_without_bias.count,
-            formula: layer.connections_without_bias.formula.clone(),
-            share_of: totals.connections_without_bias,
-        },
-        Column::ConnectionsWithBias => Expected::Count {
-            value: layer.connections_with_bias.count,
-            formula: layer.connections_with_bias.formula.clone(),
-            share_of: totals.connections_with_bias,
-        },
-        Column::Macs => Expected::Count {
-            value: layer.macs.count,
-            formula: layer.macs.formula.clone(),
-            share_of: totals.macs,
-        },
+        Column::ConnectionsWithoutBias => counted_expected(
+            &layer.connections_without_bias,
+            totals.connections_without_bias,
+        ),
+        Column::ConnectionsWithBias => {
+            counted_expected(&layer.connections_with_bias, totals.connections_with_bias)
+        }
+        Column::Macs => counted_expected(&layer.macs, totals.macs),
         Column::Name | Column::Remark => Expected::Nothing,
     }
 }
@@ -153,17 +149,37 @@ pub fn parameters(layer: &LayerInfo, trainable_only: bool) -> Option<(u64, Expre
     }
 }
 
+fn counted_expected(counted: &Counted, share_of: u64) -> Expected {
+    Expected::Count {
+        value: counted.count,
+        formula: counted.formula.clone(),
+        share_of,
+        derivation: derivation(&counted.formula, counted.count),
+    }
+}
+
 fn counted(counted: &Counted) -> Option<Expression> {
     (counted.count > 0).then(|| counted.formula.clone())
 }
 
-/// A total and its formula: the sum of the layers' formulas (layers with a count of 0 left out).
+/// A total and its formula: the sum of the layers' formulas (layers with a count of 0 left out);
+/// the derivation adds the layers' counts, as netcalc's table does.
 fn count_total(
     analysis: &Analysis,
     value: u64,
     formula_of: impl Fn(&LayerInfo) -> Option<Expression>,
 ) -> Expected {
     let mut terms: Vec<Expression> = analysis.layers.iter().filter_map(formula_of).collect();
+    let counts: Vec<String> = terms
+        .iter()
+        .filter_map(|term| term.count().ok())
+        .map(|count| count.to_string())
+        .collect();
+    let derivation = if counts.len() > 1 {
+        format!("{} = {value}", counts.join(" + "))
+    } else {
+        String::new()
+    };
     let formula = match terms.len() {
         0 => Expression::Number(0),
         1 => terms.remove(0),
@@ -173,6 +189,7 @@ fn count_total(
         value,
         formula,
         share_of: value,
+        derivation,
     }
 }
 
@@ -199,6 +216,7 @@ pub fn total_roles(column: Column, analysis: &Analysis) -> Vec<Role> {
             (value > 0).then(|| Role {
                 value,
                 meaning: format!("{}'s {what}", layer.name),
+                divides: false,
             })
         })
         .collect()
@@ -209,58 +227,65 @@ pub fn total_roles(column: Column, analysis: &Analysis) -> Vec<Role> {
 pub fn roles(layer: &LayerInfo) -> Vec<Role> {
     let name = &layer.name;
     let mut roles = Vec::new();
-    let mut add = |value: u64, meaning: String| {
+    let mut add_role = |value: u64, meaning: String, divides: bool| {
         if !roles
             .iter()
             .any(|r: &Role| r.value == value && r.meaning == meaning)
         {
-            roles.push(Role { value, meaning });
+            roles.push(Role {
+                value,
+                meaning,
+                divides,
+            });
         }
     };
     if let [input] = layer.input_shapes.as_slice() {
         match input.maps() {
             Some((height, width, depth)) => {
-                add(depth, format!("D: {name} reads {}", maps(depth)));
-                add(height, format!("N: the input is {height}×{width}"));
-                add(width, format!("N: the input is {height}×{width}"));
+                add_role(depth, format!("D: {name} reads {}", maps(depth)), false);
+                add_role(height, format!("N: the input is {height}×{width}"), false);
+                add_role(width, format!("N: the input is {height}×{width}"), false);
             }
             None => {
                 if let Some(units) = input.units() {
-                    add(units, format!("{name} reads {units} units"));
+                    add_role(units, format!("{name} reads {units} units"), false);
                 }
             }
         }
     }
     match layer.output.maps() {
         Some((height, width, depth)) => {
-            add(depth, format!("K: {name} outputs {}", maps(depth)));
-            add(height, format!("the output is {height}×{width}"));
-            add(width, format!("the output is {height}×{width}"));
+            add_role(depth, format!("K: {name} outputs {}", maps(depth)), false);
+            add_role(height, format!("the output is {height}×{width}"), false);
+            add_role(width, format!("the output is {height}×{width}"), false);
         }
         None => {
             if let Some(units) = layer.output.units() {
-                add(units, format!("{name} has {units} units"));
+                add_role(units, format!("{name} has {units} units"), false);
             }
         }
     }
     if let ReceptiveStep::Window(window) = layer.step {
         for axis in 0..2 {
             let kernel = window.kernel[axis];
-            add(
+            add_role(
                 kernel,
                 format!("F: the window is {}×{}", window.kernel[0], window.kernel[1]),
+                false,
             );
-            add(
+            add_role(
                 window.stride[axis],
                 format!("S: the stride is {}", window.stride[axis]),
+                false,
             );
             let padding = window.padding_before[axis];
             if padding > 0 {
-                add(
+                add_role(
                     padding * 2,
                     format!("P: padding {padding} on each side, 2·{padding} in all"),
+                    false,
                 );
-                add(padding, format!("P: padding {padding} on each side"));
+                add_role(padding, format!("P: padding {padding} on each side"), false);
             }
         }
     }
@@ -278,7 +303,9 @@ fn maps(count: u64) -> String {
 /// netcalc's value and derivation for messages: `614656 (5·5·96·256+256)`.
 pub fn describe(expected: &Expected) -> (String, String) {
     match expected {
-        Expected::Count { value, formula, .. } => (value.to_string(), derivation(formula, *value)),
+        Expected::Count {
+            value, derivation, ..
+        } => (value.to_string(), derivation.clone()),
         Expected::Share { part, whole } => (
             crate::report::numbers::percent(*part, *whole),
             format!("{part} of {whole}"),
@@ -313,15 +340,21 @@ pub fn derivation(formula: &Expression, value: u64) -> String {
     }
 }
 
+/// `(227-11)/4+1 = 55` (`= 54.25 → 54` when rounded).
+pub fn size_text(formula: &DimensionFormula) -> String {
+    if formula.rounded.is_some() {
+        format!(
+            "{} = {} → {}",
+            formula.expression, formula.exact, formula.value
+        )
+    } else {
+        format!("{} = {}", formula.expression, formula.value)
+    }
+}
+
 /// `(227-11)/4+1 = 55`, per axis when the axes differ.
 pub fn sizes_text(formulas: &[DimensionFormula]) -> String {
-    let text = |f: &DimensionFormula| {
-        if f.rounded.is_some() {
-            format!("{} = {} → {}", f.expression, f.exact, f.value)
-        } else {
-            format!("{} = {}", f.expression, f.value)
-        }
-    };
+    let text = size_text;
     match formulas {
         [height, width] if height.expression == width.expression => text(height),
         several => several

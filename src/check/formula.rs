@@ -17,6 +17,8 @@ pub struct Role {
     pub value: u64,
     /// What it is, e.g. "D: CONV2 reads 96 maps".
     pub meaning: String,
+    /// Whether the number divides in the formula (a stride) rather than multiplies.
+    pub divides: bool,
 }
 
 /// The outcome of comparing a written formula with the expected one.
@@ -76,25 +78,74 @@ struct Reading {
     pairing: Vec<Option<usize>>,
 }
 
-/// One term of a sum: a sign and its factors (divisions are factors `1/d`).
+/// A factor of a term: a number that multiplies, or one that divides (`/4`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Factor {
+    value: Ratio,
+    divides: bool,
+}
+
+impl Factor {
+    fn times(value: Ratio) -> Factor {
+        Factor {
+            value,
+            divides: false,
+        }
+    }
+
+    /// What it multiplies the term by.
+    fn amount(self) -> Option<Ratio> {
+        if self.divides {
+            reciprocal(self.value)
+        } else {
+            Some(self.value)
+        }
+    }
+
+    fn inverted(self) -> Factor {
+        Factor {
+            value: self.value,
+            divides: !self.divides,
+        }
+    }
+
+    fn is_one(self) -> bool {
+        is_one(self.value)
+    }
+
+    fn text(self) -> String {
+        if self.divides {
+            format!("/{}", self.value)
+        } else {
+            self.value.to_string()
+        }
+    }
+}
+
+/// One term of a sum: a sign and its factors.
 #[derive(Debug, Clone, PartialEq)]
 struct Term {
     negative: bool,
-    factors: Vec<Ratio>,
+    factors: Vec<Factor>,
 }
 
 impl Term {
     /// The factors that matter: all but those equal to 1.
-    fn essential(&self) -> Vec<Ratio> {
+    fn essential(&self) -> Vec<Factor> {
         self.factors
             .iter()
             .copied()
-            .filter(|f| !is_one(*f))
+            .filter(|f| !f.is_one())
             .collect()
     }
 
+    /// What the essential factors multiply by, for regrouping (`None` on overflow or `/0`).
+    fn amounts(&self) -> Option<Vec<Ratio>> {
+        self.essential().into_iter().map(Factor::amount).collect()
+    }
+
     fn is_zero(&self) -> bool {
-        self.factors.iter().any(|f| f.numerator == 0)
+        self.factors.iter().any(|f| f.value.numerator == 0)
     }
 
     fn text(&self) -> String {
@@ -102,20 +153,16 @@ impl Term {
         if self.negative {
             text.push('-');
         }
-        let mut first = true;
-        for factor in &self.essential() {
-            if factor.numerator == 1 && factor.denominator != 1 {
-                text.push_str(&format!("/{}", factor.denominator));
-            } else {
-                if !first {
-                    text.push('·');
-                }
-                text.push_str(&factor.to_string());
-            }
-            first = false;
-        }
-        if first {
+        let essential = self.essential();
+        let (divisors, multipliers): (Vec<Factor>, Vec<Factor>) =
+            essential.into_iter().partition(|f| f.divides);
+        let multipliers: Vec<String> = multipliers.iter().map(|f| f.text()).collect();
+        if multipliers.is_empty() {
             text.push('1');
+        }
+        text.push_str(&multipliers.join("·"));
+        for divisor in divisors {
+            text.push_str(&divisor.text());
         }
         text
     }
@@ -154,14 +201,14 @@ fn terms(expression: &Expression, level: Level) -> Option<Vec<Term>> {
     .filter(|t| t.len() <= MAX_EXPANDED_TERMS)
 }
 
-fn term(negative: bool, factors: Vec<Ratio>) -> Term {
+fn term(negative: bool, factors: Vec<Factor>) -> Term {
     Term { negative, factors }
 }
 
 /// The factors of a product; an inner sum or difference is one factor, its value.
-fn factors(expression: &Expression) -> Option<Vec<Ratio>> {
+fn factors(expression: &Expression) -> Option<Vec<Factor>> {
     match expression {
-        Expression::Number(n) => Some(vec![whole(*n)]),
+        Expression::Number(n) => Some(vec![Factor::times(whole(*n))]),
         Expression::Product(items) => {
             let mut all = Vec::new();
             for item in items {
@@ -171,13 +218,11 @@ fn factors(expression: &Expression) -> Option<Vec<Ratio>> {
         }
         Expression::Quotient(numerator, denominator) => {
             let mut all = factors(numerator)?;
-            for factor in factors(denominator)? {
-                all.push(reciprocal(factor)?);
-            }
+            all.extend(factors(denominator)?.into_iter().map(Factor::inverted));
             Some(all)
         }
         Expression::Sum(items) if items.len() == 1 => factors(&items[0]),
-        compound => Some(vec![compound.ratio()?]),
+        compound => Some(vec![Factor::times(compound.ratio()?)]),
     }
 }
 
@@ -206,7 +251,7 @@ fn negated(mut term: Term) -> Term {
 
 fn expanded(expression: &Expression) -> Option<Vec<Term>> {
     match expression {
-        Expression::Number(n) => Some(vec![term(false, vec![whole(*n)])]),
+        Expression::Number(n) => Some(vec![term(false, vec![Factor::times(whole(*n))])]),
         Expression::Sum(items) => {
             let mut all = Vec::new();
             for item in items {
@@ -238,12 +283,10 @@ fn expanded(expression: &Expression) -> Option<Vec<Term>> {
         }
         Expression::Quotient(numerator, denominator) => {
             let divisor = match expanded(denominator)?.as_slice() {
-                [single] if !single.negative => single
-                    .factors
-                    .iter()
-                    .map(|f| reciprocal(*f))
-                    .collect::<Option<Vec<_>>>()?,
-                _ => vec![reciprocal(denominator.ratio()?)?],
+                [single] if !single.negative => {
+                    single.factors.iter().map(|f| f.inverted()).collect()
+                }
+                _ => vec![Factor::times(denominator.ratio()?).inverted()],
             };
             Some(
                 expanded(numerator)?
@@ -392,7 +435,9 @@ fn compatible(written: &Term, expected: &Term) -> bool {
     if written.negative != expected.negative {
         return false;
     }
-    let (w, e) = (written.essential(), expected.essential());
+    let (Some(w), Some(e)) = (written.amounts(), expected.amounts()) else {
+        return false;
+    };
     same_factors(&w, &e) || coarsens(&w, &e) || coarsens(&e, &w)
 }
 
@@ -492,7 +537,7 @@ fn describe(
     problems
 }
 
-fn shared_factors(a: &[Ratio], b: &[Ratio]) -> usize {
+fn shared_factors(a: &[Factor], b: &[Factor]) -> usize {
     let mut rest = b.to_vec();
     a.iter()
         .filter(|f| match rest.iter().position(|r| r == *f) {
@@ -531,25 +576,57 @@ fn differing_factors(written: &Term, expected: &Term, roles: &[Role]) -> Vec<Str
             None => extra_expected.push(*factor),
         }
     }
-    let key = |r: &Ratio| (r.denominator != 1, r.numerator, r.denominator);
+    let key = |f: &Factor| (f.value.numerator, f.value.denominator);
     extra_written.sort_by_key(key);
     extra_expected.sort_by_key(key);
-    let mut written_left = extra_written.into_iter().peekable();
-    let mut expected_left = extra_expected.into_iter().peekable();
-    while let (Some(w), Some(e)) = (written_left.peek().copied(), expected_left.peek().copied()) {
-        written_left.next();
-        expected_left.next();
-        problems.push(substitution(w, e, roles));
+    // Multipliers pair with multipliers and divisors with divisors first.
+    let mut pairs = Vec::new();
+    for divides in [false, true] {
+        let written_kind: Vec<usize> = (0..extra_written.len())
+            .filter(|&i| extra_written[i].divides == divides)
+            .collect();
+        let expected_kind: Vec<usize> = (0..extra_expected.len())
+            .filter(|&i| extra_expected[i].divides == divides)
+            .collect();
+        pairs.extend(written_kind.into_iter().zip(expected_kind));
     }
-    for e in expected_left.filter(|e| !is_one(*e)) {
-        problems.push(format!(
-            "leaves out the factor {}{}",
-            factor_text(e),
-            factor_role(e, roles)
-        ));
+    let mut used_written = vec![false; extra_written.len()];
+    let mut used_expected = vec![false; extra_expected.len()];
+    for &(w, e) in &pairs {
+        used_written[w] = true;
+        used_expected[e] = true;
     }
-    for w in written_left.filter(|w| !is_one(*w)) {
-        problems.push(format!("has an extra factor {}", factor_text(w)));
+    let mut left_written = (0..extra_written.len()).filter(|&i| !used_written[i]);
+    let mut left_expected = (0..extra_expected.len()).filter(|&i| !used_expected[i]);
+    let mut rest_written = Vec::new();
+    let mut rest_expected = Vec::new();
+    loop {
+        match (left_written.next(), left_expected.next()) {
+            (Some(w), Some(e)) => pairs.push((w, e)),
+            (Some(w), None) => rest_written.push(w),
+            (None, Some(e)) => rest_expected.push(e),
+            (None, None) => break,
+        }
+    }
+    pairs.sort_unstable();
+    for (w, e) in pairs {
+        problems.push(substitution(extra_written[w], extra_expected[e], roles));
+    }
+    for e in rest_expected {
+        let factor = extra_expected[e];
+        if !factor.is_one() {
+            problems.push(format!(
+                "leaves out the factor {}{}",
+                factor.text(),
+                factor_role(factor, roles)
+            ));
+        }
+    }
+    for w in rest_written {
+        let factor = extra_written[w];
+        if !factor.is_one() {
+            problems.push(format!("has an extra factor {}", factor.text()));
+        }
     }
     if problems.is_empty() {
         problems.push(format!(
@@ -567,50 +644,34 @@ fn expected_text(term: &Term) -> String {
     positive.text()
 }
 
-fn substitution(written: Ratio, expected: Ratio, roles: &[Role]) -> String {
-    let divisor = |r: Ratio| (r.numerator == 1 && r.denominator != 1).then_some(r.denominator);
-    match (divisor(written), divisor(expected)) {
-        (Some(w), Some(e)) => format!(
-            "divides by {w} where it should divide by {e}{}",
-            factor_role(whole_i128(e), roles)
-        ),
-        _ => format!(
-            "has {} where {} belongs{}",
-            factor_text(written),
-            factor_text(expected),
+fn substitution(written: Factor, expected: Factor, roles: &[Role]) -> String {
+    if written.divides && expected.divides {
+        format!(
+            "divides by {} where it should divide by {}{}",
+            written.value,
+            expected.value,
             factor_role(expected, roles)
-        ),
-    }
-}
-
-fn whole_i128(n: i128) -> Ratio {
-    Ratio {
-        numerator: n,
-        denominator: 1,
-    }
-}
-
-fn factor_text(factor: Ratio) -> String {
-    if factor.numerator == 1 && factor.denominator != 1 {
-        format!("1/{}", factor.denominator)
+        )
     } else {
-        factor.to_string()
+        format!(
+            "has {} where {} belongs{}",
+            written.text(),
+            expected.text(),
+            factor_role(expected, roles)
+        )
     }
 }
 
-/// ` (D: CONV2 reads 96 maps)` when the number has a meaning in the layer; a divisor `1/d` is
-/// looked up as `d`.
-fn factor_role(factor: Ratio, roles: &[Role]) -> String {
-    let value = if factor.numerator == 1 && factor.denominator != 1 {
-        factor.denominator
-    } else if factor.denominator == 1 {
-        factor.numerator
-    } else {
+/// ` (D: CONV2 reads 96 maps)` when the number has a meaning in the layer.
+fn factor_role(factor: Factor, roles: &[Role]) -> String {
+    if factor.value.denominator != 1 {
         return String::new();
-    };
+    }
     let meanings: Vec<&str> = roles
         .iter()
-        .filter(|role| i128::from(role.value) == value)
+        .filter(|role| {
+            i128::from(role.value) == factor.value.numerator && role.divides == factor.divides
+        })
         .map(|role| role.meaning.as_str())
         .collect();
     if meanings.is_empty() {
@@ -641,6 +702,7 @@ mod tests {
         Role {
             value,
             meaning: meaning.to_string(),
+            divides: meaning.starts_with("S:"),
         }
     }
 

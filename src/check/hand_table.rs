@@ -66,7 +66,8 @@ enum Layout {
 }
 
 /// Reads a file's text. `csv` says the file is CSV (by its extension); otherwise tabs and
-/// Markdown rows are recognised by their look, and CSV when the first line reads as a CSV header.
+/// Markdown rows are recognised by their look, and CSV when the first line reads as a CSV header
+/// (every field a short, known column header without digits).
 pub fn read(text: &str, csv: bool) -> Document {
     let lines = lines(text);
     let layout_of = |line: &Line| {
@@ -169,13 +170,14 @@ fn looks_like_csv_header(lines: &[Line]) -> bool {
         return false;
     };
     let (fields, problem) = split(&first.text, Layout::Csv);
-    problem.is_none()
-        && fields.len() >= 2
-        && fields
-            .iter()
-            .filter(|field| Column::recognise(field).is_some())
-            .count()
-            >= 2
+    problem.is_none() && fields.len() >= 2 && fields.iter().all(|field| looks_like_header(field))
+}
+
+/// A short, known column header without digits.
+fn looks_like_header(field: &str) -> bool {
+    field.len() <= 40
+        && !field.contains(|c: char| c.is_ascii_digit())
+        && Column::recognise(field).is_some()
 }
 
 fn is_markdown_rule(text: &str) -> bool {

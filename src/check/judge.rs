@@ -6,7 +6,7 @@
 
 use super::Kind;
 use super::cell::{self, Element, Field, NameCell, Percent, Setting, Statement};
-use super::expected::{Expected, derivation, field_text, sizes_text, step_text};
+use super::expected::{Expected, field_text, size_text, sizes_text, step_text};
 use super::formula::{Comparison, Role, compare};
 use crate::analysis::{LayerInfo, ReceptiveField};
 use crate::expression::{Expression, Ratio};
@@ -62,7 +62,8 @@ pub fn judge(text: &str, expected: &Expected, roles: &[Role]) -> Vec<Problem> {
             value,
             formula,
             share_of,
-        } => count(text, *value, formula, *share_of, roles),
+            derivation,
+        } => count(text, (*value, derivation), formula, *share_of, roles),
         Expected::Share { part, whole } => share_cell(text, *part, *whole),
         Expected::Shapes(shapes) => shapes_cell(text, shapes),
         Expected::Sizes { formulas, output } => sizes(text, formulas, output, roles),
@@ -74,7 +75,7 @@ pub fn judge(text: &str, expected: &Expected, roles: &[Role]) -> Vec<Problem> {
 
 fn count(
     text: &str,
-    value: u64,
+    (value, derivation): (u64, &str),
     formula: &Expression,
     share_of: u64,
     roles: &[Role],
@@ -85,7 +86,7 @@ fn count(
         } else {
             vec![
                 problem(Kind::Value, text.trim(), value.to_string())
-                    .derived(derivation(formula, value))
+                    .derived(derivation)
                     .explained("nothing is written"),
             ]
         };
@@ -98,10 +99,7 @@ fn count(
     if let Some(result) = statement.result()
         && !matches_value(result, whole(value))
     {
-        problems.push(
-            problem(Kind::Value, &result.text, value.to_string())
-                .derived(derivation(formula, value)),
-        );
+        problems.push(problem(Kind::Value, &result.text, value.to_string()).derived(derivation));
     }
     if let Some(percent) = statement.percent {
         problems.extend(share_problem(percent, value, share_of));
@@ -372,7 +370,7 @@ fn sizes(
             problems.push(unreadable(part, "a percentage does not belong in a size"));
         }
         problems.extend(arithmetic(&statement, true));
-        let size = sizes_text(std::slice::from_ref(formula));
+        let size = size_text(formula);
         if let Some(result) = statement.result()
             && !matches_value(result, whole(formula.value))
         {

@@ -34,20 +34,25 @@ pub fn statements(document: &Document) -> Vec<TotalStatement> {
     let mut found = Vec::new();
     let mut previous: Option<&Line> = None;
     for line in &document.prose {
-        let lead_in = previous.filter(|p| {
-            line.number - p.number <= 3
+        let lead_in = previous.and_then(|p| {
+            let last = last_sentence(&p.text);
+            let leads = line.number - p.number <= 3
                 && !tables
                     .iter()
                     .any(|(start, _)| *start > p.number && *start < line.number)
-                && mentions_total(&p.text)
-                && (p.text.trim_end().ends_with(':') || !p.text.contains(char::is_numeric))
+                && mentions_total(last)
+                && (last.trim_end().ends_with(':') || !last.contains(char::is_numeric));
+            leads.then_some(last)
         });
-        if line.text.contains(|c: char| c.is_ascii_digit())
-            && (mentions_total(&line.text) || lead_in.is_some())
-        {
-            let context = format!("{} {}", lead_in.map_or("", |p| p.text.as_str()), line.text);
+        let stated = match (total_part(&line.text), lead_in) {
+            (Some(part), _) => Some(part),
+            (None, Some(_)) => Some(line.text.as_str()),
+            (None, None) => None,
+        };
+        if let Some(part) = stated.filter(|part| part.contains(|c: char| c.is_ascii_digit())) {
+            let context = format!("{} {part}", lead_in.unwrap_or(""));
             let column = topic(&context);
-            for text in segments(&line.text) {
+            for text in segments(part) {
                 found.push(TotalStatement {
                     line: line.number,
                     text,
@@ -58,6 +63,42 @@ pub fn statements(document: &Document) -> Vec<TotalStatement> {
         previous = Some(line);
     }
     found
+}
+
+/// The line from the first sentence that mentions a total, if that part holds a number.
+fn total_part(text: &str) -> Option<&str> {
+    let mut start = 0;
+    for sentence in sentences(text) {
+        if mentions_total(sentence) {
+            let part = &text[start..];
+            return part.contains(|c: char| c.is_ascii_digit()).then_some(part);
+        }
+        start += sentence.len();
+    }
+    None
+}
+
+/// The sentences of a line, each with its end (`. `, `! `, `? `); decimals do not end one.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for index in 0..bytes.len() {
+        let ends =
+            matches!(bytes[index], b'.' | b'!' | b'?') && bytes.get(index + 1) == Some(&b' ');
+        if ends {
+            found.push(&text[start..index + 2]);
+            start = index + 2;
+        }
+    }
+    if start < text.len() {
+        found.push(&text[start..]);
+    }
+    found
+}
+
+fn last_sentence(text: &str) -> &str {
+    sentences(text).last().copied().unwrap_or("")
 }
 
 fn mentions_total(text: &str) -> bool {
@@ -213,9 +254,16 @@ mod tests {
                 ),
             ]
         );
-        let text =
-            "So altogether we have\n\n$$784 \\times 100 + 100 = 89610 \\text{ parameters.}$$";
-        assert_eq!(found(text).len(), 1);
+        let text = "Full connection needs 100×10 synaptic weights, plus 10 bias parameters. So \
+                    altogether we have\n\n$$784 \\times 100 + 100 = 89610 \\text{ parameters.}$$";
+        assert_eq!(
+            found(text),
+            vec![(
+                3,
+                "784 \\times 100 + 100 = 89610 \\text{ parameters.}".to_string(),
+                PARAMETERS
+            )]
+        );
     }
 
     #[test]
