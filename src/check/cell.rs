@@ -319,18 +319,22 @@ fn statement_production(input: &str) -> Parsed<'_, Statement> {
 fn chain(input: &str) -> Parsed<'_, (Vec<Element>, Option<Element>)> {
     let (mut rest, first) = side(input)?;
     let mut elements = vec![first];
+    // A side that cannot be read ends the chain there, so the leftover text names the place.
     loop {
         let (after, _) = space0(rest)?;
         let Some(after) = after.strip_prefix('=').or_else(|| after.strip_prefix('≈')) else {
             break;
         };
-        let (after, element) = side(after)?;
+        let Ok((after, element)) = side(after) else {
+            break;
+        };
         elements.push(element);
         rest = after;
     }
     let (after, _) = space0(rest)?;
-    if let Some(after) = after.strip_prefix('→') {
-        let (after, element) = side(after)?;
+    if let Some(after) = after.strip_prefix('→')
+        && let Ok((after, element)) = side(after)
+    {
         return Ok((after, (elements, Some(element))));
     }
     Ok((rest, (elements, None)))

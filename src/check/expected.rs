@@ -23,6 +23,8 @@ pub enum Expected {
         share_of: u64,
         /// How the count comes about, for messages (`5·5·96·256+256 = 614656`).
         derivation: String,
+        /// The formula as messages show it (a total shows its layers' counts).
+        shown: String,
     },
     /// A percentage: `part` of `whole`.
     Share {
@@ -102,6 +104,7 @@ fn for_layer(column: Column, layer: &LayerInfo, analysis: &Analysis) -> Expected
             Expected::Count {
                 value,
                 derivation: derivation(&formula, value),
+                shown: formula.to_string(),
                 formula,
                 share_of: if trainable_only {
                     totals.trainable
@@ -155,6 +158,7 @@ fn counted_expected(counted: &Counted, share_of: u64) -> Expected {
         formula: counted.formula.clone(),
         share_of,
         derivation: derivation(&counted.formula, counted.count),
+        shown: counted.formula.to_string(),
     }
 }
 
@@ -175,21 +179,23 @@ fn count_total(
         .filter_map(|term| term.count().ok())
         .map(|count| count.to_string())
         .collect();
-    let derivation = if counts.len() > 1 {
-        format!("{} = {value}", counts.join(" + "))
-    } else {
-        String::new()
-    };
     let formula = match terms.len() {
         0 => Expression::Number(0),
         1 => terms.remove(0),
         _ => Expression::sum(terms),
+    };
+    let (derivation, shown) = if counts.len() > 1 {
+        let sum = counts.join("+");
+        (format!("{} = {value}", counts.join(" + ")), sum)
+    } else {
+        (derivation(&formula, value), formula.to_string())
     };
     Expected::Count {
         value,
         formula,
         share_of: value,
         derivation,
+        shown,
     }
 }
 
@@ -276,7 +282,7 @@ pub fn roles(layer: &LayerInfo) -> Vec<Role> {
             add_role(
                 window.stride[axis],
                 format!("S: the stride is {}", window.stride[axis]),
-                false,
+                true,
             );
             let padding = window.padding_before[axis];
             if padding > 0 {

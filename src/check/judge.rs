@@ -63,7 +63,8 @@ pub fn judge(text: &str, expected: &Expected, roles: &[Role]) -> Vec<Problem> {
             formula,
             share_of,
             derivation,
-        } => count(text, (*value, derivation), formula, *share_of, roles),
+            shown,
+        } => count(text, (*value, derivation, shown), formula, *share_of, roles),
         Expected::Share { part, whole } => share_cell(text, *part, *whole),
         Expected::Shapes(shapes) => shapes_cell(text, shapes),
         Expected::Sizes { formulas, output } => sizes(text, formulas, output, roles),
@@ -75,7 +76,7 @@ pub fn judge(text: &str, expected: &Expected, roles: &[Role]) -> Vec<Problem> {
 
 fn count(
     text: &str,
-    (value, derivation): (u64, &str),
+    (value, derivation, shown): (u64, &str, &str),
     formula: &Expression,
     share_of: u64,
     roles: &[Role],
@@ -109,8 +110,7 @@ fn count(
         && let Comparison::Different(differences) = compare(&written.expression, formula, roles)
     {
         problems.push(
-            problem(Kind::Formula, &written.text, formula.to_string())
-                .explained(differences.join("; ")),
+            problem(Kind::Formula, &written.text, shown).explained(differences.join("; ")),
         );
     }
     problems
