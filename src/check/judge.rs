@@ -109,9 +109,8 @@ fn count(
         && !matches!(formula, Expression::Number(_))
         && let Comparison::Different(differences) = compare(&written.expression, formula, roles)
     {
-        problems.push(
-            problem(Kind::Formula, &written.text, shown).explained(differences.join("; ")),
-        );
+        problems
+            .push(problem(Kind::Formula, &written.text, shown).explained(differences.join("; ")));
     }
     problems
 }

@@ -30,6 +30,9 @@ use judge::Problem;
 use rows::{How, Subject};
 use serde::Serialize;
 
+/// The row name of findings about a table's header.
+pub const HEADER_ROW: &str = "header";
+
 /// Which number of a `first / second (*)` cell belongs to the network checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -212,7 +215,7 @@ impl Checker<'_> {
                 self.add(
                     &Place {
                         line: table.header.number,
-                        row: "header".to_string(),
+                        row: HEADER_ROW.to_string(),
                         layer: None,
                         column: header.clone(),
                     },

@@ -94,6 +94,17 @@ fn summary(report: &Report) -> String {
             text.push_str(&format!(", {}", plural(count, word)));
         }
     }
+    let unknown_columns = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::Unreadable && f.row == super::HEADER_ROW)
+        .count();
+    if unknown_columns > 0 {
+        text.push_str(&format!(
+            ", {} not checked",
+            plural(unknown_columns, "unknown column")
+        ));
+    }
     text.push_str(&format!(" (against {})", report.network));
     if report.unchecked_variants > 0 {
         let (checked, other) = match report.variant {

@@ -76,7 +76,9 @@ fn shape_product(layer: &LayerInfo) -> String {
 
 fn output(layer: &LayerInfo) -> String {
     if layer.formulas.is_empty() {
-        if layer.input_shapes.first() == Some(&layer.output) {
+        if layer.step == ReceptiveStep::Pointwise
+            && layer.input_shapes.first() == Some(&layer.output)
+        {
             return format!("{}, the shape of its input.", layer.output);
         }
         return match layer.output.rank() {
