@@ -89,9 +89,12 @@ fn the_starred_numbers_belong_to_the_c3_table() {
 
 const PARAMS: &str = "Num. params (% of total parameters)";
 
+/// A finding as (kind, row, column).
+type Expected = (&'static str, &'static str, &'static str);
+
 #[test]
 fn planted_errors_are_caught_as_their_kind() {
-    let cases: &[(&str, &str, &[(&str, &str, &str)])] = &[
+    let cases: &[(&str, &str, &[Expected])] = &[
         (
             "wrong-value.tsv",
             "lenet-5",

@@ -247,8 +247,8 @@ pub fn field(text: &str) -> Result<Field, Unreadable> {
     {
         return Ok(Field::Whole);
     }
-    let window = match lower.find('(') {
-        Some(open) if lower.trim_end().ends_with(')') => &normal[..open],
+    let window = match normal.find('(') {
+        Some(open) if normal.trim_end().ends_with(')') => &normal[..open],
         _ => &normal[..],
     };
     let dims = shape(window)?;

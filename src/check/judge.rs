@@ -225,7 +225,10 @@ pub fn share_matches(part: u64, whole: u64, percent: Percent) -> bool {
     let written = percent.scaled.checked_mul(u128::from(whole));
     let actual = scale.and_then(|s| u128::from(part).checked_mul(100)?.checked_mul(s));
     match (written, actual) {
-        (Some(written), Some(actual)) => written.abs_diff(actual) * 2 <= u128::from(whole),
+        (Some(written), Some(actual)) => written
+            .abs_diff(actual)
+            .checked_mul(2)
+            .is_some_and(|twice| twice <= u128::from(whole)),
         _ => false,
     }
 }

@@ -17,6 +17,8 @@ pub mod formula;
 pub mod hand_table;
 pub mod judge;
 pub mod notation;
+#[cfg(test)]
+mod properties;
 pub mod render;
 pub mod rows;
 pub mod totals;
