@@ -296,3 +296,34 @@ fn a_dash_reads_the_table_from_stdin() {
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn netcalcs_own_tables_pass_for_every_built_in() {
+    let list = netcalc(&["list"], None);
+    let names: Vec<String> = String::from_utf8(list.stdout)
+        .expect("UTF-8")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    for name in &names {
+        for report in ["table", "connections"] {
+            for (format, extension) in [("markdown", "md"), ("csv", "csv")] {
+                let printed = netcalc(&[report, name, "--format", format], None);
+                let path = directory
+                    .path()
+                    .join(format!("{name}-{report}.{extension}"));
+                std::fs::write(&path, &printed.stdout).expect("writes");
+                let output = netcalc(&["check", name, path.to_str().expect("UTF-8")], None);
+                assert_eq!(
+                    output.status.code(),
+                    Some(0),
+                    "{report} of {name} as {format}: {}",
+                    String::from_utf8_lossy(&output.stdout)
+                );
+            }
+        }
+    }
+}

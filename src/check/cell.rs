@@ -102,6 +102,8 @@ pub struct Statement {
     pub rounded: Option<Element>,
     /// A percentage written after the result.
     pub percent: Option<Percent>,
+    /// A count of fixed parameters written after it, `, 840 non-trainable` (netcalc's tables).
+    pub non_trainable: Option<u64>,
 }
 
 impl Statement {
@@ -170,7 +172,7 @@ const MAX_CELL_LENGTH: usize = 1000;
 const MAX_DEPTH: usize = 32;
 
 /// Reads a statement: `11·11·3·96+96 = 34944 (0.056%)`, `0`, `62 million`,
-/// `(224-11)/4+1 = 54.25 → 54`, `89610 parameters.`.
+/// `(224-11)/4+1 = 54.25 → 54`, `89610 parameters.`, `10·84 = 840 (1.38%), 840 non-trainable`.
 pub fn statement(text: &str) -> Result<Statement, Unreadable> {
     if text.len() > MAX_CELL_LENGTH {
         return Err(Unreadable::new(format!(
@@ -302,6 +304,7 @@ pub fn is_empty(text: &str) -> bool {
 fn statement_production(input: &str) -> Parsed<'_, Statement> {
     let (rest, (elements, rounded)) = chain(input)?;
     let (rest, percent) = opt(percent_part).parse(rest)?;
+    let (rest, non_trainable) = opt(non_trainable_part).parse(rest)?;
     let (rest, _) = opt(words).parse(rest)?;
     let (rest, _) = space0(rest)?;
     Ok((
@@ -310,8 +313,26 @@ fn statement_production(input: &str) -> Parsed<'_, Statement> {
             elements,
             rounded,
             percent,
+            non_trainable,
         },
     ))
+}
+
+/// `non_trainable_part = "," digits ("non-trainable" | "fixed") ;`
+fn non_trainable_part(input: &str) -> Parsed<'_, u64> {
+    let (rest, _) = space0(input)?;
+    let (rest, _) = char(',').parse(rest)?;
+    let (rest, _) = space0(rest)?;
+    let (rest, digits) = digit1(rest)?;
+    let (rest, _) = space0(rest)?;
+    let (rest, _) = alt((tag("non-trainable"), tag("fixed"))).parse(rest)?;
+    match digits.parse::<u64>() {
+        Ok(count) => Ok((rest, count)),
+        Err(_) => Err(nom::Err::Failure(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::TooLarge,
+        ))),
+    }
 }
 
 /// `chain = side { ("=" | "≈") side } [ "→" side ] ;`

@@ -36,6 +36,29 @@ pub enum Column {
     Remark,
 }
 
+/// The columns of a header row. When two columns read as the output, the one whose header
+/// speaks of a size or dimension (`Output size` beside `Output`) holds the calculation.
+pub fn recognise_all(headers: &[String]) -> Vec<Option<Column>> {
+    let mut columns: Vec<Option<Column>> = headers
+        .iter()
+        .map(|header| Column::recognise(header))
+        .collect();
+    let outputs = columns
+        .iter()
+        .filter(|c| **c == Some(Column::Output))
+        .count();
+    if outputs > 1 {
+        for (column, header) in columns.iter_mut().zip(headers) {
+            let lower = header.to_lowercase();
+            if *column == Some(Column::Output) && (lower.contains("size") || lower.contains("dim"))
+            {
+                *column = Some(Column::OutputCalculation);
+            }
+        }
+    }
+    columns
+}
+
 impl Column {
     /// The column a header names, or `None` when netcalc does not know it.
     pub fn recognise(header: &str) -> Option<Column> {
@@ -111,6 +134,7 @@ impl Column {
 #[cfg(test)]
 mod tests {
     use super::Column::{self, *};
+    use super::recognise_all;
 
     #[test]
     fn the_sheets_headers_are_recognised() {
@@ -153,6 +177,11 @@ mod tests {
             assert_eq!(Column::recognise(header), Some(column), "{header}");
         }
         assert_eq!(Column::recognise("Colour"), None);
+        let headers = ["Layer", "Output size", "Output"].map(String::from);
+        assert_eq!(
+            recognise_all(&headers),
+            vec![Some(Name), Some(OutputCalculation), Some(Output)]
+        );
         assert_eq!(Column::recognise(""), None);
     }
 }

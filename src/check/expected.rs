@@ -25,6 +25,8 @@ pub enum Expected {
         derivation: String,
         /// The formula as messages show it (a total shows its layers' counts).
         shown: String,
+        /// How many of the counted parameters are not trained (0 for other counts).
+        non_trainable: u64,
     },
     /// A percentage: `part` of `whole`.
     Share {
@@ -61,9 +63,9 @@ pub fn expected(column: Column, subject: Subject, analysis: &Analysis) -> Expect
         Subject::Total => match column {
             Column::Parameters { trainable_only } => {
                 let value = if trainable_only {
-                    totals.trainable
+                    (totals.trainable, 0)
                 } else {
-                    totals.parameters()
+                    (totals.parameters(), totals.non_trainable)
                 };
                 count_total(analysis, value, |layer| {
                     parameters(layer, trainable_only).map(|(_, formula)| formula)
@@ -74,16 +76,16 @@ pub fn expected(column: Column, subject: Subject, analysis: &Analysis) -> Expect
                 whole: totals.parameters(),
             },
             Column::ConnectionsWithoutBias => {
-                count_total(analysis, totals.connections_without_bias, |layer| {
+                count_total(analysis, (totals.connections_without_bias, 0), |layer| {
                     counted(&layer.connections_without_bias)
                 })
             }
             Column::ConnectionsWithBias => {
-                count_total(analysis, totals.connections_with_bias, |layer| {
+                count_total(analysis, (totals.connections_with_bias, 0), |layer| {
                     counted(&layer.connections_with_bias)
                 })
             }
-            Column::Macs => count_total(analysis, totals.macs, |layer| counted(&layer.macs)),
+            Column::Macs => count_total(analysis, (totals.macs, 0), |layer| counted(&layer.macs)),
             _ => Expected::Nothing,
         },
     }
@@ -105,6 +107,11 @@ fn for_layer(column: Column, layer: &LayerInfo, analysis: &Analysis) -> Expected
                 value,
                 derivation: derivation(&formula, value),
                 shown: formula.to_string(),
+                non_trainable: if trainable_only {
+                    0
+                } else {
+                    layer.non_trainable
+                },
                 formula,
                 share_of: if trainable_only {
                     totals.trainable
@@ -159,6 +166,7 @@ fn counted_expected(counted: &Counted, share_of: u64) -> Expected {
         share_of,
         derivation: derivation(&counted.formula, counted.count),
         shown: counted.formula.to_string(),
+        non_trainable: 0,
     }
 }
 
@@ -170,7 +178,7 @@ fn counted(counted: &Counted) -> Option<Expression> {
 /// the derivation adds the layers' counts, as netcalc's table does.
 fn count_total(
     analysis: &Analysis,
-    value: u64,
+    (value, non_trainable): (u64, u64),
     formula_of: impl Fn(&LayerInfo) -> Option<Expression>,
 ) -> Expected {
     let mut terms: Vec<Expression> = analysis.layers.iter().filter_map(formula_of).collect();
@@ -196,6 +204,7 @@ fn count_total(
         share_of: value,
         derivation,
         shown,
+        non_trainable,
     }
 }
 

@@ -64,7 +64,21 @@ pub fn judge(text: &str, expected: &Expected, roles: &[Role]) -> Vec<Problem> {
             share_of,
             derivation,
             shown,
-        } => count(text, (*value, derivation, shown), formula, *share_of, roles),
+            non_trainable,
+        } => {
+            let mut problems = count(text, (*value, derivation, shown), formula, *share_of, roles);
+            if let Ok(statement) = cell::statement(text)
+                && let Some(written) = statement.non_trainable
+                && written != *non_trainable
+            {
+                problems.push(problem(
+                    Kind::Value,
+                    format!("{written} non-trainable"),
+                    format!("{non_trainable} non-trainable"),
+                ));
+            }
+            problems
+        }
         Expected::Share { part, whole } => share_cell(text, *part, *whole),
         Expected::Shapes(shapes) => shapes_cell(text, shapes),
         Expected::Sizes { formulas, output } => sizes(text, formulas, output, roles),
@@ -460,7 +474,12 @@ pub fn settings(name: &NameCell, layer: &LayerInfo) -> Vec<Problem> {
     for setting in &name.settings {
         match setting {
             Setting::Pair(key, value) => {
-                let letter = setting_letter(key);
+                let as_written = key.to_uppercase();
+                let letter = if own.iter().any(|(k, _)| *k == as_written) {
+                    as_written
+                } else {
+                    setting_letter(key)
+                };
                 let written = format!("{key}={value}");
                 match own.iter().find(|(k, _)| *k == letter) {
                     Some((_, right)) if *right == square(value) => {}

@@ -201,11 +201,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn table(&mut self, table: &Table) -> Result<(), HandTableError> {
-        let columns: Vec<Option<Column>> = table
-            .headers
-            .iter()
-            .map(|header| Column::recognise(header))
-            .collect();
+        let columns = columns::recognise_all(&table.headers);
         if columns.iter().all(Option::is_none) {
             return Err(HandTableError::UnknownColumns {
                 line: table.header.number,
@@ -310,6 +306,10 @@ impl Checker<'_> {
                     continue;
                 };
                 let text = row.cells.get(index).map_or("", String::as_str);
+                // A blank cell of a `Sum` row states nothing (sums are often left out).
+                if subject == Subject::Total && text.trim().is_empty() {
+                    continue;
+                }
                 self.cell(text, column, subject, &place(&table.headers[index]));
             }
         }
