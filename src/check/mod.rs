@@ -14,6 +14,7 @@ pub mod cell;
 pub mod columns;
 pub mod expected;
 pub mod formula;
+mod grammar;
 pub mod hand_table;
 pub mod judge;
 pub mod notation;
@@ -21,6 +22,7 @@ pub mod notation;
 mod properties;
 pub mod render;
 pub mod rows;
+mod terms;
 pub mod totals;
 
 pub use hand_table::HandTableError;
