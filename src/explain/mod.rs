@@ -79,7 +79,10 @@ fn output(layer: &LayerInfo) -> String {
         if layer.step == ReceptiveStep::Pointwise
             && layer.input_shapes.first() == Some(&layer.output)
         {
-            return format!("{}, the shape of its input.", layer.output);
+            return match layer.output.rank() {
+                1 => format!("{} units, as many as its input.", layer.output),
+                _ => format!("{}, the shape of its input.", layer.output),
+            };
         }
         return match layer.output.rank() {
             1 => format!("{} units.", layer.output),
