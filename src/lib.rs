@@ -4,9 +4,11 @@
 
 pub mod analysis;
 pub mod builtin;
+pub mod check;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod expression;
 pub mod graph;
 pub mod layers;
