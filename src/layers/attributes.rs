@@ -310,14 +310,21 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
-    /// A connection table (rows: input maps, columns: output maps).
+    /// A connection table (rows: input maps, columns: output maps), all rows of one length. Both
+    /// readers only make such tables, but a description built in code may hold any.
     pub fn grid(&mut self, key: &'static str) -> Read<Vec<Vec<bool>>> {
         let Some(value) = self.value(key) else {
             return Ok(None);
         };
         match &value.value {
-            Value::Grid(grid) => Ok(Some(grid.clone())),
-            _ => Err(self.invalid(key, value, "must be a table of X and . rows")),
+            Value::Grid(grid)
+                if grid
+                    .iter()
+                    .all(|row| Some(row.len()) == grid.first().map(Vec::len)) =>
+            {
+                Ok(Some(grid.clone()))
+            }
+            _ => Err(self.invalid(key, value, "must be a table of X and . rows of one length")),
         }
     }
 
