@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+mod train;
+
 /// netcalc: exact numbers for neural-network architectures.
 #[derive(Debug, Parser)]
 #[command(name = "netcalc", version, about, max_term_width = 100)]
@@ -52,6 +54,15 @@ enum Command {
         #[arg(long, value_enum)]
         to: ConvertFormat,
     },
+    /// Trains a network on MNIST-style data and writes a run folder (history, plots, weights).
+    Train(train::TrainArguments),
+    /// Evaluates saved weights on the test images.
+    Eval(train::EvalArguments),
+    /// Classifies one image (IDX, PGM or PNG) with saved weights.
+    Predict(train::PredictArguments),
+    /// Data sets: `netcalc data fetch mnist --to DIR`.
+    #[command(subcommand)]
+    Data(train::DataCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,7 +181,15 @@ pub fn run() -> ExitCode {
             };
         }
     };
-    match execute(arguments.command) {
+    // Training commands print as they go and choose their own exit codes.
+    let command = match arguments.command {
+        Command::Train(arguments) => return train::train(arguments),
+        Command::Eval(arguments) => return train::eval(arguments),
+        Command::Predict(arguments) => return train::predict(arguments),
+        Command::Data(command) => return train::data(command),
+        command => command,
+    };
+    match execute(command) {
         Ok(output) => match (print(&output.text), output.problems) {
             (false, _) => ExitCode::from(2),
             (true, true) => ExitCode::from(1),
@@ -193,6 +212,15 @@ fn print(text: &str) -> bool {
     {
         Ok(()) => true,
         Err(error) => error.kind() == std::io::ErrorKind::BrokenPipe,
+    }
+}
+
+/// Writes to stdout and gives the exit code: 0, or 2 when writing failed.
+fn print_status(text: &str) -> ExitCode {
+    if print(text) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     }
 }
 
@@ -239,6 +267,9 @@ fn execute(command: Command) -> Result<Output, Error> {
         Command::Check(arguments) => check(&arguments),
         Command::Explain { network, layer } => explain(&network, layer.as_deref()),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
+        Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
+            unreachable!("`run` dispatches the training commands before `execute`")
+        }
     }
 }
 

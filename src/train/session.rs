@@ -1,0 +1,324 @@
+//! What a `netcalc train` run does around the loop: loads the images the options ask for (the
+//! validation split taken before the subset, as Nielsen's first 1,000 of the 50,000), finds how
+//! images enter the network, fits a linear network in closed form when asked, and keeps the run
+//! folder (history, plots, weights, options), every file written atomically.
+
+use crate::analysis::Analysis;
+use crate::data::mnist::{CLASS_COUNT, Dataset};
+use crate::graph::Network;
+use crate::layers::{Pass, Role};
+use crate::tensor::{Compute, Tensor, elementwise};
+use crate::train::error::TrainError;
+use crate::train::executor::Model;
+use crate::train::files::write_atomically;
+use crate::train::history::{EpochRecord, History};
+use crate::train::images::InputLayout;
+use crate::train::normal_equations::fit_linear;
+use crate::train::options::{LossKind, TrainOptions, Validation};
+use crate::train::plot::{self, Curve};
+use crate::train::run::{Data, Trainable, evaluate};
+use crate::train::weights::{self, EPOCHS_KEY, NETWORK_KEY};
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Loads the training images (split and subset as the options say), the validation images if
+/// any, and the test images.
+pub fn load_data(folder: &Path, options: &TrainOptions) -> Result<(Data, Dataset), TrainError> {
+    let full = Dataset::load_training(folder)?;
+    let (pool, held_out) = match options.validation {
+        Validation::Split(count) => {
+            let (training, validation) = full.split_validation(count)?;
+            (training, Some(validation))
+        }
+        Validation::None | Validation::Test => (full, None),
+    };
+    let training = match options.subset {
+        Some(count) => pool.first(count)?,
+        None => pool,
+    };
+    let test = Dataset::load_test(folder)?;
+    let validation = match options.validation {
+        Validation::Test => Some(test.clone()),
+        _ => held_out,
+    };
+    Ok((
+        Data {
+            training,
+            validation,
+        },
+        test,
+    ))
+}
+
+/// How `rows × cols` images enter the network: its one input layer's shape decides.
+pub fn input_layout(
+    analysis: &Analysis,
+    rows: usize,
+    cols: usize,
+) -> Result<InputLayout, TrainError> {
+    let inputs: Vec<_> = analysis
+        .layers
+        .iter()
+        .filter(|layer| layer.inputs.is_empty())
+        .collect();
+    match inputs.as_slice() {
+        [input] => InputLayout::new(&input.output, rows, cols),
+        _ => Err(TrainError::Network(format!(
+            "the network has {} input layers; training on images needs exactly one",
+            inputs.len()
+        ))),
+    }
+}
+
+/// The seeded generator the model's initial weights are drawn from (stream 0 of the seed;
+/// epochs draw their dropout masks from streams 1, 2, …).
+pub fn initial_generator(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Builds the model of a network with the options' initialisation and seed.
+pub fn build_model<'n>(
+    network: &'n Network,
+    analysis: &Analysis,
+    options: &TrainOptions,
+) -> Result<Model<'n>, TrainError> {
+    let mut random = initial_generator(options.seed);
+    Ok(Model::new(
+        network,
+        analysis,
+        crate::train::model::initialization(options.initialization),
+        &mut random,
+    )?)
+}
+
+/// What the closed-form fit found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedForm {
+    /// The record of the fit (epoch 1: training and validation figures, seconds).
+    pub record: EpochRecord,
+    /// Rank of the augmented image matrix.
+    pub rank: usize,
+    /// Pixels left out of the fit (zero in every training image, or dependent on others).
+    pub dropped_inputs: usize,
+}
+
+/// Fits a network whose output is x·W + b (one dense layer with linear activation) by the
+/// normal equations on the training images with one-hot targets, loads the weights into the
+/// model and evaluates it. Other networks, and losses other than `mse`, are refused.
+pub fn fit_normal_equations(
+    model: &mut Model<'_>,
+    data: &Data,
+    layout: &InputLayout,
+    options: &TrainOptions,
+) -> Result<ClosedForm, TrainError> {
+    let started = Instant::now();
+    if options.loss != LossKind::MeanSquaredError {
+        return Err(TrainError::Network(format!(
+            "the normal equations minimise the squared error: use `--loss mse` (not `{}`)",
+            options.loss.name()
+        )));
+    }
+    let not_linear = || {
+        TrainError::Network(
+            "the normal equations fit a network whose output is x·W + b: one dense layer with \
+             `activation: linear` after the input"
+                .to_string(),
+        )
+    };
+    let inputs = layout.size();
+    let classes = usize::from(CLASS_COUNT);
+    let mut weights_name = None;
+    let mut bias_name = None;
+    let mut tensors = 0;
+    for (name, tensor, _, spec) in model.parameters_mut() {
+        tensors += 1;
+        match spec.role {
+            Role::Weights { .. } if tensor.shape() == [inputs, classes] => {
+                weights_name = Some(name.to_string());
+            }
+            Role::Bias if tensor.shape() == [classes] => bias_name = Some(name.to_string()),
+            _ => {}
+        }
+    }
+    let (Some(weights_name), Some(bias_name), 2) = (weights_name, bias_name, tensors) else {
+        return Err(not_linear());
+    };
+    let training = &data.training;
+    let all: Vec<usize> = (0..training.len()).collect();
+    let features = layout.batch(training, &all)?;
+    let labels: Vec<usize> = training.labels.iter().map(|&l| usize::from(l)).collect();
+    let targets = elementwise::one_hot(&labels, classes)?;
+    let fit = fit_linear(features.data(), &targets, training.len(), inputs, classes)
+        .map_err(|error| TrainError::Network(error.to_string()))?;
+    let weights = Tensor::from_vec(
+        &[inputs, classes],
+        fit.weights.iter().map(|&w| w as f32).collect(),
+    )?;
+    let bias = Tensor::from_vec(&[classes], fit.bias.iter().map(|&b| b as f32).collect())?;
+    // The fit is only the network's optimum if the network computes x·W + b: check on a few
+    // images that it does.
+    let sample: Vec<usize> = (0..training.len().min(16)).collect();
+    let check = layout.batch(training, &sample)?;
+    model.load_parameters(vec![
+        (weights_name, weights.clone()),
+        (bias_name, bias.clone()),
+    ])?;
+    let mut random = initial_generator(options.seed);
+    let mut pass = Pass {
+        compute: Compute::new(options.threads.get())?,
+        training: false,
+        random: &mut random,
+    };
+    let output = Trainable::forward(model, std::slice::from_ref(&check), &mut pass)?;
+    for (row, values) in check.data().chunks_exact(inputs).enumerate() {
+        for class in 0..classes {
+            let expected: f32 = bias.data()[class]
+                + values
+                    .iter()
+                    .enumerate()
+                    .map(|(input, &x)| x * weights.data()[input * classes + class])
+                    .sum::<f32>();
+            let found = output.data().get(row * classes + class).copied();
+            if found.is_none_or(|found| (found - expected).abs() > 1e-3 * expected.abs().max(1.0)) {
+                return Err(not_linear());
+            }
+        }
+    }
+    let on_training = evaluate(model, training, layout, options, 0.0)?;
+    let on_validation = match &data.validation {
+        Some(validation) => Some(evaluate(model, validation, layout, options, 0.0)?),
+        None => None,
+    };
+    Ok(ClosedForm {
+        record: EpochRecord {
+            epoch: 1,
+            loss: on_training.loss,
+            accuracy: on_training.accuracy,
+            validation_loss: on_validation.map(|evaluation| evaluation.loss),
+            validation_accuracy: on_validation.map(|evaluation| evaluation.accuracy),
+            seconds: started.elapsed().as_secs_f64(),
+        },
+        rank: fit.rank,
+        dropped_inputs: fit.dropped_inputs.len(),
+    })
+}
+
+/// A run's folder and the files in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFolder {
+    /// The folder.
+    pub path: PathBuf,
+}
+
+impl RunFolder {
+    /// The files a finished run leaves.
+    pub const FILES: [&'static str; 8] = [
+        "history.csv",
+        "history.json",
+        "accuracy.svg",
+        "accuracy.png",
+        "cost.svg",
+        "cost.png",
+        "weights.safetensors",
+        "options.json",
+    ];
+
+    /// `runs/NETWORK-seedSEED`: a name that depends only on the network and the seed.
+    pub fn default_path(network: &str, seed: u64) -> PathBuf {
+        Path::new("runs").join(format!("{network}-seed{seed}"))
+    }
+
+    /// Creates the folder (and its parents) if needed.
+    pub fn create(path: &Path) -> Result<RunFolder, TrainError> {
+        std::fs::create_dir_all(path).map_err(|source| TrainError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(RunFolder {
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), TrainError> {
+        let path = self.path.join(name);
+        write_atomically(&path, bytes).map_err(|source| TrainError::Write { path, source })
+    }
+
+    /// The weights file's path.
+    pub fn weights_path(&self) -> PathBuf {
+        self.path.join("weights.safetensors")
+    }
+
+    /// The history as CSV and JSON.
+    pub fn save_history(&self, history: &History) -> Result<(), TrainError> {
+        self.write("history.csv", history.to_csv().as_bytes())?;
+        self.write("history.json", history.to_json().as_bytes())
+    }
+
+    /// The history read back from `history.json`, if the folder has one.
+    pub fn load_history(&self) -> Result<Option<History>, TrainError> {
+        let path = self.path.join("history.json");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(History::from_json(&text)?)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(TrainError::Write { path, source }),
+        }
+    }
+
+    /// Accuracy and cost curves, SVG and PNG.
+    pub fn save_plots(&self, history: &History, title: &str) -> Result<(), TrainError> {
+        for curve in [Curve::Accuracy, Curve::Cost] {
+            let failed = |error: plot::PlotError| TrainError::Network(error.to_string());
+            let svg = plot::svg(history, curve, title).map_err(failed)?;
+            self.write(&format!("{}.svg", curve.name()), svg.as_bytes())?;
+            let png = plot::png(history, curve, title).map_err(failed)?;
+            self.write(&format!("{}.png", curve.name()), &png)?;
+        }
+        Ok(())
+    }
+
+    /// The model's parameters, with the network's name and the epochs done as metadata.
+    pub fn save_weights<M: Trainable>(
+        &self,
+        model: &M,
+        network: &str,
+        epochs: usize,
+    ) -> Result<(), TrainError> {
+        let metadata = BTreeMap::from([
+            (NETWORK_KEY.to_string(), network.to_string()),
+            (EPOCHS_KEY.to_string(), epochs.to_string()),
+        ]);
+        Ok(weights::write(
+            &self.weights_path(),
+            &model.named_parameters(),
+            &metadata,
+        )?)
+    }
+
+    /// The resolved options and the network's name, as JSON.
+    pub fn save_options(&self, options: &TrainOptions, network: &str) -> Result<(), TrainError> {
+        let mut json = options.to_json();
+        if let Some(object) = json.as_object_mut() {
+            object.insert("network".to_string(), network.into());
+        }
+        let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        text.push('\n');
+        self.write("options.json", text.as_bytes())
+    }
+}
+
+/// Loads a weights file into a model; returns the epochs it had been trained for.
+pub fn load_weights<M: Trainable>(model: &mut M, path: &Path) -> Result<usize, TrainError> {
+    let file = weights::read(path)?;
+    let epochs = file.epochs();
+    model.load_parameters(file.tensors).map_err(|error| {
+        TrainError::Network(format!(
+            "{} does not fit the network: {error}",
+            path.display()
+        ))
+    })?;
+    Ok(epochs)
+}
