@@ -36,6 +36,16 @@ enum Command {
         #[arg(long)]
         kinds: bool,
     },
+    /// Checks a hand-written table cell by cell: arithmetic, values and formulas. Exit code 1
+    /// when any cell is wrong, 2 when the input cannot be read.
+    Check(CheckArguments),
+    /// Explains in words and formulas how every number of each layer (or one) comes about.
+    Explain {
+        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        network: String,
+        /// Only this layer (its name, case-insensitive).
+        layer: Option<String>,
+    },
     /// Prints a description in the other format (or the same, canonically).
     Convert {
         /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
@@ -67,6 +77,29 @@ struct ReportArguments {
     rounding: Option<RoundingArgument>,
 }
 
+#[derive(Debug, clap::Args)]
+struct CheckArguments {
+    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    network: String,
+    /// The hand-written table: tab-separated, Markdown or CSV with a header row (`-` reads
+    /// stdin); total lines around it are checked too.
+    table: String,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+    /// Which number of a `2416 / 1516 (*)` cell belongs to this network.
+    #[arg(long, value_enum, default_value = "first")]
+    variant: crate::check::Variant,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    /// One line per problem, then a summary.
+    Text,
+    /// The findings as JSON.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ConvertFormat {
     Yaml,
@@ -93,6 +126,12 @@ enum CommandError {
         name: String,
         suggestion: Option<&'static str>,
     },
+    #[error("`{network}` has no layer `{name}`")]
+    UnknownLayer {
+        name: String,
+        network: String,
+        suggestion: Option<String>,
+    },
 }
 
 impl Locate for CommandError {
@@ -109,6 +148,14 @@ impl Locate for CommandError {
                 }
                 None => "`netcalc list` shows the built-in architectures".to_string(),
             }),
+            CommandError::UnknownLayer {
+                suggestion,
+                network,
+                ..
+            } => Some(match suggestion {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => format!("`netcalc summary {network}` lists the layers"),
+            }),
         }
     }
 
@@ -116,6 +163,7 @@ impl Locate for CommandError {
         match self {
             CommandError::Unreadable { .. } => "netcalc::cli::unreadable",
             CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
+            CommandError::UnknownLayer { .. } => "netcalc::cli::unknown_layer",
         }
     }
 }
@@ -133,6 +181,7 @@ pub fn run() -> ExitCode {
             };
         }
     };
+    // Training commands print as they go and choose their own exit codes.
     let command = match arguments.command {
         Command::Train(arguments) => return train::train(arguments),
         Command::Eval(arguments) => return train::eval(arguments),
@@ -141,7 +190,11 @@ pub fn run() -> ExitCode {
         command => command,
     };
     match execute(command) {
-        Ok(text) => print(&text),
+        Ok(output) => match (print(&output.text), output.problems) {
+            (false, _) => ExitCode::from(2),
+            (true, true) => ExitCode::from(1),
+            (true, false) => ExitCode::SUCCESS,
+        },
         Err(error) => {
             eprint!("{}", render_error(&error));
             ExitCode::from(2)
@@ -149,16 +202,25 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Writes to stdout; a closed pipe (`netcalc … | head`) is not an error.
-fn print(text: &str) -> ExitCode {
+/// Writes to stdout; a closed pipe (`netcalc … | head`) is not an error. False when writing
+/// failed.
+fn print(text: &str) -> bool {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(2),
+        Ok(()) => true,
+        Err(error) => error.kind() == std::io::ErrorKind::BrokenPipe,
+    }
+}
+
+/// Writes to stdout and gives the exit code: 0, or 2 when writing failed.
+fn print_status(text: &str) -> ExitCode {
+    if print(text) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     }
 }
 
@@ -175,44 +237,132 @@ pub fn render_error(error: &Error) -> String {
     text
 }
 
-fn execute(command: Command) -> Result<String, Error> {
-    match command {
-        Command::Table(arguments) => report_of(&arguments, Report::Table),
-        Command::Connections(arguments) => report_of(&arguments, Report::Connections),
-        Command::Summary(arguments) => report_of(&arguments, Report::Summary),
-        Command::List { kinds } => Ok(if kinds { list_kinds() } else { list_builtins() }),
-        Command::Convert { network, to } => {
-            let (source, format) = open(&network)?;
-            let mut description =
-                syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
-            for layer in &mut description.layers {
-                crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
-            }
-            Ok(match to {
-                ConvertFormat::Yaml => syntax::yaml::print(&description),
-                ConvertFormat::Dsl => {
-                    syntax::dsl::print(&description, &crate::layers::positional_keys)
-                }
-            })
-        }
-        // These print as they go and choose their own exit codes: `run` hands them to
-        // `cli::train` and never passes them here.
-        Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
-            Ok(String::new())
+/// What a command prints, and whether it found problems in the user's work (exit code 1).
+struct Output {
+    text: String,
+    problems: bool,
+}
+
+impl From<String> for Output {
+    fn from(text: String) -> Output {
+        Output {
+            text,
+            problems: false,
         }
     }
 }
 
+fn execute(command: Command) -> Result<Output, Error> {
+    match command {
+        Command::Table(arguments) => report_of(&arguments, Report::Table).map(Output::from),
+        Command::Connections(arguments) => {
+            report_of(&arguments, Report::Connections).map(Output::from)
+        }
+        Command::Summary(arguments) => report_of(&arguments, Report::Summary).map(Output::from),
+        Command::List { kinds } => Ok(Output::from(if kinds {
+            list_kinds()
+        } else {
+            list_builtins()
+        })),
+        Command::Check(arguments) => check(&arguments),
+        Command::Explain { network, layer } => explain(&network, layer.as_deref()),
+        Command::Convert { network, to } => convert(&network, to).map(Output::from),
+        Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
+            unreachable!("`run` dispatches the training commands before `execute`")
+        }
+    }
+}
+
+fn explain(network: &str, layer: Option<&str>) -> Result<Output, Error> {
+    let (source, format) = open(network)?;
+    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let chosen = match layer {
+        None => None,
+        Some(name) => Some(find_layer(&analysis, name)?),
+    };
+    Ok(crate::explain::explain(&analysis, chosen).into())
+}
+
+fn find_layer(analysis: &analysis::Analysis, name: &str) -> Result<usize, Error> {
+    analysis
+        .layers
+        .iter()
+        .position(|layer| layer.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            Error::unplaced(CommandError::UnknownLayer {
+                name: name.to_string(),
+                network: analysis.network.clone(),
+                suggestion: crate::suggestion::closest(
+                    name,
+                    analysis.layers.iter().map(|l| l.name.as_str()),
+                )
+                .map(str::to_string),
+            })
+        })
+}
+
+fn check(arguments: &CheckArguments) -> Result<Output, Error> {
+    let (source, format) = open(&arguments.network)?;
+    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let bytes = if arguments.table == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(&arguments.table)
+    }
+    .map_err(|error| {
+        Error::unplaced(CommandError::Unreadable {
+            path: arguments.table.clone(),
+            message: error.to_string(),
+        })
+    })?;
+    let name = if arguments.table == "-" {
+        "<stdin>"
+    } else {
+        arguments.table.as_str()
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(Error::new(
+            &Source::new(name, ""),
+            crate::check::HandTableError::NotText,
+        ));
+    };
+    let csv = name.to_lowercase().ends_with(".csv");
+    let options = crate::check::Options {
+        variant: arguments.variant,
+    };
+    let report = crate::check::check_text(&analysis, &text, csv, options)
+        .map_err(|error| Error::new(&Source::new(name, text.as_str()), error))?;
+    let text = match arguments.format {
+        CheckFormat::Text => crate::check::render::text(&report, name),
+        CheckFormat::Json => crate::check::render::json(&report, name),
+    };
+    Ok(Output {
+        text,
+        problems: !report.all_right(),
+    })
+}
+
+fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
+    let (source, format) = open(network)?;
+    let mut description = syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
+    for layer in &mut description.layers {
+        crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
+    }
+    Ok(match to {
+        ConvertFormat::Yaml => syntax::yaml::print(&description),
+        ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),
+    })
+}
+
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
-    let mut network = crate::load(&source, format)?;
-    if let Some(rounding) = arguments.rounding {
-        network.rounding = match rounding {
-            RoundingArgument::Exact => Rounding::Exact,
-            RoundingArgument::Floor => Rounding::Floor,
-            RoundingArgument::Ceil => Rounding::Ceil,
-        };
-    }
+    let rounding = arguments.rounding.map(|rounding| match rounding {
+        RoundingArgument::Exact => Rounding::Exact,
+        RoundingArgument::Floor => Rounding::Floor,
+        RoundingArgument::Ceil => Rounding::Ceil,
+    });
+    let network = crate::load_with_rounding(&source, format, rounding)?;
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))
 }

@@ -183,11 +183,13 @@ impl Locate for InLayer {
 
 impl Network {
     /// Builds the graph of a description: names positional values, builds every layer, wires
-    /// inputs (the previous layer unless named), and orders the layers.
+    /// inputs (the previous layer unless named), and orders the layers. `rounding_override`
+    /// replaces the description's `rounding` (the command line's `--rounding`).
     pub fn build(
         source: &Source,
         description: Description,
         fallback_name: &str,
+        rounding_override: Option<Rounding>,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
         if description.layers.is_empty() {
@@ -206,6 +208,7 @@ impl Network {
                 })
             })?,
         };
+        let rounding = rounding_override.unwrap_or(rounding);
         let mut graph: DiGraph<Node, usize> =
             DiGraph::with_capacity(description.layers.len(), description.layers.len());
         let mut by_name: HashMap<String, NodeIndex> =
@@ -251,7 +254,7 @@ impl Network {
                 )
             };
             layers::name_positionals(&mut decl).map_err(in_layer)?;
-            let layer = layers::build(&decl).map_err(in_layer)?;
+            let layer = layers::build_in_network(&decl, rounding).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
                 decl,

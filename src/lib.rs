@@ -4,9 +4,11 @@
 
 pub mod analysis;
 pub mod builtin;
+pub mod check;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod expression;
 pub mod graph;
 pub mod layers;
@@ -27,10 +29,19 @@ pub use syntax::Format;
 /// Reads a description and builds its layer graph. The network's name falls back to the source
 /// name's file stem.
 pub fn load(source: &Source, format: Format) -> Result<Network> {
+    load_with_rounding(source, format, None)
+}
+
+/// [`load`], with a rounding rule replacing the description's.
+pub fn load_with_rounding(
+    source: &Source,
+    format: Format,
+    rounding: Option<shape::Rounding>,
+) -> Result<Network> {
     let description = syntax::read(source, format).map_err(|e| Error::new(source, e))?;
     let stem = std::path::Path::new(source.name.trim_start_matches("builtin:"))
         .file_stem()
         .and_then(|stem| stem.to_str())
         .unwrap_or("network");
-    Network::build(source, description, stem)
+    Network::build(source, description, stem, rounding)
 }

@@ -3,7 +3,7 @@
 //! and lines (stdout), and the exit codes: 0 done, 2 an error (after saving what was good), 130
 //! stopped by Ctrl-C (after saving).
 
-use super::{open, print, render_error};
+use super::{open, print_status, render_error};
 use crate::analysis;
 use crate::data::fetch::{self, Collection, FetchOptions, Progress as FetchProgress};
 use crate::error::{Error, Locate};
@@ -502,7 +502,7 @@ fn finish<M: Trainable>(
                 "Test accuracy: {:.4} ({} of {}) - test loss: {:.4}\n{saved}\n",
                 evaluation.accuracy, evaluation.correct, evaluation.count, evaluation.loss
             );
-            Ok(print(&text))
+            Ok(print_status(&text))
         }
     }
 }
@@ -542,7 +542,7 @@ pub fn eval(arguments: EvalArguments) -> ExitCode {
         })
     })();
     match result {
-        Ok(text) => print(&text),
+        Ok(text) => print_status(&text),
         Err(error) => report(&error),
     }
 }
@@ -586,7 +586,7 @@ pub fn predict(arguments: PredictArguments) -> ExitCode {
         Ok(text)
     })();
     match result {
-        Ok(text) => print(&text),
+        Ok(text) => print_status(&text),
         Err(error) => report(&error),
     }
 }
@@ -600,7 +600,7 @@ pub fn data(command: DataCommand) -> ExitCode {
                 describe_fetch(&progress)
             });
             match result {
-                Ok(paths) => print(&format!(
+                Ok(paths) => print_status(&format!(
                     "{} in {}: {} files, SHA-256 verified\n",
                     collection.name(),
                     to.display(),

@@ -131,6 +131,7 @@ pub struct AttributeReader<'d> {
     decl: &'d LayerDecl,
     kind: &'static str,
     known: Vec<&'static str>,
+    rounding: Option<crate::shape::Rounding>,
 }
 
 type Read<T> = Result<Option<T>, DeclarationError>;
@@ -142,7 +143,21 @@ impl<'d> AttributeReader<'d> {
             decl,
             kind,
             known: Vec::new(),
+            rounding: None,
         }
+    }
+
+    /// The same reader, for a layer of a network whose rounding rule is `rounding`.
+    pub fn in_network(self, rounding: crate::shape::Rounding) -> AttributeReader<'d> {
+        AttributeReader {
+            rounding: Some(rounding),
+            ..self
+        }
+    }
+
+    /// The rounding rule of the network the layer is in, when known.
+    pub fn network_rounding(&self) -> Option<crate::shape::Rounding> {
+        self.rounding
     }
 
     /// The raw value of `key`, marking the key as known.
@@ -295,14 +310,21 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
-    /// A connection table (rows: input maps, columns: output maps).
+    /// A connection table (rows: input maps, columns: output maps), all rows of one length. Both
+    /// readers only make such tables, but a description built in code may hold any.
     pub fn grid(&mut self, key: &'static str) -> Read<Vec<Vec<bool>>> {
         let Some(value) = self.value(key) else {
             return Ok(None);
         };
         match &value.value {
-            Value::Grid(grid) => Ok(Some(grid.clone())),
-            _ => Err(self.invalid(key, value, "must be a table of X and . rows")),
+            Value::Grid(grid)
+                if grid
+                    .iter()
+                    .all(|row| Some(row.len()) == grid.first().map(Vec::len)) =>
+            {
+                Ok(Some(grid.clone()))
+            }
+            _ => Err(self.invalid(key, value, "must be a table of X and . rows of one length")),
         }
     }
 

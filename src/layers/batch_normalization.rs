@@ -154,6 +154,7 @@ impl Layer for BatchNormalization {
             trainable,
             active: channels,
             role: Role::Constant(start),
+            mask: None,
         };
         let mut specs = Vec::with_capacity(4);
         if self.scale {

@@ -330,6 +330,15 @@ impl Layer for Conv2d {
             trainable: true,
             active,
             role: Role::Weights { fan_in, fan_out },
+            // HWIO: the table's [input map, filter] pattern repeats at every kernel position.
+            mask: self.mask().map(|pattern| {
+                pattern
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(pattern.len().saturating_mul(kernel_height * kernel_width))
+                    .collect()
+            }),
         }];
         if self.use_bias {
             specs.push(ParameterSpec {
@@ -338,6 +347,7 @@ impl Layer for Conv2d {
                 trainable: true,
                 active: filters,
                 role: Role::Bias,
+                mask: None,
             });
         }
         specs
@@ -706,5 +716,21 @@ mod tests {
         assert_eq!(output.data(), &[12.0, 9.0, 15.0, 9.0]);
         let output = ones_filter_output("conv2d 1 2 stride=2 rounding=floor use_bias=false", 3);
         assert_eq!(output.data(), &[12.0]);
+    }
+    /// A description built in code may hold a table whose rows differ in length (the readers
+    /// refuse one); the layer once indexed past the end of a short row.
+    #[test]
+    fn a_ragged_connection_table_is_an_error_not_a_panic() {
+        let mut decl = crate::layers::testing::declaration("conv2d 2 3");
+        decl.attributes.push(crate::syntax::Attribute::new(
+            "table",
+            crate::syntax::Value::Grid(vec![vec![true, true], vec![true]]),
+        ));
+        crate::layers::name_positionals(&mut decl).expect("positionals");
+        let error = crate::layers::build(&decl).expect_err("a ragged table");
+        assert_eq!(
+            error.to_string(),
+            "`table` must be a table of X and . rows of one length, got a connection table"
+        );
     }
 }

@@ -133,6 +133,7 @@ impl Layer for Dense {
                 fan_in,
                 fan_out: units,
             },
+            mask: None,
         }];
         if self.use_bias {
             specs.push(ParameterSpec {
@@ -141,6 +142,7 @@ impl Layer for Dense {
                 trainable: true,
                 active: units,
                 role: Role::Bias,
+                mask: None,
             });
         }
         specs

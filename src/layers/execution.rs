@@ -3,7 +3,7 @@
 //! shape after the batch axis (NHWC maps, `[batch, units]` vectors); the layouts of weights are
 //! those of `crate::tensor` (HWIO convolution weights, `[in, out]` dense weights).
 
-use crate::tensor::{Compute, Tensor, TensorError};
+use crate::tensor::{Compute, Tensor};
 use rand_chacha::ChaCha8Rng;
 use std::any::Any;
 
@@ -21,6 +21,9 @@ pub struct ParameterSpec {
     pub active: usize,
     /// What it is, which decides how it starts.
     pub role: Role,
+    /// Which entries are used, when not all are (row-major like the tensor; a connection table's
+    /// unconnected weights are `false`). Unused entries start at 0 and stay 0.
+    pub mask: Option<Vec<bool>>,
 }
 
 /// What a parameter tensor is, for initialisation.
@@ -81,11 +84,4 @@ pub struct Gradients {
     /// ∂loss/∂parameter, one per parameter spec, shaped like it (zeros where not trainable or
     /// masked).
     pub parameters: Vec<Tensor>,
-}
-
-/// An error of the execution methods of a layer kind.
-pub fn unsupported(kind: &'static str) -> TensorError {
-    TensorError::Geometry {
-        reason: format!("`{kind}` cannot be executed yet"),
-    }
 }

@@ -181,9 +181,11 @@ impl WindowSpec {
                 _ => return Err(reader.invalid("padding", value, PADDING_HELP)),
             },
         };
+        // The layer's own rule, else its network's, so the executor rounds as the analysis does.
         let rounding = reader
             .choice("rounding", &Rounding::NAMES)?
-            .and_then(Rounding::from_name);
+            .and_then(Rounding::from_name)
+            .or(reader.network_rounding());
         Ok(WindowSpec {
             kernel,
             stride,

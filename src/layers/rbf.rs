@@ -99,6 +99,7 @@ impl Layer for Rbf {
             trainable: false,
             active: extent(fan_in.saturating_mul(units)),
             role: Role::Codes,
+            mask: None,
         }]
     }
 

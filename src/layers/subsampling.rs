@@ -147,6 +147,7 @@ impl Layer for Subsampling {
             trainable: true,
             active: maps,
             role,
+            mask: None,
         };
         vec![
             spec("coefficient", Role::Constant(1.0)),

@@ -194,7 +194,6 @@ pub fn run_forward(
 }
 
 /// A value in [-1, 1) from a seeded generator (tests only).
-#[allow(dead_code)] // Used by the layers' gradient tests as the kinds gain their passes.
 fn uniform(random: &mut rand_chacha::ChaCha8Rng) -> f32 {
     use rand_chacha::rand_core::Rng;
     (random.next_u32() >> 8) as f32 / (1u32 << 23) as f32 - 1.0
@@ -205,7 +204,6 @@ fn uniform(random: &mut rand_chacha::ChaCha8Rng) -> f32 {
 /// the analysis's parameter count; ∂L/∂input and ∂L/∂parameter from `backward` agree with
 /// (L(x+ε) − L(x−ε)) / 2ε for L = Σ r ⊙ output with random r; non-trainable parameters get zero
 /// gradients. Dropout sees the same mask in every evaluation (the generator is reseeded).
-#[allow(dead_code)] // Used by the layers' gradient tests as the kinds gain their passes.
 pub fn check_gradients(line: &str, inputs: &[&[u64]], batch: usize) {
     use crate::layers::Pass;
     use crate::tensor::{Compute, Tensor};
@@ -219,6 +217,22 @@ pub fn check_gradients(line: &str, inputs: &[&[u64]], batch: usize) {
     let inference = layer.infer(&shapes, Rounding::Floor).expect("shape");
     let groups = layer.parameters(&shapes, &inference.output);
     let specs = layer.parameter_specs(&shapes);
+    for spec in &specs {
+        if let Some(mask) = &spec.mask {
+            assert_eq!(
+                mask.len(),
+                spec.shape.iter().product::<usize>(),
+                "mask of {}",
+                spec.name
+            );
+            assert_eq!(
+                mask.iter().filter(|&&used| used).count(),
+                spec.active,
+                "{}",
+                spec.name
+            );
+        }
+    }
     assert_eq!(
         specs.iter().map(|s| s.active as u64).sum::<u64>(),
         total(groups.iter().map(|g| g.count.clone())),

@@ -514,15 +514,6 @@ impl Plan {
         output: &mut [f32],
         compute: Compute,
     ) -> Result<(), TensorError> {
-        let beta = match bias {
-            Some(bias) => {
-                for pixel in output.chunks_exact_mut(self.output.channels) {
-                    pixel.copy_from_slice(bias);
-                }
-                1.0
-            }
-            None => 0.0,
-        };
         let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
         for chunk in self.chunks(images.clone(), compute.workspace_bytes()) {
             let pixels = chunk.len() * self.pixels_per_image;
@@ -535,7 +526,17 @@ impl Plan {
                     layout: self.output_block(local_start, pixels, group),
                 };
                 let weights = self.group_weights(weights, group);
-                multiply(target, columns, weights, 1.0, beta, compute.threads())?;
+                multiply(target, columns, weights, 1.0, 0.0, compute.threads())?;
+            }
+            if let Some(bias) = bias {
+                // Added while the chunk's output is still in cache.
+                let chunk_output = &mut output[local_start * self.output_per_image..]
+                    [..chunk.len() * self.output_per_image];
+                for pixel in chunk_output.chunks_exact_mut(self.output.channels) {
+                    for (value, &offset) in pixel.iter_mut().zip(bias) {
+                        *value += offset;
+                    }
+                }
             }
         }
         Ok(())

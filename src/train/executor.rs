@@ -3,9 +3,9 @@
 //!
 //! Input layers receive the batches handed to [`Model::forward`], in evaluation order (which is
 //! declaration order for input layers). The network's output is the output of the last layer in
-//! evaluation order. Every layer's output is checked against the analysis's shape, so a network
-//! that only fits under the network-wide `rounding ceil` (which layers cannot see when they run)
-//! is refused with a message rather than trained on other sizes.
+//! evaluation order. Every layer's output is checked against the analysis's shape (window layers
+//! take their network's rounding rule when they are built, so the two agree), so a disagreement is
+//! reported instead of training on other sizes.
 
 mod initialization;
 #[cfg(test)]
@@ -143,15 +143,8 @@ impl<'n> Model<'n> {
                     )),
                 ));
             }
-            let mut parameters = Vec::with_capacity(specs.len());
-            let mut gradients = Vec::with_capacity(specs.len());
-            for spec in &specs {
-                let tensor = scheme
-                    .tensor(spec, random)
-                    .map_err(|error| in_layer(&name, error))?;
-                gradients.push(Tensor::zeros(&spec.shape).map_err(|e| in_layer(&name, e))?);
-                parameters.push(tensor);
-            }
+            let (parameters, gradients) =
+                allocate(&specs, scheme, random).map_err(|error| in_layer(&name, error))?;
             layers.push(LayerState {
                 node,
                 names: specs
@@ -229,13 +222,8 @@ impl<'n> Model<'n> {
                 return Err(in_layer(
                     &layer.name,
                     refused(format!(
-                        "it produced examples of shape {per_example:?}, the analysis has {:?}{}",
-                        layer.output_shape,
-                        if self.network.rounding == crate::shape::Rounding::Ceil {
-                            " (the executor rounds window sizes down unless a layer sets `rounding=ceil` itself)"
-                        } else {
-                            ""
-                        }
+                        "it produced examples of shape {per_example:?}, the analysis has {:?}",
+                        layer.output_shape
                     )),
                 ));
             }
@@ -429,6 +417,23 @@ impl<'n> Model<'n> {
         self.ready_for_backward = false;
         Ok(())
     }
+}
+
+/// A layer's parameter tensors, initialised, and zero gradients of the same shapes.
+fn allocate(
+    specs: &[ParameterSpec],
+    scheme: Initialization,
+    random: &mut ChaCha8Rng,
+) -> Result<(Vec<Tensor>, Vec<Tensor>), TensorError> {
+    let parameters = specs
+        .iter()
+        .map(|spec| scheme.tensor(spec, random))
+        .collect::<Result<Vec<_>, _>>()?;
+    let gradients = specs
+        .iter()
+        .map(|spec| Tensor::zeros(&spec.shape))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((parameters, gradients))
 }
 
 /// The kept forward pass of a layer.

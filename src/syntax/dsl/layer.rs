@@ -14,6 +14,18 @@ const LINE_HELP: &str = "a line holds a statement (`network`, `about`, `rounding
                          `expect`) or a layer such as `C1: conv2d 6 5x5`; quote kinds that \
                          are not names";
 
+/// Keys that YAML uses for a layer's own fields, so no layer attribute may have them (a DSL
+/// layer with one could not be converted), and where the DSL writes each field instead.
+fn reserved_key_help(key: &str) -> Option<&'static str> {
+    match key {
+        "name" => Some("write the layer's name before its kind: `C1: conv2d 6 5x5`"),
+        "kind" => Some("the kind is the layer's first word (after `name:`): `C1: conv2d 6 5x5`"),
+        "inputs" => Some("name the layers it reads after `<-`: `merged: concat <- a, b`"),
+        "expect" => Some("write assertions after the word `expect`: `expect params=156`"),
+        _ => None,
+    }
+}
+
 impl<'a> Grammar<'a> {
     /// `layer_statement = [ layer_name ] kind { positional } { attribute } [ inputs ]
     /// [ "expect" attribute_list ] ;`
@@ -39,6 +51,10 @@ impl<'a> Grammar<'a> {
         while more && !rest.starts_with("<-") && !self.at_expect_keyword(rest) {
             match self.key(rest) {
                 Ok((after_equals, (key, written))) => {
+                    if let Some(help) = reserved_key_help(&key.value) {
+                        let message = format!("`{}` cannot be an attribute of a layer", key.value);
+                        return Failure::new(rest, written.len(), message).help(help).fail();
+                    }
                     let (after, value) = self.attribute_value(after_equals, indent, written)?;
                     push_unique(&mut layer.attributes, Attribute { key, value }, written)?;
                     end = after;
@@ -128,8 +144,8 @@ impl<'a> Grammar<'a> {
         }
     }
 
-    /// Whether the next token is the word `expect` that opens a layer's assertions (and not an
-    /// attribute key `expect=`).
+    /// Whether the next token is the word `expect` that opens a layer's assertions (and not the
+    /// key `expect=`, which is an error).
     pub(super) fn at_expect_keyword(&self, input: &'a str) -> bool {
         match identifier(input) {
             Ok((rest, "expect")) => !rest.trim_start_matches([' ', '\t']).starts_with('='),

@@ -118,10 +118,17 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         2 => prop::sample::select(vec!["k2", "k1", "conv2d"]).prop_map(str::to_string),
         1 => name(),
     ];
+    // YAML's keys for a layer's own fields are no layer's attribute keys.
+    let layer_attributes = attributes(0..5).prop_map(|attributes| {
+        attributes
+            .into_iter()
+            .filter(|a| !["name", "kind", "inputs", "expect"].contains(&a.key.value.as_str()))
+            .collect::<Vec<_>>()
+    });
     (
         proptest::option::of(name()),
         kind,
-        attributes(0..5),
+        layer_attributes,
         vec(name(), 0..3),
         attributes(0..3),
     )

@@ -164,9 +164,6 @@ fn statements_and_layers() {
             "layer C 1: my kind odd key=1 conv1.2=2",
         ),
         ("\"train\" 3", "layer train (3)"),
-        // `expect=` is an attribute, not the start of assertions.
-        ("dense expect=3", "layer dense expect=3"),
-        ("dense expect = 3", "layer dense expect=3"),
     ];
     for (text, expected) in cases {
         check(text, expected);
@@ -449,6 +446,39 @@ fn errors_point_at_the_offending_token() {
     for (text, message, place, width) in cases {
         error(text, message, *place, *width);
     }
+}
+
+/// YAML spells a layer's name, kind, inputs and assertions as keys of the layer, so a DSL
+/// attribute with one of those keys could not be converted: `dense 10 name=foo` became a layer
+/// named `foo` in YAML (found by tests/properties.rs).
+#[test]
+fn keys_yaml_uses_for_a_layer_are_not_attributes() {
+    error(
+        "dense 10 name=foo",
+        "`name` cannot be an attribute of a layer",
+        (1, 10),
+        4,
+    );
+    error(
+        "dense \"kind\"=x",
+        "`kind` cannot be an attribute of a layer",
+        (1, 7),
+        6,
+    );
+    error(
+        "add inputs=[a, b]",
+        "`inputs` cannot be an attribute of a layer",
+        (1, 5),
+        6,
+    );
+    error(
+        "dense expect = 3",
+        "`expect` cannot be an attribute of a layer",
+        (1, 7),
+        6,
+    );
+    // Statements other than layers keep any key.
+    assert!(parse("input 5\nexpect name=1\ntrain kind=2").is_ok());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::tensor::{Tensor, TensorError};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
-/// A weight initialisation scheme. Whatever the scheme, `Role::Constant(c)` parameters start at
+/// A weight initialisation scheme (the options of training name them; this is what they mean). Whatever the scheme, `Role::Constant(c)` parameters start at
 /// `c` and `Role::Codes` parameters at ±1 with equal odds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Initialization {
@@ -23,28 +23,6 @@ pub enum Initialization {
 }
 
 impl Initialization {
-    /// The names accepted for the schemes, in the order of the variants.
-    pub const NAMES: [&'static str; 3] = ["glorot_uniform", "he_normal", "nielsen"];
-
-    /// The scheme with this name.
-    pub fn from_name(name: &str) -> Option<Initialization> {
-        match name {
-            "glorot_uniform" => Some(Initialization::GlorotUniform),
-            "he_normal" => Some(Initialization::He),
-            "nielsen" => Some(Initialization::Nielsen),
-            _ => None,
-        }
-    }
-
-    /// The scheme's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Initialization::GlorotUniform => "glorot_uniform",
-            Initialization::He => "he_normal",
-            Initialization::Nielsen => "nielsen",
-        }
-    }
-
     /// A tensor shaped like `spec`, filled as the scheme says for its role.
     pub fn tensor(
         self,
@@ -76,6 +54,13 @@ impl Initialization {
                     } else {
                         -1.0
                     };
+                }
+            }
+        }
+        if let Some(mask) = &spec.mask {
+            for (value, &used) in tensor.data_mut().iter_mut().zip(mask) {
+                if !used {
+                    *value = 0.0;
                 }
             }
         }
@@ -114,7 +99,27 @@ mod tests {
             trainable: true,
             active: shape.iter().product(),
             role,
+            mask: None,
         }
+    }
+
+    #[test]
+    fn masked_entries_start_at_zero() {
+        let mut masked = spec(
+            &[2, 2],
+            Role::Weights {
+                fan_in: 2,
+                fan_out: 2,
+            },
+        );
+        masked.mask = Some(vec![true, false, false, true]);
+        let mut random = ChaCha8Rng::seed_from_u64(3);
+        let tensor = Initialization::GlorotUniform
+            .tensor(&masked, &mut random)
+            .unwrap();
+        let values = tensor.data();
+        assert_eq!((values[1], values[2]), (0.0, 0.0));
+        assert!(values[0] != 0.0 && values[3] != 0.0);
     }
 
     /// The mean and standard deviation of the values.
@@ -209,16 +214,5 @@ mod tests {
         };
         assert_eq!(draw(1), draw(1));
         assert_ne!(draw(1), draw(2));
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for name in Initialization::NAMES {
-            assert_eq!(
-                Initialization::from_name(name).map(Initialization::name),
-                Some(name)
-            );
-        }
-        assert_eq!(Initialization::from_name("xavier"), None);
     }
 }
