@@ -351,10 +351,16 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         let mut done = 0;
         if let Some(weights) = &arguments.resume {
             done = session::load_weights(&mut model, weights).map_err(fail)?;
-            if let Some(previous) = run_folder.load_history().map_err(fail)?
-                && previous.last_epoch() == done
-            {
-                history = previous;
+            match run_folder.load_history().map_err(fail)? {
+                Some(previous) if previous.last_epoch() == done => history = previous,
+                Some(previous) => eprintln!(
+                    "note: {} ends at epoch {}, but the weights were trained for {done} epochs: \
+                     the history starts anew at epoch {}",
+                    run_folder.path.join("history.json").display(),
+                    previous.last_epoch(),
+                    done + 1
+                ),
+                None => {}
             }
         }
         run_folder
