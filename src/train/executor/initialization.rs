@@ -20,6 +20,9 @@ pub enum Initialization {
     /// Weights normal with standard deviation 1/√fan_in, biases standard normal (Nielsen,
     /// "Neural Networks and Deep Learning", chapter 3, `network2.py`).
     Nielsen,
+    /// Weights and biases standard normal (Nielsen's `large_weight_initializer`, used by his
+    /// chapter 3 overfitting experiments that exercise 1 of the sheet adapts).
+    NielsenLarge,
 }
 
 impl Initialization {
@@ -44,7 +47,10 @@ impl Initialization {
             (Role::Weights { fan_in, .. }, Initialization::Nielsen) => {
                 normals(values, 1.0 / (fan_in as f64).max(1.0).sqrt(), random);
             }
-            (Role::Bias, Initialization::Nielsen) => normals(values, 1.0, random),
+            (Role::Weights { .. }, Initialization::NielsenLarge) => normals(values, 1.0, random),
+            (Role::Bias, Initialization::Nielsen | Initialization::NielsenLarge) => {
+                normals(values, 1.0, random)
+            }
             (Role::Bias, _) => {}
             (Role::Constant(constant), _) => values.fill(constant),
             (Role::Codes, _) => {
