@@ -142,19 +142,14 @@ impl Window {
         (self.rows.start * self.input_width + self.columns.start) * self.channels
     }
 
-    /// Where each cell starts among its image's values, in row-major window order.
-    fn offsets(&self) -> impl Iterator<Item = usize> + use<> {
-        let Window {
-            rows,
-            columns,
-            input_width,
-            channels,
-        } = self.clone();
-        rows.flat_map(move |y| {
-            columns
-                .clone()
-                .map(move |x| (y * input_width + x) * channels)
-        })
+    /// Calls `visit(cell)` for each cell in row-major window order, `cell` being where the
+    /// cell starts among its image's values.
+    fn for_each_cell(&self, mut visit: impl FnMut(usize)) {
+        for y in self.rows.clone() {
+            for x in self.columns.clone() {
+                visit((y * self.input_width + x) * self.channels);
+            }
+        }
     }
 }
 
@@ -286,17 +281,20 @@ pub fn max_pool2d_forward(
         compute,
         |image_input, window, best| {
             let channels = best.len();
-            let mut cells = window.offsets();
-            if let Some(first) = cells.next() {
-                best.copy_from_slice(&image_input[first..][..channels]);
-            }
-            for cell in cells {
-                for (best, &value) in best.iter_mut().zip(&image_input[cell..][..channels]) {
-                    if value > *best {
-                        *best = value;
+            let mut first = true;
+            window.for_each_cell(|cell| {
+                let cell = &image_input[cell..][..channels];
+                if first {
+                    best.copy_from_slice(cell);
+                    first = false;
+                } else {
+                    for (best, &value) in best.iter_mut().zip(cell) {
+                        if value > *best {
+                            *best = value;
+                        }
                     }
                 }
-            }
+            });
         },
     )
 }
@@ -329,13 +327,13 @@ pub fn max_pool2d_backward(
             let input_per_image = image_gradient.len();
             let image_input = &input[image * input_per_image..][..input_per_image];
             winners.fill(window.first());
-            for cell in window.offsets() {
+            window.for_each_cell(|cell| {
                 for (channel, winner) in winners.iter_mut().enumerate() {
                     if image_input[cell + channel] > image_input[*winner + channel] {
                         *winner = cell;
                     }
                 }
-            }
+            });
             for (channel, (&winner, &gradient)) in winners.iter().zip(upstream).enumerate() {
                 image_gradient[winner + channel] += gradient;
             }
@@ -360,11 +358,11 @@ pub fn average_pool2d_forward(
         |image_input, window, mean| {
             let channels = mean.len();
             mean.fill(0.0);
-            for cell in window.offsets() {
+            window.for_each_cell(|cell| {
                 for (sum, &value) in mean.iter_mut().zip(&image_input[cell..][..channels]) {
                     *sum += value;
                 }
-            }
+            });
             let scale = 1.0 / window.count() as f32;
             for value in mean.iter_mut() {
                 *value *= scale;
@@ -395,12 +393,12 @@ pub fn average_pool2d_backward(
         || (),
         |(), _image, window, upstream, image_gradient| {
             let scale = 1.0 / window.count() as f32;
-            for cell in window.offsets() {
+            window.for_each_cell(|cell| {
                 let cell = &mut image_gradient[cell..][..upstream.len()];
                 for (sum, &gradient) in cell.iter_mut().zip(upstream) {
                     *sum += gradient * scale;
                 }
-            }
+            });
         },
     );
     Ok(())
