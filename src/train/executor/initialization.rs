@@ -110,6 +110,36 @@ mod tests {
     }
 
     #[test]
+    fn nielsens_large_scheme_draws_standard_normals_whatever_the_fan_in() {
+        let weights = spec(
+            &[100, 100],
+            Role::Weights {
+                fan_in: 100,
+                fan_out: 100,
+            },
+        );
+        let mut random = ChaCha8Rng::seed_from_u64(5);
+        let large = Initialization::NielsenLarge
+            .tensor(&weights, &mut random)
+            .unwrap();
+        let small = Initialization::Nielsen
+            .tensor(&weights, &mut random)
+            .unwrap();
+        let deviation = |values: &[f32]| {
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            (values
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        };
+        assert!((deviation(large.data()) - 1.0).abs() < 0.03);
+        assert!((deviation(small.data()) - 0.1).abs() < 0.003);
+    }
+
+    #[test]
     fn masked_entries_start_at_zero() {
         let mut masked = spec(
             &[2, 2],
