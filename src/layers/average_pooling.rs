@@ -21,6 +21,20 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random small shapes, strides and paddings.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (height, width, channels, size, stride, padding) in crate::layers::testing::window_cases(),
+        ) {
+            // Pooling padding must stay below the window on each side.
+            let padding = padding.min(size - 1);
+            let line = format!("avgpool {size} stride={stride} padding={padding} rounding=floor");
+            crate::layers::testing::check_gradients(&line, &[&[height.max(size), width.max(size), channels]], 2);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

@@ -432,6 +432,26 @@ impl Layer for Conv2d {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random small shapes, strides, paddings,
+        /// groups and bias settings (the fixed cases below add dilation and the C3 mask).
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (height, width, channels, kernel, stride, padding) in crate::layers::testing::window_cases(),
+            filters_per_group in 1u64..3,
+            grouped in proptest::bool::ANY,
+            use_bias in proptest::bool::ANY,
+        ) {
+            let groups = if grouped { channels } else { 1 };
+            let line = format!(
+                "conv2d {} {kernel} stride={stride} padding={padding} groups={groups} use_bias={use_bias} rounding=floor",
+                filters_per_group * groups
+            );
+            check_gradients(&line, &[&[height, width, channels]], 2);
+        }
+    }
+
     use crate::layers::testing::{check, check_error, check_gradients, declaration};
 
     /// LeCun et al. 1998, Table I, as printed in exercise sheet 5.

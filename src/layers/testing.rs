@@ -375,3 +375,14 @@ pub fn check_gradients(line: &str, inputs: &[&[u64]], batch: usize) {
         }
     }
 }
+
+/// Random small window-layer cases for the gradient checks: (height, width, channels, kernel,
+/// stride, padding) that fit, for proptest.
+pub fn window_cases() -> impl proptest::strategy::Strategy<Value = (u64, u64, u64, u64, u64, u64)> {
+    use proptest::prelude::*;
+    (1u64..4, 1u64..3, 0u64..2, 1u64..4).prop_flat_map(|(kernel, stride, padding, channels)| {
+        let smallest = kernel.saturating_sub(2 * padding).max(1);
+        (smallest..smallest + 5, smallest..smallest + 5)
+            .prop_map(move |(height, width)| (height, width, channels, kernel, stride, padding))
+    })
+}
