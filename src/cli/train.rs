@@ -57,7 +57,7 @@ pub struct TrainArguments {
     /// How λ is read: keras (λ·Σw²) or nielsen ((λ/2n)·Σw²).
     #[arg(long, value_parser = l2_convention)]
     l2_convention: Option<L2Convention>,
-    /// Weight initialisation: glorot, he, nielsen.
+    /// Weight initialisation: glorot, he, nielsen, nielsen-large (weights and biases N(0, 1)).
     #[arg(long, value_parser = initialization)]
     init: Option<InitializationKind>,
     /// Seed for initialisation, shuffling and dropout.

@@ -28,17 +28,44 @@ fn map_values(output: &mut [f32], compute: Compute, map: impl Fn(usize, &mut f32
     });
 }
 
+/// Checks that `output` is as long as `input` and sets `output[i] = activation(input[i])`.
+fn map_activation(
+    input: &[f32],
+    output: &mut [f32],
+    compute: Compute,
+    activation: impl Fn(f32) -> f32 + Sync,
+) -> Result<(), TensorError> {
+    expect_length("activation output", output.len(), input.len())?;
+    map_values(output, compute, |index, value| {
+        *value = activation(input[index])
+    });
+    Ok(())
+}
+
+/// Checks that both gradients are as long as `saved` (the activation's input or output) and
+/// sets `input_gradient[i] = gradient(saved[i], output_gradient[i])`.
+fn map_gradient(
+    saved: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+    gradient: impl Fn(f32, f32) -> f32 + Sync,
+) -> Result<(), TensorError> {
+    expect_length("output gradient", output_gradient.len(), saved.len())?;
+    expect_length("input gradient", input_gradient.len(), saved.len())?;
+    map_values(input_gradient, compute, |index, value| {
+        *value = gradient(saved[index], output_gradient[index]);
+    });
+    Ok(())
+}
+
 /// `output = max(input, 0)`.
 pub fn relu_forward(
     input: &[f32],
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("activation output", output.len(), input.len())?;
-    map_values(output, compute, |index, value| {
-        *value = input[index].max(0.0)
-    });
-    Ok(())
+    map_activation(input, output, compute, |value| value.max(0.0))
 }
 
 /// The relu gradient: `output_gradient` where the activation is positive, 0 elsewhere.
@@ -50,16 +77,13 @@ pub fn relu_backward(
     input_gradient: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("output gradient", output_gradient.len(), activation.len())?;
-    expect_length("input gradient", input_gradient.len(), activation.len())?;
-    map_values(input_gradient, compute, |index, value| {
-        *value = if activation[index] > 0.0 {
-            output_gradient[index]
-        } else {
-            0.0
-        };
-    });
-    Ok(())
+    map_gradient(
+        activation,
+        output_gradient,
+        input_gradient,
+        compute,
+        |activation, gradient| if activation > 0.0 { gradient } else { 0.0 },
+    )
 }
 
 /// `output = tanh(input)`.
@@ -68,9 +92,7 @@ pub fn tanh_forward(
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("activation output", output.len(), input.len())?;
-    map_values(output, compute, |index, value| *value = input[index].tanh());
-    Ok(())
+    map_activation(input, output, compute, f32::tanh)
 }
 
 /// The tanh gradient from its output `y`: `output_gradient · (1 − y²)`.
@@ -80,13 +102,13 @@ pub fn tanh_backward_from_output(
     input_gradient: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("output gradient", output_gradient.len(), output.len())?;
-    expect_length("input gradient", input_gradient.len(), output.len())?;
-    map_values(input_gradient, compute, |index, value| {
-        let activation = output[index];
-        *value = output_gradient[index] * (1.0 - activation * activation);
-    });
-    Ok(())
+    map_gradient(
+        output,
+        output_gradient,
+        input_gradient,
+        compute,
+        |activation, gradient| gradient * (1.0 - activation * activation),
+    )
 }
 
 /// The tanh gradient from its input `x`: `output_gradient · (1 − tanh²(x))`.
@@ -96,13 +118,16 @@ pub fn tanh_backward_from_input(
     input_gradient: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("output gradient", output_gradient.len(), input.len())?;
-    expect_length("input gradient", input_gradient.len(), input.len())?;
-    map_values(input_gradient, compute, |index, value| {
-        let activation = input[index].tanh();
-        *value = output_gradient[index] * (1.0 - activation * activation);
-    });
-    Ok(())
+    map_gradient(
+        input,
+        output_gradient,
+        input_gradient,
+        compute,
+        |value, gradient| {
+            let activation = value.tanh();
+            gradient * (1.0 - activation * activation)
+        },
+    )
 }
 
 /// The logistic function `1 / (1 + e^−x)`, computed without overflow for any `x`.
@@ -121,11 +146,7 @@ pub fn sigmoid_forward(
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("activation output", output.len(), input.len())?;
-    map_values(output, compute, |index, value| {
-        *value = sigmoid(input[index])
-    });
-    Ok(())
+    map_activation(input, output, compute, sigmoid)
 }
 
 /// The sigmoid gradient from its output `y`: `output_gradient · y · (1 − y)`.
@@ -135,13 +156,13 @@ pub fn sigmoid_backward_from_output(
     input_gradient: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("output gradient", output_gradient.len(), output.len())?;
-    expect_length("input gradient", input_gradient.len(), output.len())?;
-    map_values(input_gradient, compute, |index, value| {
-        let activation = output[index];
-        *value = output_gradient[index] * activation * (1.0 - activation);
-    });
-    Ok(())
+    map_gradient(
+        output,
+        output_gradient,
+        input_gradient,
+        compute,
+        |activation, gradient| gradient * activation * (1.0 - activation),
+    )
 }
 
 /// The sigmoid gradient from its input `x`: `output_gradient · σ(x) · (1 − σ(x))`.
@@ -151,13 +172,16 @@ pub fn sigmoid_backward_from_input(
     input_gradient: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    expect_length("output gradient", output_gradient.len(), input.len())?;
-    expect_length("input gradient", input_gradient.len(), input.len())?;
-    map_values(input_gradient, compute, |index, value| {
-        let activation = sigmoid(input[index]);
-        *value = output_gradient[index] * activation * (1.0 - activation);
-    });
-    Ok(())
+    map_gradient(
+        input,
+        output_gradient,
+        input_gradient,
+        compute,
+        |value, gradient| {
+            let activation = sigmoid(value);
+            gradient * activation * (1.0 - activation)
+        },
+    )
 }
 
 /// Checks that `length` values form whole rows of `classes` and returns the number of rows.
@@ -180,24 +204,37 @@ fn log_sum_exp(row: &[f32]) -> (f32, f32) {
     (largest, sum.ln() as f32)
 }
 
-/// Softmax over the last axis: each row of `classes` values becomes `exp(x) / Σ exp(x)`.
-pub fn softmax_forward(
+/// Checks `input` (named `names.0`) and `output` (`names.1`), then sets each value of each row
+/// of `classes` values to `finish(x − log Σ exp(row))`.
+fn map_log_softmax(
     input: &[f32],
     classes: usize,
     output: &mut [f32],
+    names: (&'static str, &'static str),
+    finish: impl Fn(f32) -> f32,
 ) -> Result<(), TensorError> {
-    rows("softmax input", input.len(), classes)?;
-    expect_length("softmax output", output.len(), input.len())?;
+    rows(names.0, input.len(), classes)?;
+    expect_length(names.1, output.len(), input.len())?;
     for (row, result) in input
         .chunks_exact(classes)
         .zip(output.chunks_exact_mut(classes))
     {
         let (largest, log_sum) = log_sum_exp(row);
         for (result, &value) in result.iter_mut().zip(row) {
-            *result = (value - largest - log_sum).exp();
+            *result = finish(value - largest - log_sum);
         }
     }
     Ok(())
+}
+
+/// Softmax over the last axis: each row of `classes` values becomes `exp(x) / Σ exp(x)`.
+pub fn softmax_forward(
+    input: &[f32],
+    classes: usize,
+    output: &mut [f32],
+) -> Result<(), TensorError> {
+    let names = ("softmax input", "softmax output");
+    map_log_softmax(input, classes, output, names, f32::exp)
 }
 
 /// Log-softmax over the last axis: `x − log Σ exp(x)` per row of `classes` values.
@@ -206,18 +243,8 @@ pub fn log_softmax_forward(
     classes: usize,
     output: &mut [f32],
 ) -> Result<(), TensorError> {
-    rows("log-softmax input", input.len(), classes)?;
-    expect_length("log-softmax output", output.len(), input.len())?;
-    for (row, result) in input
-        .chunks_exact(classes)
-        .zip(output.chunks_exact_mut(classes))
-    {
-        let (largest, log_sum) = log_sum_exp(row);
-        for (result, &value) in result.iter_mut().zip(row) {
-            *result = value - largest - log_sum;
-        }
-    }
-    Ok(())
+    let names = ("log-softmax input", "log-softmax output");
+    map_log_softmax(input, classes, output, names, |value| value)
 }
 
 /// The softmax gradient from its output `y`, per row: `y ⊙ (dy − Σ dy·y)`.

@@ -97,8 +97,8 @@ impl Pool2dGeometry {
         Ok(output)
     }
 
-    /// The input rows and columns window `(output_y, output_x)` covers, padding left out.
-    fn cells(&self, output_y: usize, output_x: usize) -> (Range<usize>, Range<usize>) {
+    /// The input cells window `(output_y, output_x)` covers, padding left out.
+    fn window(&self, output_y: usize, output_x: usize) -> Window {
         let top = output_y * self.stride.0;
         let left = output_x * self.stride.1;
         let rows = top.saturating_sub(self.padding.top)
@@ -109,7 +109,47 @@ impl Pool2dGeometry {
             ..(left + self.window.1)
                 .saturating_sub(self.padding.left)
                 .min(self.input.width);
-        (rows, columns)
+        Window {
+            rows,
+            columns,
+            input_width: self.input.width,
+            channels: self.input.channels,
+        }
+    }
+}
+
+/// The real (unpadded) input cells one output pixel's window covers.
+#[derive(Debug, Clone)]
+struct Window {
+    /// Input rows covered.
+    rows: Range<usize>,
+    /// Input columns covered.
+    columns: Range<usize>,
+    /// The input image's width.
+    input_width: usize,
+    /// Values per cell.
+    channels: usize,
+}
+
+impl Window {
+    /// How many real cells the window holds.
+    fn count(&self) -> usize {
+        self.rows.len() * self.columns.len()
+    }
+
+    /// Where the window's top-left cell starts among its image's values.
+    fn first(&self) -> usize {
+        (self.rows.start * self.input_width + self.columns.start) * self.channels
+    }
+
+    /// Calls `visit(cell)` for each cell in row-major window order, `cell` being where the
+    /// cell starts among its image's values.
+    fn for_each_cell(&self, mut visit: impl FnMut(usize)) {
+        for y in self.rows.clone() {
+            for x in self.columns.clone() {
+                visit((y * self.input_width + x) * self.channels);
+            }
+        }
     }
 }
 
@@ -125,13 +165,46 @@ fn check(
     Ok(output)
 }
 
-/// Max pooling: each output value is the largest input value in its window, per channel.
-/// `output` (NHWC as [`Pool2dGeometry::output`]) is overwritten.
-pub fn max_pool2d_forward(
+/// The loop all 2-D poolings share: calls `visit(scratch, image, image_buffer, pixel, window)`
+/// for every output pixel (`pixel` counts them row-major within the image) of every image, in
+/// order. `buffer`, the array the pooling writes, holds `buffer_per_image` values per image and
+/// is split by whole images over the threads; each thread makes one `scratch` for its images.
+fn for_each_window<Scratch>(
+    geometry: &Pool2dGeometry,
+    output: Nhwc,
+    buffer: &mut [f32],
+    buffer_per_image: usize,
+    compute: Compute,
+    scratch: impl Fn() -> Scratch + Sync,
+    visit: impl Fn(&mut Scratch, usize, &mut [f32], usize, Window) + Sync,
+) {
+    for_each_part(
+        buffer,
+        buffer_per_image,
+        compute.threads(),
+        |images, part| {
+            let mut scratch = scratch();
+            for (image, image_buffer) in images.zip(part.chunks_exact_mut(buffer_per_image)) {
+                for output_y in 0..output.height {
+                    for output_x in 0..output.width {
+                        let pixel = output_y * output.width + output_x;
+                        let window = geometry.window(output_y, output_x);
+                        visit(&mut scratch, image, image_buffer, pixel, window);
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// The body the forward poolings share: checks the buffers, then sets each output pixel's
+/// channels with `reduce(image_input, window, pixel_output)`.
+fn pool_forward(
     geometry: &Pool2dGeometry,
     input: &[f32],
     output: &mut [f32],
     compute: Compute,
+    reduce: impl Fn(&[f32], &Window, &mut [f32]) + Sync,
 ) -> Result<(), TensorError> {
     let size = check(
         geometry,
@@ -141,42 +214,89 @@ pub fn max_pool2d_forward(
     let channels = size.channels;
     let input_per_image = geometry.input.height * geometry.input.width * channels;
     let output_per_image = size.height * size.width * channels;
-    for_each_part(
+    let per_pixel = |(): &mut (), image: usize, image_output: &mut [f32], pixel, window| {
+        let image_input = &input[image * input_per_image..][..input_per_image];
+        reduce(
+            image_input,
+            &window,
+            &mut image_output[pixel * channels..][..channels],
+        );
+    };
+    for_each_window(
+        geometry,
+        size,
         output,
         output_per_image,
-        compute.threads(),
-        |images, part| {
-            for (local, image_output) in part.chunks_exact_mut(output_per_image).enumerate() {
-                let image_input =
-                    &input[(images.start + local) * input_per_image..][..input_per_image];
-                let mut pixels = image_output.chunks_exact_mut(channels);
-                for output_y in 0..size.height {
-                    for output_x in 0..size.width {
-                        let Some(best) = pixels.next() else { return };
-                        let (rows, columns) = geometry.cells(output_y, output_x);
-                        let mut first = true;
-                        for y in rows {
-                            for x in columns.clone() {
-                                let cell = &image_input
-                                    [(y * geometry.input.width + x) * channels..][..channels];
-                                if first {
-                                    best.copy_from_slice(cell);
-                                    first = false;
-                                } else {
-                                    for (best, &value) in best.iter_mut().zip(cell) {
-                                        if value > *best {
-                                            *best = value;
-                                        }
-                                    }
-                                }
-                            }
+        compute,
+        || (),
+        per_pixel,
+    );
+    Ok(())
+}
+
+/// The body the backward poolings share, run after their checks (`size` is the output):
+/// zeroes `input_gradient`, then lets `spread(scratch, image, window, upstream,
+/// image_gradient)` add each output pixel's gradient `upstream` into its image's input
+/// gradient. Each thread makes one `scratch` for its images.
+fn pool_backward<Scratch>(
+    geometry: &Pool2dGeometry,
+    size: Nhwc,
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+    scratch: impl Fn() -> Scratch + Sync,
+    spread: impl Fn(&mut Scratch, usize, &Window, &[f32], &mut [f32]) + Sync,
+) {
+    let channels = size.channels;
+    let input_per_image = geometry.input.height * geometry.input.width * channels;
+    let output_per_image = size.height * size.width * channels;
+    input_gradient.fill(0.0);
+    let per_pixel = |scratch: &mut Scratch, image, image_gradient: &mut [f32], pixel, window| {
+        let upstream = &output_gradient[image * output_per_image + pixel * channels..][..channels];
+        spread(scratch, image, &window, upstream, image_gradient);
+    };
+    for_each_window(
+        geometry,
+        size,
+        input_gradient,
+        input_per_image,
+        compute,
+        scratch,
+        per_pixel,
+    );
+}
+
+/// Max pooling: each output value is the largest input value in its window, per channel.
+/// `output` (NHWC as [`Pool2dGeometry::output`]) is overwritten.
+pub fn max_pool2d_forward(
+    geometry: &Pool2dGeometry,
+    input: &[f32],
+    output: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    pool_forward(
+        geometry,
+        input,
+        output,
+        compute,
+        |image_input, window, best| {
+            let channels = best.len();
+            let mut first = true;
+            window.for_each_cell(|cell| {
+                let cell = &image_input[cell..][..channels];
+                if first {
+                    best.copy_from_slice(cell);
+                    first = false;
+                } else {
+                    for (best, &value) in best.iter_mut().zip(cell) {
+                        if value > *best {
+                            *best = value;
                         }
                     }
                 }
-            }
+            });
         },
-    );
-    Ok(())
+    )
 }
 
 /// The gradient of max pooling with respect to its input: each output gradient goes to the
@@ -196,48 +316,26 @@ pub fn max_pool2d_backward(
     )?;
     expect_length("input gradient", input_gradient.len(), input.len())?;
     let channels = size.channels;
-    let input_per_image = geometry.input.height * geometry.input.width * channels;
-    let output_per_image = size.height * size.width * channels;
-    for_each_part(
+    pool_backward(
+        geometry,
+        size,
+        output_gradient,
         input_gradient,
-        input_per_image,
-        compute.threads(),
-        |images, part| {
-            part.fill(0.0);
-            let mut winners = vec![0usize; channels];
-            for (local, image_gradient) in part.chunks_exact_mut(input_per_image).enumerate() {
-                let image = images.start + local;
-                let image_input = &input[image * input_per_image..][..input_per_image];
-                let image_output_gradient =
-                    &output_gradient[image * output_per_image..][..output_per_image];
-                let mut pixels = image_output_gradient.chunks_exact(channels);
-                for output_y in 0..size.height {
-                    for output_x in 0..size.width {
-                        let Some(upstream) = pixels.next() else {
-                            return;
-                        };
-                        let (rows, columns) = geometry.cells(output_y, output_x);
-                        let first_cell =
-                            (rows.start * geometry.input.width + columns.start) * channels;
-                        winners.fill(first_cell);
-                        for y in rows {
-                            for x in columns.clone() {
-                                let cell = (y * geometry.input.width + x) * channels;
-                                for (channel, winner) in winners.iter_mut().enumerate() {
-                                    if image_input[cell + channel] > image_input[*winner + channel]
-                                    {
-                                        *winner = cell;
-                                    }
-                                }
-                            }
-                        }
-                        for (channel, (&winner, &gradient)) in
-                            winners.iter().zip(upstream).enumerate()
-                        {
-                            image_gradient[winner + channel] += gradient;
-                        }
+        compute,
+        || vec![0usize; channels],
+        |winners, image, window, upstream, image_gradient| {
+            let input_per_image = image_gradient.len();
+            let image_input = &input[image * input_per_image..][..input_per_image];
+            winners.fill(window.first());
+            window.for_each_cell(|cell| {
+                for (channel, winner) in winners.iter_mut().enumerate() {
+                    if image_input[cell + channel] > image_input[*winner + channel] {
+                        *winner = cell;
                     }
                 }
+            });
+            for (channel, (&winner, &gradient)) in winners.iter().zip(upstream).enumerate() {
+                image_gradient[winner + channel] += gradient;
             }
         },
     );
@@ -252,48 +350,25 @@ pub fn average_pool2d_forward(
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
-    let size = check(
+    pool_forward(
         geometry,
-        ("pooling input", input.len()),
-        ("pooling output", output.len()),
-    )?;
-    let channels = size.channels;
-    let input_per_image = geometry.input.height * geometry.input.width * channels;
-    let output_per_image = size.height * size.width * channels;
-    for_each_part(
+        input,
         output,
-        output_per_image,
-        compute.threads(),
-        |images, part| {
-            for (local, image_output) in part.chunks_exact_mut(output_per_image).enumerate() {
-                let image_input =
-                    &input[(images.start + local) * input_per_image..][..input_per_image];
-                let mut pixels = image_output.chunks_exact_mut(channels);
-                for output_y in 0..size.height {
-                    for output_x in 0..size.width {
-                        let Some(mean) = pixels.next() else { return };
-                        let (rows, columns) = geometry.cells(output_y, output_x);
-                        let count = rows.len() * columns.len();
-                        mean.fill(0.0);
-                        for y in rows {
-                            for x in columns.clone() {
-                                let cell = &image_input
-                                    [(y * geometry.input.width + x) * channels..][..channels];
-                                for (sum, &value) in mean.iter_mut().zip(cell) {
-                                    *sum += value;
-                                }
-                            }
-                        }
-                        let scale = 1.0 / count as f32;
-                        for value in mean.iter_mut() {
-                            *value *= scale;
-                        }
-                    }
+        compute,
+        |image_input, window, mean| {
+            let channels = mean.len();
+            mean.fill(0.0);
+            window.for_each_cell(|cell| {
+                for (sum, &value) in mean.iter_mut().zip(&image_input[cell..][..channels]) {
+                    *sum += value;
                 }
+            });
+            let scale = 1.0 / window.count() as f32;
+            for value in mean.iter_mut() {
+                *value *= scale;
             }
         },
-    );
-    Ok(())
+    )
 }
 
 /// The gradient of average pooling with respect to its input: each output gradient is shared
@@ -309,39 +384,21 @@ pub fn average_pool2d_backward(
         ("input gradient", input_gradient.len()),
         ("output gradient", output_gradient.len()),
     )?;
-    let channels = size.channels;
-    let input_per_image = geometry.input.height * geometry.input.width * channels;
-    let output_per_image = size.height * size.width * channels;
-    for_each_part(
+    pool_backward(
+        geometry,
+        size,
+        output_gradient,
         input_gradient,
-        input_per_image,
-        compute.threads(),
-        |images, part| {
-            part.fill(0.0);
-            for (local, image_gradient) in part.chunks_exact_mut(input_per_image).enumerate() {
-                let image = images.start + local;
-                let image_output_gradient =
-                    &output_gradient[image * output_per_image..][..output_per_image];
-                let mut pixels = image_output_gradient.chunks_exact(channels);
-                for output_y in 0..size.height {
-                    for output_x in 0..size.width {
-                        let Some(upstream) = pixels.next() else {
-                            return;
-                        };
-                        let (rows, columns) = geometry.cells(output_y, output_x);
-                        let scale = 1.0 / (rows.len() * columns.len()) as f32;
-                        for y in rows {
-                            for x in columns.clone() {
-                                let cell = &mut image_gradient
-                                    [(y * geometry.input.width + x) * channels..][..channels];
-                                for (sum, &gradient) in cell.iter_mut().zip(upstream) {
-                                    *sum += gradient * scale;
-                                }
-                            }
-                        }
-                    }
+        compute,
+        || (),
+        |(), _image, window, upstream, image_gradient| {
+            let scale = 1.0 / window.count() as f32;
+            window.for_each_cell(|cell| {
+                let cell = &mut image_gradient[cell..][..upstream.len()];
+                for (sum, &gradient) in cell.iter_mut().zip(upstream) {
+                    *sum += gradient * scale;
                 }
-            }
+            });
         },
     );
     Ok(())

@@ -15,6 +15,7 @@ pub fn initialization(kind: InitializationKind) -> Initialization {
         InitializationKind::Glorot => Initialization::GlorotUniform,
         InitializationKind::He => Initialization::He,
         InitializationKind::Nielsen => Initialization::Nielsen,
+        InitializationKind::NielsenLarge => Initialization::NielsenLarge,
     }
 }
 

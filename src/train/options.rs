@@ -145,11 +145,14 @@ pub enum InitializationKind {
     He,
     /// Nielsen's: weights N(0, 1/fan_in), biases N(0, 1).
     Nielsen,
+    /// Nielsen's `large_weight_initializer`: weights and biases N(0, 1) (his chapter 1 and
+    /// chapter 3 overfitting experiments).
+    NielsenLarge,
 }
 
 impl InitializationKind {
     /// The names written in descriptions and flags.
-    pub const NAMES: [&'static str; 3] = ["glorot", "he", "nielsen"];
+    pub const NAMES: [&'static str; 4] = ["glorot", "he", "nielsen", "nielsen-large"];
 
     /// The scheme with this name.
     pub fn from_name(name: &str) -> Option<InitializationKind> {
@@ -157,6 +160,7 @@ impl InitializationKind {
             "glorot" => Some(InitializationKind::Glorot),
             "he" => Some(InitializationKind::He),
             "nielsen" => Some(InitializationKind::Nielsen),
+            "nielsen-large" => Some(InitializationKind::NielsenLarge),
             _ => None,
         }
     }
@@ -167,6 +171,7 @@ impl InitializationKind {
             InitializationKind::Glorot => "glorot",
             InitializationKind::He => "he",
             InitializationKind::Nielsen => "nielsen",
+            InitializationKind::NielsenLarge => "nielsen-large",
         }
     }
 }

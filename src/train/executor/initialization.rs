@@ -20,6 +20,9 @@ pub enum Initialization {
     /// Weights normal with standard deviation 1/√fan_in, biases standard normal (Nielsen,
     /// "Neural Networks and Deep Learning", chapter 3, `network2.py`).
     Nielsen,
+    /// Weights and biases standard normal (Nielsen's `large_weight_initializer`, used by his
+    /// chapter 3 overfitting experiments that exercise 1 of the sheet adapts).
+    NielsenLarge,
 }
 
 impl Initialization {
@@ -44,7 +47,10 @@ impl Initialization {
             (Role::Weights { fan_in, .. }, Initialization::Nielsen) => {
                 normals(values, 1.0 / (fan_in as f64).max(1.0).sqrt(), random);
             }
-            (Role::Bias, Initialization::Nielsen) => normals(values, 1.0, random),
+            (Role::Weights { .. }, Initialization::NielsenLarge) => normals(values, 1.0, random),
+            (Role::Bias, Initialization::Nielsen | Initialization::NielsenLarge) => {
+                normals(values, 1.0, random)
+            }
             (Role::Bias, _) => {}
             (Role::Constant(constant), _) => values.fill(constant),
             (Role::Codes, _) => {
@@ -101,6 +107,36 @@ mod tests {
             role,
             mask: None,
         }
+    }
+
+    #[test]
+    fn nielsens_large_scheme_draws_standard_normals_whatever_the_fan_in() {
+        let weights = spec(
+            &[100, 100],
+            Role::Weights {
+                fan_in: 100,
+                fan_out: 100,
+            },
+        );
+        let mut random = ChaCha8Rng::seed_from_u64(5);
+        let large = Initialization::NielsenLarge
+            .tensor(&weights, &mut random)
+            .unwrap();
+        let small = Initialization::Nielsen
+            .tensor(&weights, &mut random)
+            .unwrap();
+        let deviation = |values: &[f32]| {
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            (values
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        };
+        assert!((deviation(large.data()) - 1.0).abs() < 0.03);
+        assert!((deviation(small.data()) - 0.1).abs() < 0.003);
     }
 
     #[test]
