@@ -341,14 +341,7 @@ impl Layer for Conv2d {
             }),
         }];
         if self.use_bias {
-            specs.push(ParameterSpec {
-                name: "bias",
-                shape: vec![filters],
-                trainable: true,
-                active: filters,
-                role: Role::Bias,
-                mask: None,
-            });
+            specs.push(ParameterSpec::bias(filters));
         }
         specs
     }

@@ -136,14 +136,7 @@ impl Layer for Dense {
             mask: None,
         }];
         if self.use_bias {
-            specs.push(ParameterSpec {
-                name: "bias",
-                shape: vec![units],
-                trainable: true,
-                active: units,
-                role: Role::Bias,
-                mask: None,
-            });
+            specs.push(ParameterSpec::bias(units));
         }
         specs
     }

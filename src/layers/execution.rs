@@ -26,6 +26,20 @@ pub struct ParameterSpec {
     pub mask: Option<Vec<bool>>,
 }
 
+impl ParameterSpec {
+    /// One trainable bias per unit, as conv2d and dense have.
+    pub fn bias(units: usize) -> ParameterSpec {
+        ParameterSpec {
+            name: "bias",
+            shape: vec![units],
+            trainable: true,
+            active: units,
+            role: Role::Bias,
+            mask: None,
+        }
+    }
+}
+
 /// What a parameter tensor is, for initialisation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Role {
