@@ -220,6 +220,23 @@ impl Layer for ActivationLayer {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// Backward agrees with finite differences for every function on random shapes, with
+        /// inputs spaced so that no probe crosses relu's kink.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            function in proptest::sample::select(&["relu", "tanh", "sigmoid", "softmax", "linear"][..]),
+            shape in crate::layers::testing::small_shapes(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: true };
+            let line = format!("activation {function}");
+            crate::layers::testing::check_gradients_with(&line, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_error, check_gradients};
 
     #[test]

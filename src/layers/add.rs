@@ -133,6 +133,22 @@ fn too_few(inputs: &[Shape]) -> ShapeError {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences for 2–4 random inputs of one random shape.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            shape in crate::layers::testing::small_shapes(),
+            count in 2usize..5,
+            batch in 1usize..3,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let inputs = vec![shape.as_slice(); count];
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with("add", &inputs, batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

@@ -358,6 +358,28 @@ fn channels_of(input: &Tensor) -> Result<usize, TensorError> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward (training mode, batch statistics) agrees with finite differences on random
+        /// shapes, with and without scale and centre.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            shape in crate::layers::testing::small_shapes(),
+            batch in 2usize..5,
+            scale in proptest::bool::ANY,
+            center in proptest::bool::ANY,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let per_channel = batch * shape[..shape.len() - 1].iter().product::<u64>() as usize;
+            // At least 8 values per channel, so that no channel's variance is near zero (where ε
+            // would no longer be small against the spread and finite differences lose accuracy).
+            let batch = batch * 8usize.div_ceil(per_channel);
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            let line = format!("batchnorm scale={scale} center={center}");
+            crate::layers::testing::check_gradients_with(&line, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{
         check, check_details, check_error, check_gradients, declaration, run_forward,
     };

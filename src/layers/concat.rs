@@ -200,6 +200,28 @@ fn too_few(inputs: &[Shape]) -> ShapeError {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences for 2–4 random inputs: maps joined on their
+        /// channels, or vectors joined end to end.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (height, width) in (1u64..4, 1u64..4),
+            sizes in proptest::collection::vec(1u64..4, 2..5),
+            maps in proptest::bool::ANY,
+            batch in 1usize..3,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let shapes: Vec<Vec<u64>> = sizes
+                .iter()
+                .map(|&size| if maps { vec![height, width, size] } else { vec![size] })
+                .collect();
+            let inputs: Vec<&[u64]> = shapes.iter().map(Vec::as_slice).collect();
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with("concat", &inputs, batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

@@ -428,20 +428,58 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
         /// Backward agrees with finite differences on random small shapes, strides, paddings,
-        /// groups and bias settings (the fixed cases below add dilation and the C3 mask).
+        /// dilations, groups and bias settings.
         #[test]
         fn gradients_match_finite_differences_on_random_shapes(
             (height, width, channels, kernel, stride, padding) in crate::layers::testing::window_cases(),
+            dilation in 1u64..3,
             filters_per_group in 1u64..3,
             grouped in proptest::bool::ANY,
             use_bias in proptest::bool::ANY,
+            seed in proptest::num::u64::ANY,
         ) {
             let groups = if grouped { channels } else { 1 };
             let line = format!(
-                "conv2d {} {kernel} stride={stride} padding={padding} groups={groups} use_bias={use_bias} rounding=floor",
+                "conv2d {} {kernel} stride={stride} padding={padding} dilation={dilation} groups={groups} use_bias={use_bias} rounding=floor",
                 filters_per_group * groups
             );
-            check_gradients(&line, &[&[height, width, channels]], 2);
+            // The dilated window spans (dilation−1)·(kernel−1) more cells.
+            let spread = (dilation - 1) * (kernel - 1);
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with(
+                &line,
+                &[&[height + spread, width + spread, channels]],
+                2,
+                values,
+            );
+        }
+
+        /// Backward agrees with finite differences under random connection tables (the C3
+        /// mask): unconnected weights stay out of the output and get no gradient.
+        #[test]
+        fn connection_tables_match_finite_differences_on_random_shapes(
+            table in proptest::collection::vec(proptest::collection::vec(proptest::bool::ANY, 1..5), 2..5),
+            (height, width) in (2u64..5, 2u64..5),
+            kernel in 1u64..3,
+            use_bias in proptest::bool::ANY,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let filters = table[0].len();
+            let rows: Vec<String> = table
+                .iter()
+                .map(|row| (0..filters).map(|j| if *row.get(j).unwrap_or(&false) { 'X' } else { '.' }).collect())
+                .collect();
+            let line = format!(
+                "conv2d {filters} {kernel} table={} use_bias={use_bias}",
+                rows.join("/")
+            );
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with(
+                &line,
+                &[&[height, width, table.len() as u64]],
+                2,
+                values,
+            );
         }
     }
 

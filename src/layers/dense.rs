@@ -222,6 +222,25 @@ impl Layer for Dense {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// Backward agrees with finite differences on random sizes, bias settings and smooth
+        /// activations (relu's kink is checked in activation.rs, whose functions dense applies).
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            units in 1u64..6,
+            shape in crate::layers::testing::small_shapes(),
+            use_bias in proptest::bool::ANY,
+            function in proptest::sample::select(&["linear", "tanh", "sigmoid", "softmax"][..]),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            let line = format!("dense {units} use_bias={use_bias} activation={function}");
+            crate::layers::testing::check_gradients_with(&line, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_error, check_gradients};
 
     #[test]

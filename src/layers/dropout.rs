@@ -148,6 +148,22 @@ impl Layer for Dropout {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random shapes and rates (one mask per check).
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            rate in proptest::sample::select(&[0.0, 0.1, 0.25, 0.5, 0.8][..]),
+            shape in crate::layers::testing::small_shapes(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            let line = format!("dropout {rate}");
+            crate::layers::testing::check_gradients_with(&line, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients, declaration};
     use crate::layers::{self, Pass};
     use crate::tensor::{Compute, Tensor};

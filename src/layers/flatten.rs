@@ -91,6 +91,20 @@ impl Layer for Flatten {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+        /// Backward agrees with finite differences on random maps and vectors.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            shape in crate::layers::testing::small_shapes(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with("flatten", &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

@@ -152,6 +152,22 @@ impl Layer for GlobalPooling {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random maps; the inputs are distinct and ε
+        /// is below their spacing, so no probe changes a maximum.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            kind in proptest::sample::select(&["global_avgpool", "global_maxpool"][..]),
+            shape in crate::layers::testing::small_maps(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: true };
+            crate::layers::testing::check_gradients_with(kind, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

@@ -140,6 +140,36 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+        /// On random shapes and batches the input layer passes the batch on and the gradient
+        /// back unchanged (it has no inputs, so `check_gradients` cannot drive it).
+        #[test]
+        fn is_the_identity_on_random_shapes(
+            shape in crate::layers::testing::small_shapes(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let text: Vec<String> = shape.iter().map(u64::to_string).collect();
+            let mut decl = declaration(&format!("input {}", text.join("x")));
+            layers::name_positionals(&mut decl).unwrap();
+            let layer = layers::build(&decl).unwrap();
+            let mut random = ChaCha8Rng::seed_from_u64(seed);
+            let dims: Vec<usize> = std::iter::once(batch).chain(shape.iter().map(|&d| d as usize)).collect();
+            let length = dims.iter().product::<usize>();
+            let values: Vec<f32> = (0..length).map(|k| (k as f32 * 0.37 + seed as f32).sin()).collect();
+            let batch_tensor = Tensor::from_vec(&dims, values).unwrap();
+            let mut pass = Pass { compute: Compute::single(), training: true, random: &mut random };
+            let forward = layer.forward(&mut [], &[&batch_tensor], &mut pass).unwrap();
+            proptest::prop_assert_eq!(&forward.output, &batch_tensor);
+            let gradient = Tensor::from_vec(&dims, batch_tensor.data().iter().map(|v| 2.0 * v).collect()).unwrap();
+            let gradients = layer
+                .backward(&[], &[&batch_tensor], &forward, &gradient, Compute::single())
+                .unwrap();
+            proptest::prop_assert_eq!(gradients.inputs, vec![gradient]);
+        }
+    }
+
     /// `check_gradients` cannot drive a layer without inputs, so the identity is checked directly.
     #[test]
     fn passes_the_batch_on_and_the_gradient_back() {

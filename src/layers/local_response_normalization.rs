@@ -192,6 +192,28 @@ impl LocalResponseNormalization {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random maps and settings.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (size, channels) in proptest::sample::select(&[1u64, 3, 5][..])
+                .prop_flat_map(|size| (proptest::strategy::Just(size), size..size + 3)),
+            (height, width) in (1u64..4, 1u64..4),
+            alpha in proptest::sample::select(&[0.0001, 0.5, 2.0][..]),
+            beta in proptest::sample::select(&[0.5, 0.75, 1.5][..]),
+            bias in proptest::sample::select(&[0.5, 1.0, 2.0][..]),
+            batch in 1usize..3,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            let line = format!("lrn size={size} alpha={alpha} beta={beta} bias={bias}");
+            crate::layers::testing::check_gradients_with(&line, &[&[height, width, channels]], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients, run_forward};
     use crate::tensor::Tensor;
 

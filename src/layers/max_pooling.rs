@@ -21,6 +21,27 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// Backward agrees with finite differences on random small shapes, strides and paddings;
+        /// the inputs are distinct and ε is below their spacing, so no probe changes a maximum.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (height, width, channels, size, stride, padding) in crate::layers::testing::window_cases(),
+            seed in proptest::num::u64::ANY,
+        ) {
+            let padding = padding.min(size - 1);
+            let line = format!("maxpool {size} stride={stride} padding={padding} rounding=floor");
+            let values = crate::layers::testing::Values { seed, distinct: true };
+            crate::layers::testing::check_gradients_with(
+                &line,
+                &[&[height.max(size), width.max(size), channels]],
+                2,
+                values,
+            );
+        }
+    }
+
     use crate::layers::testing::{
         check, check_details, check_error, check_gradients, output_under, run_forward,
     };

@@ -198,6 +198,23 @@ fn sizes<'a>(
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random sizes (the centres are fixed, so
+        /// their gradient must be zero).
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            units in 1u64..6,
+            shape in crate::layers::testing::small_shapes(),
+            batch in 1usize..4,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            let line = format!("rbf {units}");
+            crate::layers::testing::check_gradients_with(&line, &[shape.as_slice()], batch, values);
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients};
 
     #[test]

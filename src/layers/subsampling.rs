@@ -277,6 +277,31 @@ impl Subsampling {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Backward agrees with finite differences on random small shapes, strides and paddings,
+        /// with and without the trainable coefficient and bias and the squashing function.
+        #[test]
+        fn gradients_match_finite_differences_on_random_shapes(
+            (height, width, channels, size, stride, padding) in crate::layers::testing::window_cases(),
+            trainable in proptest::bool::ANY,
+            function in proptest::sample::select(&["linear", "sigmoid", "tanh"][..]),
+            seed in proptest::num::u64::ANY,
+        ) {
+            let padding = padding.min(size - 1);
+            let line = format!(
+                "subsample {size} stride={stride} padding={padding} trainable={trainable} activation={function} rounding=floor"
+            );
+            let values = crate::layers::testing::Values { seed, distinct: false };
+            crate::layers::testing::check_gradients_with(
+                &line,
+                &[&[height.max(size), width.max(size), channels]],
+                2,
+                values,
+            );
+        }
+    }
+
     use crate::layers::testing::{check, check_details, check_error, check_gradients, run_forward};
     use crate::tensor::Tensor;
 
