@@ -1,13 +1,19 @@
 //! Kernel throughput: f32 GEMM (square and the shapes of a convolution layer) and the three
 //! convolution kernels on the second convolution of the Keras MNIST CNN (batch 128,
-//! 26×26×32 → 24×24×64, 3×3). Throughput is counted in floating-point operations, so criterion's
-//! "Gelem/s" reads as GFLOP/s.
+//! 26×26×32 → 24×24×64, 3×3), in floating-point operations, so criterion's "Gelem/s" reads as
+//! GFLOP/s; and the pooling kernels (max and average, forward and backward) on that network's
+//! 2×2 pooling of [24×24×64] maps and on LeNet-5's S2 (2×2 on [28×28×6]), in input values per
+//! second.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use netcalc::tensor::convolution::{
     Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
 };
 use netcalc::tensor::matmul::{Product, matmul};
+use netcalc::tensor::pooling::{
+    Pool2dGeometry, average_pool2d_backward, average_pool2d_forward, max_pool2d_backward,
+    max_pool2d_forward,
+};
 use netcalc::tensor::{Compute, Nhwc};
 use std::hint::black_box;
 
@@ -120,5 +126,61 @@ fn convolution(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(kernels, products, convolution);
+fn pooling(criterion: &mut Criterion) {
+    let compute = Compute::new(THREADS).expect("two threads");
+    let cases = [
+        ("keras 24x24x64 batch 128", Nhwc::new(128, 24, 24, 64)),
+        ("lenet s2 28x28x6 batch 128", Nhwc::new(128, 28, 28, 6)),
+    ];
+    for (name, input_size) in cases {
+        let geometry = Pool2dGeometry::new(input_size, (2, 2));
+        let input_len = geometry.input.len().expect("fits");
+        let output_len = geometry.output().expect("fits").len().expect("fits");
+        let input = filled(input_len);
+        let upstream = filled(output_len);
+        let mut output = vec![0.0; output_len];
+        let mut input_gradient = vec![0.0; input_len];
+        let mut group = criterion.benchmark_group(format!("pool 2x2 {name}"));
+        group.sample_size(20);
+        group.throughput(Throughput::Elements(input_len as u64));
+        group.bench_function("max forward", |bencher| {
+            bencher.iter(|| {
+                max_pool2d_forward(&geometry, black_box(&input), &mut output, compute)
+                    .expect("sizes match")
+            })
+        });
+        group.bench_function("max backward", |bencher| {
+            bencher.iter(|| {
+                max_pool2d_backward(
+                    &geometry,
+                    black_box(&input),
+                    black_box(&upstream),
+                    &mut input_gradient,
+                    compute,
+                )
+                .expect("sizes match")
+            })
+        });
+        group.bench_function("average forward", |bencher| {
+            bencher.iter(|| {
+                average_pool2d_forward(&geometry, black_box(&input), &mut output, compute)
+                    .expect("sizes match")
+            })
+        });
+        group.bench_function("average backward", |bencher| {
+            bencher.iter(|| {
+                average_pool2d_backward(
+                    &geometry,
+                    black_box(&upstream),
+                    &mut input_gradient,
+                    compute,
+                )
+                .expect("sizes match")
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(kernels, products, convolution, pooling);
 criterion_main!(kernels);
