@@ -117,6 +117,25 @@ fn the_keras_cnn_learns_in_one_epoch() {
 }
 
 #[test]
+fn lenet_5_of_1998_learns_with_its_rbf_penalty() {
+    // LeNet-5 as in the paper (scaled tanh, trainable subsampling, the C3 table, fixed RBF codes),
+    // trained on eq. (8) of the paper with Adam (lr 0.001) in mini-batches of 32: 6,000 images,
+    // 2 epochs, on MNIST padded to 32×32. Accuracy counts the smallest penalty as the prediction.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.001),
+        loss: Some(LossKind::RbfPenalty),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(6_000, 1_000);
+    let (history, accuracy) = train(&builtin("lenet-5-1998"), &options, &data, &test);
+    assert!(accuracy > 0.85, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
+}
+
+#[test]
 fn the_same_seed_and_threads_give_the_same_history() {
     // Dropout draws from the seeded stream too.
     let network = network(

@@ -96,7 +96,7 @@ pub struct Settings {
     /// Images per batch.
     #[arg(long)]
     batch_size: Option<NonZeroUsize>,
-    /// Loss: cross_entropy, sigmoid_cross_entropy, mse.
+    /// Loss: cross_entropy, sigmoid_cross_entropy, mse, rbf_penalty (LeCun 1998 eq. 8, for RBF outputs).
     #[arg(long, value_parser = loss_kind)]
     loss: Option<LossKind>,
     /// Threads (default: all cores); the same seed and thread count give the same numbers.
@@ -579,10 +579,16 @@ pub fn predict(arguments: PredictArguments) -> ExitCode {
         let output = Trainable::forward(&mut model, &[input], &mut pass)
             .map_err(|error| fail(TrainError::from(error)))?;
         let scores = output.data();
-        let class = loss::predicted(scores)
+        let class = loss::predicted(options.loss, scores)
             .ok_or_else(|| fail(TrainError::Network("the network output nothing".into())))?;
+        // Under a penalty loss the outputs are distances and the smallest wins.
+        let what = if options.loss.smallest_wins() {
+            "penalty"
+        } else {
+            "score"
+        };
         let mut text = format!(
-            "{}: class {class} (score {:.4})\n",
+            "{}: class {class} ({what} {:.4})\n",
             arguments.image.display(),
             scores[class]
         );

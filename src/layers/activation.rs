@@ -19,7 +19,7 @@ pub const KIND: Kind = Kind {
     name: "activation",
     aliases: &[],
     positionals: &["function"],
-    summary: "elementwise nonlinearity: relu, tanh, sigmoid, softmax, linear",
+    summary: "elementwise nonlinearity: relu, tanh, scaled_tanh, sigmoid, softmax, linear",
     build,
 };
 
@@ -30,6 +30,9 @@ pub enum Activation {
     Relu,
     /// tanh(x).
     Tanh,
+    /// LeCun's squashing function 1.7159·tanh(2x/3) (LeCun et al. 1998, appendix A), which maps
+    /// ±1 to ±1 so that LeNet-5's ±1 RBF codes lie where its slope is still large.
+    ScaledTanh,
     /// 1 / (1 + e^-x).
     Sigmoid,
     /// e^x / Σ e^x over the example.
@@ -40,13 +43,21 @@ pub enum Activation {
 
 impl Activation {
     /// The names accepted in descriptions.
-    pub const NAMES: [&'static str; 5] = ["relu", "tanh", "sigmoid", "softmax", "linear"];
+    pub const NAMES: [&'static str; 6] = [
+        "relu",
+        "tanh",
+        "scaled_tanh",
+        "sigmoid",
+        "softmax",
+        "linear",
+    ];
 
     /// The activation with this name.
     pub fn from_name(name: &str) -> Option<Activation> {
         match name {
             "relu" => Some(Activation::Relu),
             "tanh" => Some(Activation::Tanh),
+            "scaled_tanh" => Some(Activation::ScaledTanh),
             "sigmoid" => Some(Activation::Sigmoid),
             "softmax" => Some(Activation::Softmax),
             "linear" => Some(Activation::Linear),
@@ -59,6 +70,7 @@ impl Activation {
         match self {
             Activation::Relu => "relu",
             Activation::Tanh => "tanh",
+            Activation::ScaledTanh => "scaled_tanh",
             Activation::Sigmoid => "sigmoid",
             Activation::Softmax => "softmax",
             Activation::Linear => "linear",
@@ -98,6 +110,7 @@ pub(crate) fn apply(
         None | Some(Activation::Linear) => return Ok(input),
         Some(Activation::Relu) => elementwise::relu_forward,
         Some(Activation::Tanh) => elementwise::tanh_forward,
+        Some(Activation::ScaledTanh) => elementwise::scaled_tanh_forward,
         Some(Activation::Sigmoid) => elementwise::sigmoid_forward,
         Some(Activation::Softmax) => {
             let mut output = Tensor::zeros(input.shape())?;
@@ -124,6 +137,7 @@ pub(crate) fn gradient<'g>(
         None | Some(Activation::Linear) => return Ok(Cow::Borrowed(output_gradient)),
         Some(Activation::Relu) => elementwise::relu_backward,
         Some(Activation::Tanh) => elementwise::tanh_backward_from_output,
+        Some(Activation::ScaledTanh) => elementwise::scaled_tanh_backward_from_output,
         Some(Activation::Sigmoid) => elementwise::sigmoid_backward_from_output,
         Some(Activation::Softmax) => {
             let mut input_gradient = Tensor::zeros(output.shape())?;
@@ -226,7 +240,7 @@ mod tests {
         /// inputs spaced so that no probe crosses relu's kink.
         #[test]
         fn gradients_match_finite_differences_on_random_shapes(
-            function in proptest::sample::select(&["relu", "tanh", "sigmoid", "softmax", "linear"][..]),
+            function in proptest::sample::select(&super::Activation::NAMES[..]),
             shape in crate::layers::testing::small_shapes(),
             batch in 1usize..4,
             seed in proptest::num::u64::ANY,
@@ -252,13 +266,13 @@ mod tests {
         check_error(
             "activation swish",
             &[&[4]],
-            "`function` must be one of relu, tanh, sigmoid, softmax, linear, got `swish`",
+            "`function` must be one of relu, tanh, scaled_tanh, sigmoid, softmax, linear, got `swish`",
         );
     }
 
     #[test]
     fn gradients_match_finite_differences() {
-        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+        for function in super::Activation::NAMES {
             let line = format!("activation {function}");
             check_gradients(&line, &[&[7]], 3);
             check_gradients(&line, &[&[3, 2, 4]], 2);

@@ -1,4 +1,4 @@
-//! Activations and losses: relu, tanh and sigmoid with their gradients (from the activation's
+//! Activations and losses: relu, tanh, LeCun's scaled tanh and sigmoid with their gradients (from the activation's
 //! output or from its input), softmax and log-softmax over the last axis, and three losses with
 //! their gradients: softmax cross-entropy, per-unit sigmoid cross-entropy and mean squared error.
 //!
@@ -126,6 +126,62 @@ pub fn tanh_backward_from_input(
         |value, gradient| {
             let activation = value.tanh();
             gradient * (1.0 - activation * activation)
+        },
+    )
+}
+
+/// The amplitude A of LeCun's scaled tanh A·tanh(S·x) (LeCun et al. 1998, appendix A).
+pub const SCALED_TANH_AMPLITUDE: f32 = 1.7159;
+
+/// The slope S of LeCun's scaled tanh A·tanh(S·x): 2/3, so that f(±1) = ±1.
+pub const SCALED_TANH_SLOPE: f32 = 2.0 / 3.0;
+
+/// `output = A·tanh(S·input)`, LeCun's squashing function (A = 1.7159, S = 2/3).
+pub fn scaled_tanh_forward(
+    input: &[f32],
+    output: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    map_activation(input, output, compute, |value| {
+        SCALED_TANH_AMPLITUDE * (SCALED_TANH_SLOPE * value).tanh()
+    })
+}
+
+/// The scaled tanh gradient from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
+pub fn scaled_tanh_backward_from_output(
+    output: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let (amplitude, slope) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
+    map_gradient(
+        output,
+        output_gradient,
+        input_gradient,
+        compute,
+        |activation, gradient| {
+            gradient * slope / amplitude * (amplitude * amplitude - activation * activation)
+        },
+    )
+}
+
+/// The scaled tanh gradient from its input `x`: `output_gradient · A·S·(1 − tanh²(S·x))`.
+pub fn scaled_tanh_backward_from_input(
+    input: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let (amplitude, slope) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
+    map_gradient(
+        input,
+        output_gradient,
+        input_gradient,
+        compute,
+        |value, gradient| {
+            let inner = (slope * value).tanh();
+            gradient * amplitude * slope * (1.0 - inner * inner)
         },
     )
 }
@@ -453,6 +509,14 @@ mod tests {
                 tanh_backward_from_output,
                 tanh_backward_from_input,
                 f64::tanh,
+            );
+            check_activation(
+                &input,
+                compute,
+                scaled_tanh_forward,
+                scaled_tanh_backward_from_output,
+                scaled_tanh_backward_from_input,
+                |value| 1.7159 * (value * 2.0 / 3.0).tanh(),
             );
             check_activation(
                 &input,

@@ -15,6 +15,12 @@
 //!   a − t in f64 still would.)
 //! - `mse`: the mean over all output values of (p − t)², as Keras' `mse` (kernel in
 //!   `crate::tensor::elementwise`).
+//! - `rbf_penalty` (LeCun et al. 1998, eq. 8, their maximum-likelihood criterion): the output of
+//!   the correct class's unit, for a network whose outputs are penalties, such as LeNet-5's
+//!   Euclidean RBF units (squared distances to fixed ±1 codes). Its gradient is 1 at the correct
+//!   unit and 0 elsewhere. The paper's MAP criterion (eq. 9) adds a term that pushes the other
+//!   penalties up; with fixed codes, as here, eq. 8 cannot collapse and is what we offer. The
+//!   predicted class is the one with the smallest penalty.
 //!
 //! Every loss is the mean over the batch's examples, and so is its gradient.
 
@@ -47,7 +53,7 @@ pub enum LossError {
     },
     /// A value outside [0, 1] for a loss on probabilities.
     #[error(
-        "`{loss}` needs probabilities, but the network output {value} (image {example} of the batch)"
+        "`{loss}` needs probabilities, but the network output {value} (image {example} of the batch); `rbf_penalty` reads penalties such as RBF distances, `mse` any values"
     )]
     NotProbability {
         /// The loss's name.
@@ -57,6 +63,21 @@ pub enum LossError {
         /// Its example in the batch.
         example: usize,
     },
+    /// A negative value for a loss on penalties.
+    #[error(
+        "`rbf_penalty` needs penalties (distances, 0 or more), but the network output {value} (image {example} of the batch)"
+    )]
+    NotPenalty {
+        /// The value.
+        value: f32,
+        /// Its example in the batch.
+        example: usize,
+    },
+    /// Every row sums to 1: the outputs look like probabilities, not penalties.
+    #[error(
+        "`rbf_penalty` needs penalties (distances, the smallest wins), but every output row sums to 1 like a softmax's probabilities: use `cross_entropy`"
+    )]
+    ProbabilitiesNotPenalties,
     /// Softmax rows must sum to 1.
     #[error(
         "`cross_entropy` needs a softmax output, but image {example}'s outputs sum to {sum} instead of 1"
@@ -97,6 +118,7 @@ pub fn batch_loss(
     match kind {
         LossKind::CrossEntropy => cross_entropy(outputs, &targets, classes),
         LossKind::SigmoidCrossEntropy => sigmoid_cross_entropy(outputs, &targets, classes),
+        LossKind::RbfPenalty => rbf_penalty(outputs, labels, classes),
         LossKind::MeanSquaredError => {
             let mut gradient = vec![0.0; outputs.len()];
             let loss = elementwise::mean_squared_error(outputs, &targets, &mut gradient)?;
@@ -182,23 +204,56 @@ fn sigmoid_cross_entropy(
     })
 }
 
-/// How many rows of `outputs` have their largest value at the label (the first largest on ties).
-pub fn correct(outputs: &[f32], labels: &[u8], classes: usize) -> usize {
+fn rbf_penalty(outputs: &[f32], labels: &[u8], classes: usize) -> Result<BatchLoss, LossError> {
+    if let Some(position) = outputs.iter().position(|&value| value < 0.0) {
+        return Err(LossError::NotPenalty {
+            value: outputs[position],
+            example: position / classes,
+        });
+    }
+    // Minimising the correct class's probability would train a softmax network to be wrong.
+    if classes > 1
+        && outputs
+            .chunks_exact(classes)
+            .all(|row| (row.iter().sum::<f32>() - 1.0).abs() <= 1e-3)
+    {
+        return Err(LossError::ProbabilitiesNotPenalties);
+    }
+    let rows = labels.len();
+    let scale = 1.0 / rows as f32;
+    let mut gradient = vec![0.0; outputs.len()];
+    let mut total = 0.0f64;
+    for (example, &label) in labels.iter().enumerate() {
+        let index = example * classes + usize::from(label);
+        total += f64::from(outputs[index]);
+        gradient[index] = scale;
+    }
+    Ok(BatchLoss {
+        loss: total / rows as f64,
+        gradient,
+    })
+}
+
+/// How many rows of `outputs` predict their label (see [`predicted`]).
+pub fn correct(kind: LossKind, outputs: &[f32], labels: &[u8], classes: usize) -> usize {
     if classes == 0 {
         return 0;
     }
     outputs
         .chunks_exact(classes)
         .zip(labels)
-        .filter(|(row, label)| predicted(row) == Some(usize::from(**label)))
+        .filter(|(row, label)| predicted(kind, row) == Some(usize::from(**label)))
         .count()
 }
 
-/// The index of the largest value (the first on ties); `None` for an empty row.
-pub fn predicted(row: &[f32]) -> Option<usize> {
+/// The predicted class of one output row: the index of the largest value, or of the smallest
+/// when the loss reads outputs as penalties (the first on ties); `None` for an empty row.
+pub fn predicted(kind: LossKind, row: &[f32]) -> Option<usize> {
+    let smallest = kind.smallest_wins();
     let mut best: Option<(usize, f32)> = None;
     for (index, &value) in row.iter().enumerate() {
-        if best.is_none_or(|(_, largest)| value > largest) {
+        let better = |kept: f32| if smallest { value < kept } else { value > kept };
+        if best.is_none_or(|(_, kept)| better(kept)) {
             best = Some((index, value));
         }
     }
@@ -316,7 +371,58 @@ mod tests {
     #[test]
     fn accuracy_counts_argmax_hits() {
         let outputs = [0.1, 0.7, 0.2, 0.5, 0.5, 0.0, 0.0, 0.0, 1.0];
-        assert_eq!(correct(&outputs, &[1, 1, 2], 3), 2, "ties go to the first");
-        assert_eq!(predicted(&[]), None);
+        let kind = LossKind::CrossEntropy;
+        assert_eq!(
+            correct(kind, &outputs, &[1, 1, 2], 3),
+            2,
+            "ties go to the first"
+        );
+        assert_eq!(predicted(kind, &[]), None);
+    }
+
+    #[test]
+    fn penalties_predict_the_smallest() {
+        let outputs = [3.0, 0.5, 2.0, 1.0, 1.0, 4.0];
+        let kind = LossKind::RbfPenalty;
+        assert_eq!(predicted(kind, &outputs[..3]), Some(1));
+        assert_eq!(
+            predicted(kind, &outputs[3..]),
+            Some(0),
+            "ties go to the first"
+        );
+        assert_eq!(correct(kind, &outputs, &[1, 1], 3), 1);
+    }
+
+    /// Eq. (8) of LeCun et al. 1998: the mean over examples of the correct unit's penalty; its
+    /// gradient, checked against central differences of the loss itself.
+    #[test]
+    fn rbf_penalty_value_and_gradient() {
+        let outputs = [4.0f32, 1.5, 0.25, 7.0, 2.0, 3.0];
+        let labels = [2u8, 0];
+        let result = batch_loss(LossKind::RbfPenalty, &outputs, &labels, 3).unwrap();
+        assert_eq!(result.loss, (0.25 + 7.0) / 2.0);
+        let epsilon = 1e-2f32;
+        for index in 0..outputs.len() {
+            let mut plus = outputs;
+            plus[index] += epsilon;
+            let mut minus = outputs;
+            minus[index] -= epsilon;
+            let numeric = (batch_loss(LossKind::RbfPenalty, &plus, &labels, 3)
+                .unwrap()
+                .loss
+                - batch_loss(LossKind::RbfPenalty, &minus, &labels, 3)
+                    .unwrap()
+                    .loss)
+                / (2.0 * f64::from(epsilon));
+            assert!((f64::from(result.gradient[index]) - numeric).abs() < 1e-4);
+        }
+        let error = batch_loss(LossKind::RbfPenalty, &[0.5, -0.25], &[0], 2).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`rbf_penalty` needs penalties (distances, 0 or more), but the network output -0.25 (image 0 of the batch)"
+        );
+        let probabilities = [0.25, 0.75, 0.5, 0.5];
+        let refused = batch_loss(LossKind::RbfPenalty, &probabilities, &[0, 1], 2);
+        assert_eq!(refused, Err(LossError::ProbabilitiesNotPenalties));
     }
 }

@@ -69,11 +69,20 @@ pub enum LossKind {
     SigmoidCrossEntropy,
     /// Mean squared error over every output value (Keras' `mse`).
     MeanSquaredError,
+    /// LeCun et al. (1998), eq. (8): the output of the correct class's unit, for networks whose
+    /// outputs are penalties (Euclidean RBF distances to fixed class codes); mean over examples.
+    /// The predicted class is the one with the smallest penalty.
+    RbfPenalty,
 }
 
 impl LossKind {
     /// The names written in descriptions and flags.
-    pub const NAMES: [&'static str; 3] = ["cross_entropy", "sigmoid_cross_entropy", "mse"];
+    pub const NAMES: [&'static str; 4] = [
+        "cross_entropy",
+        "sigmoid_cross_entropy",
+        "mse",
+        "rbf_penalty",
+    ];
 
     /// The loss with this name.
     pub fn from_name(name: &str) -> Option<LossKind> {
@@ -81,6 +90,7 @@ impl LossKind {
             "cross_entropy" => Some(LossKind::CrossEntropy),
             "sigmoid_cross_entropy" => Some(LossKind::SigmoidCrossEntropy),
             "mse" => Some(LossKind::MeanSquaredError),
+            "rbf_penalty" => Some(LossKind::RbfPenalty),
             _ => None,
         }
     }
@@ -91,7 +101,14 @@ impl LossKind {
             LossKind::CrossEntropy => "cross_entropy",
             LossKind::SigmoidCrossEntropy => "sigmoid_cross_entropy",
             LossKind::MeanSquaredError => "mse",
+            LossKind::RbfPenalty => "rbf_penalty",
         }
+    }
+
+    /// Whether the network's outputs are penalties, so that the predicted class is the one with
+    /// the smallest output rather than the largest.
+    pub fn smallest_wins(self) -> bool {
+        self == LossKind::RbfPenalty
     }
 }
 

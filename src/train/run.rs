@@ -244,7 +244,7 @@ fn run_epochs<M: Trainable>(
                 });
             }
             loss_sum += result.loss * indices.len() as f64;
-            correct += loss::correct(output.data(), &labels, classes(&output)?);
+            correct += loss::correct(options.loss, output.data(), &labels, classes(&output)?);
             let gradient = Tensor::from_vec(output.shape(), result.gradient)?;
             model.zero_gradients();
             model.backward(&gradient, compute)?;
@@ -381,7 +381,7 @@ pub fn evaluate<M: Trainable>(
         let classes = classes(&output)?;
         let result = batch_loss(options.loss, output.data(), &labels, classes)?;
         loss_sum += result.loss * indices.len() as f64;
-        correct += loss::correct(output.data(), &labels, classes);
+        correct += loss::correct(options.loss, output.data(), &labels, classes);
     }
     let count = dataset.len().max(1);
     Ok(Evaluation {
