@@ -86,75 +86,27 @@ pub fn relu_backward(
     )
 }
 
-/// `output = tanh(input)`.
-pub fn tanh_forward(
+/// `output = A·tanh(S·input)`: tanh (A = S = 1, where the products are exact) and LeCun's scaled
+/// tanh share it.
+fn tanh_family_forward(
     input: &[f32],
     output: &mut [f32],
     compute: Compute,
-) -> Result<(), TensorError> {
-    map_activation(input, output, compute, f32::tanh)
-}
-
-/// The tanh gradient from its output `y`: `output_gradient · (1 − y²)`.
-pub fn tanh_backward_from_output(
-    output: &[f32],
-    output_gradient: &[f32],
-    input_gradient: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    map_gradient(
-        output,
-        output_gradient,
-        input_gradient,
-        compute,
-        |activation, gradient| gradient * (1.0 - activation * activation),
-    )
-}
-
-/// The tanh gradient from its input `x`: `output_gradient · (1 − tanh²(x))`.
-pub fn tanh_backward_from_input(
-    input: &[f32],
-    output_gradient: &[f32],
-    input_gradient: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    map_gradient(
-        input,
-        output_gradient,
-        input_gradient,
-        compute,
-        |value, gradient| {
-            let activation = value.tanh();
-            gradient * (1.0 - activation * activation)
-        },
-    )
-}
-
-/// The amplitude A of LeCun's scaled tanh A·tanh(S·x) (LeCun et al. 1998, appendix A).
-pub const SCALED_TANH_AMPLITUDE: f32 = 1.7159;
-
-/// The slope S of LeCun's scaled tanh A·tanh(S·x): 2/3, so that f(±1) = ±1.
-pub const SCALED_TANH_SLOPE: f32 = 2.0 / 3.0;
-
-/// `output = A·tanh(S·input)`, LeCun's squashing function (A = 1.7159, S = 2/3).
-pub fn scaled_tanh_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
+    (amplitude, slope): (f32, f32),
 ) -> Result<(), TensorError> {
     map_activation(input, output, compute, |value| {
-        SCALED_TANH_AMPLITUDE * (SCALED_TANH_SLOPE * value).tanh()
+        amplitude * (slope * value).tanh()
     })
 }
 
-/// The scaled tanh gradient from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
-pub fn scaled_tanh_backward_from_output(
+/// The gradient of A·tanh(S·x) from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
+fn tanh_family_backward_from_output(
     output: &[f32],
     output_gradient: &[f32],
     input_gradient: &mut [f32],
     compute: Compute,
+    (amplitude, slope): (f32, f32),
 ) -> Result<(), TensorError> {
-    let (amplitude, slope) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
     map_gradient(
         output,
         output_gradient,
@@ -166,14 +118,14 @@ pub fn scaled_tanh_backward_from_output(
     )
 }
 
-/// The scaled tanh gradient from its input `x`: `output_gradient · A·S·(1 − tanh²(S·x))`.
-pub fn scaled_tanh_backward_from_input(
+/// The gradient of A·tanh(S·x) from its input `x`: `output_gradient · A·S·(1 − tanh²(S·x))`.
+fn tanh_family_backward_from_input(
     input: &[f32],
     output_gradient: &[f32],
     input_gradient: &mut [f32],
     compute: Compute,
+    (amplitude, slope): (f32, f32),
 ) -> Result<(), TensorError> {
-    let (amplitude, slope) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
     map_gradient(
         input,
         output_gradient,
@@ -184,6 +136,81 @@ pub fn scaled_tanh_backward_from_input(
             gradient * amplitude * slope * (1.0 - inner * inner)
         },
     )
+}
+
+/// tanh as A·tanh(S·x).
+const PLAIN_TANH: (f32, f32) = (1.0, 1.0);
+
+/// The amplitude A of LeCun's scaled tanh A·tanh(S·x) (LeCun et al. 1998, appendix A).
+pub const SCALED_TANH_AMPLITUDE: f32 = 1.7159;
+
+/// The slope S of LeCun's scaled tanh A·tanh(S·x): 2/3, so that f(±1) = ±1.
+pub const SCALED_TANH_SLOPE: f32 = 2.0 / 3.0;
+
+const SCALED_TANH: (f32, f32) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
+
+/// `output = tanh(input)`.
+pub fn tanh_forward(
+    input: &[f32],
+    output: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_forward(input, output, compute, PLAIN_TANH)
+}
+
+/// The tanh gradient from its output `y`: `output_gradient · (1 − y²)`.
+pub fn tanh_backward_from_output(
+    output: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_backward_from_output(output, output_gradient, input_gradient, compute, PLAIN_TANH)
+}
+
+/// The tanh gradient from its input `x`: `output_gradient · (1 − tanh²(x))`.
+pub fn tanh_backward_from_input(
+    input: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_backward_from_input(input, output_gradient, input_gradient, compute, PLAIN_TANH)
+}
+
+/// `output = A·tanh(S·input)`, LeCun's squashing function (A = 1.7159, S = 2/3).
+pub fn scaled_tanh_forward(
+    input: &[f32],
+    output: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_forward(input, output, compute, SCALED_TANH)
+}
+
+/// The scaled tanh gradient from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
+pub fn scaled_tanh_backward_from_output(
+    output: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_backward_from_output(
+        output,
+        output_gradient,
+        input_gradient,
+        compute,
+        SCALED_TANH,
+    )
+}
+
+/// The scaled tanh gradient from its input `x`: `output_gradient · A·S·(1 − tanh²(S·x))`.
+pub fn scaled_tanh_backward_from_input(
+    input: &[f32],
+    output_gradient: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    tanh_family_backward_from_input(input, output_gradient, input_gradient, compute, SCALED_TANH)
 }
 
 /// The logistic function `1 / (1 + e^−x)`, computed without overflow for any `x`.
