@@ -64,6 +64,7 @@ fn train(network: &Network, options: &TrainOptions, data: &Data, test: &Dataset)
     let mut model = session::build_model(network, &analysis, options).unwrap();
     let outcome = run::train(
         &mut model,
+        netcalc::train::optimizer::from_options(options).as_mut(),
         data,
         &layout,
         options,
@@ -71,7 +72,7 @@ fn train(network: &Network, options: &TrainOptions, data: &Data, test: &Dataset)
         0,
         &AtomicBool::new(false),
         &mut |_| {},
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     );
     assert!(
         matches!(outcome.ending, Ending::Finished),

@@ -14,6 +14,7 @@ use crate::train::TrainError;
 use crate::train::history::History;
 use crate::train::images::InputLayout;
 use crate::train::loss;
+use crate::train::optimizer;
 use crate::train::options::{
     InitializationKind, L2Convention, LossKind, OptimizerKind, OptionsError, Solver, TrainOptions,
     TrainOverrides, Validation,
@@ -347,6 +348,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
     // The test loss includes the L2 penalty, as the training and validation costs do.
     on_threads(options.threads, || {
         let mut model = session::build_model(&network, &analysis, &options).map_err(fail)?;
+        let mut optimizer = optimizer::from_options(&options);
         let mut history = History::default();
         let mut done = 0;
         if let Some(weights) = &arguments.resume {
@@ -398,6 +400,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         let mut last_save = Instant::now();
         let outcome = run::train(
             &mut model,
+            optimizer.as_mut(),
             &data,
             &layout,
             &options,
@@ -426,7 +429,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                     }
                 }
             },
-            &mut |history, model| {
+            &mut |history, model, _optimizer| {
                 // Keep the weights and history on disk as the run goes, at most every 10 s.
                 if last_save.elapsed().as_secs() >= 10 {
                     run_folder.save_history(history)?;
