@@ -476,8 +476,9 @@ fn an_adadelta_run_resumed_with_its_optimizer_state_continues_exactly() {
     ]);
     assert_eq!(
         text(&fresh.stderr),
-        "note: there is no old/optimizer.safetensors beside the weights (runs saved before \
-         netcalc kept the optimizer's state have none): the optimizer (adadelta) starts fresh\n"
+        "note: there is no old/optimizer.safetensors beside the weights (closed-form fits and \
+         runs saved before netcalc kept the optimizer's state have none): the optimizer \
+         (adadelta) starts fresh\n"
     );
     assert_ne!(
         read("whole/weights.safetensors"),

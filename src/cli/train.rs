@@ -511,8 +511,8 @@ fn resume_note(resumed: &session::OptimizerResume, options: &TrainOptions) -> Op
             })
         }
         OptimizerResume::Missing { path } => Some(format!(
-            "there is no {} beside the weights (runs saved before netcalc kept the optimizer's \
-             state have none): the optimizer ({}) starts fresh",
+            "there is no {} beside the weights (closed-form fits and runs saved before netcalc \
+             kept the optimizer's state have none): the optimizer ({}) starts fresh",
             path.display(),
             optimizer::label(options.optimizer, options.momentum)
         )),

@@ -9,8 +9,12 @@
 //! order of epoch `e` is the `e`-th permutation of a [`Shuffler`] seeded with the seed, and the
 //! dropout masks of epoch `e` come from ChaCha8 seeded with the seed on stream `e`. A resumed run
 //! (weights trained for `k` epochs) continues with epoch `k + 1` and the same orders and masks an
-//! uninterrupted run would have used; optimizer state (momentum, Adadelta's and Adam's averages)
-//! is not saved, so only plain SGD continues exactly.
+//! uninterrupted run would have used. The optimizer comes from the caller with its state: the
+//! CLI restores the state saved beside the weights (`optimizer.safetensors`, see
+//! crate::train::optimizer_file: momentum's velocity, Adadelta's two accumulators, Adam's moments
+//! and step count, RMSprop's average), so a resumed run gives the same weights and history, bit
+//! for bit, as an uninterrupted one with every optimizer. A stopped epoch puts the optimizer's
+//! state back with the weights, so the two saved together always belong to the same epoch.
 
 use crate::data::batch::{Shuffler, batch_count, batches};
 use crate::data::mnist::Dataset;
