@@ -64,6 +64,7 @@ fn train(network: &Network, options: &TrainOptions, data: &Data, test: &Dataset)
     let mut model = session::build_model(network, &analysis, options).unwrap();
     let outcome = run::train(
         &mut model,
+        netcalc::train::optimizer::from_options(options).as_mut(),
         data,
         &layout,
         options,
@@ -71,7 +72,7 @@ fn train(network: &Network, options: &TrainOptions, data: &Data, test: &Dataset)
         0,
         &AtomicBool::new(false),
         &mut |_| {},
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     );
     assert!(
         matches!(outcome.ending, Ending::Finished),
@@ -424,6 +425,161 @@ fn a_resumed_run_continues_where_it_stopped() {
 }
 
 #[test]
+fn an_adadelta_run_resumed_with_its_optimizer_state_continues_exactly() {
+    let folder = tempfile::tempdir().unwrap();
+    let common = [
+        "train",
+        "mlp-784-30-10",
+        "--subset",
+        "600",
+        "--optimizer",
+        "adadelta",
+        "--loss",
+        "sigmoid_cross_entropy",
+        "--batch-size",
+        "20",
+        "--threads",
+        "1",
+        "--quiet",
+    ];
+    let run = |more: &[&str]| {
+        let output = netcalc(&[&common[..], more].concat(), folder.path());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        output
+    };
+    let whole = run(&["--epochs", "2", "--out", "whole"]);
+    run(&["--epochs", "1", "--out", "parts"]);
+    let resumed = run(&[
+        "--epochs",
+        "1",
+        "--out",
+        "parts",
+        "--resume",
+        "parts/weights.safetensors",
+    ]);
+    assert_eq!(text(&resumed.stderr), "", "nothing to note");
+    let read = |path: &str| std::fs::read(folder.path().join(path)).unwrap();
+    assert_eq!(
+        records(&folder.path().join("whole/history.json")),
+        records(&folder.path().join("parts/history.json"))
+    );
+    assert_eq!(
+        read("whole/weights.safetensors"),
+        read("parts/weights.safetensors")
+    );
+    assert_eq!(
+        read("whole/optimizer.safetensors"),
+        read("parts/optimizer.safetensors")
+    );
+    let accuracy =
+        |output: &std::process::Output| text(&output.stdout).lines().next().unwrap().to_string();
+    assert_eq!(accuracy(&whole), accuracy(&resumed));
+    let state =
+        netcalc::train::optimizer_file::read(&folder.path().join("parts/optimizer.safetensors"))
+            .unwrap()
+            .unwrap();
+    assert_eq!(state.epochs, 2);
+    assert_eq!(state.label(), "adadelta");
+
+    // Without the optimizer file (a run saved by an older netcalc) the run resumes with a fresh
+    // optimizer, says so, and ends elsewhere.
+    run(&["--epochs", "1", "--out", "old"]);
+    std::fs::remove_file(folder.path().join("old/optimizer.safetensors")).unwrap();
+    let fresh = run(&[
+        "--epochs",
+        "1",
+        "--out",
+        "old",
+        "--resume",
+        "old/weights.safetensors",
+    ]);
+    assert_eq!(
+        text(&fresh.stderr),
+        "note: there is no old/optimizer.safetensors beside the weights (closed-form fits and \
+         runs saved before netcalc kept the optimizer's state have none): the optimizer \
+         (adadelta) starts fresh\n"
+    );
+    assert_ne!(
+        read("whole/weights.safetensors"),
+        read("old/weights.safetensors")
+    );
+
+    // Another optimizer's state is not used, and that is said too.
+    let with_adam: Vec<&str> = common
+        .iter()
+        .map(|&argument| {
+            if argument == "adadelta" {
+                "adam"
+            } else {
+                argument
+            }
+        })
+        .collect();
+    let other = netcalc(
+        &[
+            &with_adam[..],
+            &[
+                "--epochs",
+                "1",
+                "--out",
+                "other",
+                "--resume",
+                "parts/weights.safetensors",
+            ],
+        ]
+        .concat(),
+        folder.path(),
+    );
+    assert!(other.status.success(), "{}", text(&other.stderr));
+    assert_eq!(
+        text(&other.stderr),
+        "note: parts/optimizer.safetensors holds the state of adadelta, and this run uses adam: \
+         the optimizer starts fresh\n"
+    );
+
+    // A damaged file is an error naming it; nothing is written.
+    std::fs::write(folder.path().join("old/optimizer.safetensors"), b"damaged").unwrap();
+    let history = read("old/history.json");
+    let refused = netcalc(
+        &[
+            &common[..],
+            &[
+                "--epochs",
+                "1",
+                "--out",
+                "old",
+                "--resume",
+                "old/weights.safetensors",
+            ],
+        ]
+        .concat(),
+        folder.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    // The message is wrapped at the pinned width.
+    let message = text(&refused.stderr)
+        .split_whitespace()
+        .filter(|&word| word != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        message.contains(
+            "× cannot resume the optimizer from old/optimizer.safetensors: it is not a usable \
+             safetensors file: "
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "help: remove old/optimizer.safetensors to resume with a fresh optimizer (the run then \
+             does not continue exactly)"
+        ),
+        "{message}"
+    );
+    assert_eq!(read("old/history.json"), history);
+}
+
+#[test]
 fn the_cli_fits_a_linear_network_in_closed_form() {
     let folder = tempfile::tempdir().unwrap();
     let linear =
@@ -630,4 +786,13 @@ fn ctrl_c_stops_between_batches_and_keeps_the_finished_epochs() {
     let weights =
         netcalc::train::weights::read(&folder.path().join("run/weights.safetensors")).unwrap();
     assert_eq!(weights.epochs(), history.len(), "weights and history agree");
+    let optimizer =
+        netcalc::train::optimizer_file::read(&folder.path().join("run/optimizer.safetensors"))
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        optimizer.epochs,
+        history.len(),
+        "so does the optimizer's state"
+    );
 }

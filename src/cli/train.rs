@@ -14,6 +14,7 @@ use crate::train::TrainError;
 use crate::train::history::History;
 use crate::train::images::InputLayout;
 use crate::train::loss;
+use crate::train::optimizer::{self, Optimizer};
 use crate::train::options::{
     InitializationKind, L2Convention, LossKind, OptimizerKind, OptionsError, Solver, TrainOptions,
     TrainOverrides, Validation,
@@ -79,7 +80,8 @@ pub struct TrainArguments {
     /// The run folder (default runs/NETWORK-seedSEED).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Continue from these weights (the history in the run folder continues too).
+    /// Continue from these weights; the optimizer's state saved beside them (optimizer.safetensors)
+    /// and the history in the run folder continue too.
     #[arg(long)]
     resume: Option<PathBuf>,
     /// Print only the final result: no progress bar, no per-epoch lines.
@@ -347,6 +349,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
     // The test loss includes the L2 penalty, as the training and validation costs do.
     on_threads(options.threads, || {
         let mut model = session::build_model(&network, &analysis, &options).map_err(fail)?;
+        let mut optimizer = optimizer::from_options(&options);
         let mut history = History::default();
         let mut done = 0;
         if let Some(weights) = &arguments.resume {
@@ -361,6 +364,20 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                     done + 1
                 ),
                 None => {}
+            }
+            if options.solver == Solver::GradientDescent {
+                let lengths = run::trainable_lengths(&mut model);
+                let resumed = session::resume_optimizer(
+                    optimizer.as_mut(),
+                    &options,
+                    weights,
+                    done,
+                    &lengths,
+                )
+                .map_err(fail)?;
+                if let Some(note) = resume_note(&resumed, &options) {
+                    eprintln!("note: {note}");
+                }
             }
         }
         run_folder
@@ -384,6 +401,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
             return finish(
                 &network,
                 &mut model,
+                None,
                 &options,
                 &layout,
                 &test,
@@ -398,6 +416,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         let mut last_save = Instant::now();
         let outcome = run::train(
             &mut model,
+            optimizer.as_mut(),
             &data,
             &layout,
             &options,
@@ -426,11 +445,14 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                     }
                 }
             },
-            &mut |history, model| {
-                // Keep the weights and history on disk as the run goes, at most every 10 s.
+            &mut |history, model, optimizer| {
+                // Keep the weights, the optimizer's state and the history on disk as the run
+                // goes, at most every 10 s.
                 if last_save.elapsed().as_secs() >= 10 {
+                    let epochs = history.last_epoch();
                     run_folder.save_history(history)?;
-                    run_folder.save_weights(model, &network.name, history.last_epoch())?;
+                    run_folder.save_weights(model, &network.name, epochs)?;
+                    run_folder.save_optimizer(optimizer, &options, &network.name, epochs)?;
                     last_save = Instant::now();
                 }
                 Ok(())
@@ -444,6 +466,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         finish(
             &network,
             &mut model,
+            Some(optimizer.as_ref()),
             &options,
             &layout,
             &test,
@@ -456,11 +479,69 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
     })
 }
 
+/// What to say on stderr about the optimizer's state when a run resumes: why it starts fresh,
+/// or that the saved state was reached with other settings.
+fn resume_note(resumed: &session::OptimizerResume, options: &TrainOptions) -> Option<String> {
+    use session::OptimizerResume;
+    match resumed {
+        OptimizerResume::Restored {
+            path,
+            learning_rate,
+            momentum,
+        } => {
+            let mut changed = Vec::new();
+            if *learning_rate != options.learning_rate {
+                changed.push(format!(
+                    "learning rate {learning_rate} (this run: {})",
+                    options.learning_rate
+                ));
+            }
+            if options.optimizer == OptimizerKind::Sgd && *momentum != options.momentum {
+                changed.push(format!(
+                    "momentum {momentum} (this run: {})",
+                    options.momentum
+                ));
+            }
+            (!changed.is_empty()).then(|| {
+                format!(
+                    "the optimizer's state in {} was reached with {}",
+                    path.display(),
+                    changed.join(" and ")
+                )
+            })
+        }
+        OptimizerResume::Missing { path } => Some(format!(
+            "there is no {} beside the weights (closed-form fits and runs saved before netcalc \
+             kept the optimizer's state have none): the optimizer ({}) starts fresh",
+            path.display(),
+            optimizer::label(options.optimizer, options.momentum)
+        )),
+        OptimizerResume::OtherOptimizer {
+            path,
+            saved,
+            wanted,
+        } => Some(format!(
+            "{} holds the state of {saved}, and this run uses {wanted}: the optimizer starts fresh",
+            path.display()
+        )),
+        OptimizerResume::OtherEpoch {
+            path,
+            saved,
+            weights,
+        } => Some(format!(
+            "{} belongs to epoch {saved}, but the weights to epoch {weights}: the optimizer \
+             starts fresh",
+            path.display()
+        )),
+    }
+}
+
 /// Saves the run folder, prints the test result and the folder, and picks the exit code.
 #[allow(clippy::too_many_arguments)]
 fn finish<M: Trainable>(
     network: &Network,
     model: &mut M,
+    optimizer: Option<&dyn Optimizer>,
     options: &TrainOptions,
     layout: &InputLayout,
     test: &crate::data::mnist::Dataset,
@@ -482,11 +563,16 @@ fn finish<M: Trainable>(
     folder
         .save_weights(model, &network.name, epochs)
         .map_err(fail)?;
+    match optimizer {
+        Some(optimizer) => folder.save_optimizer(optimizer, options, &network.name, epochs),
+        None => folder.remove_optimizer(),
+    }
+    .map_err(fail)?;
     folder.save_plots(history, &network.name).map_err(fail)?;
     let saved = format!(
         "Run folder: {} ({})",
         folder.path.display(),
-        RunFolder::FILES.join(", ")
+        RunFolder::files(optimizer.is_some()).join(", ")
     );
     match ending {
         Some(Ending::Failed(error)) => {

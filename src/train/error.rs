@@ -27,6 +27,14 @@ pub enum TrainError {
     /// A history file could not be read back.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// An optimizer file is damaged or does not fit the run resumed.
+    #[error("cannot resume the optimizer from {}: {reason}", path.display())]
+    OptimizerState {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The network does not fit the data or the request.
     #[error("{0}")]
     Network(String),
@@ -64,6 +72,11 @@ impl Locate for TrainError {
                 Some("lower the learning rate (--learning-rate), or check the data".to_string())
             }
             TrainError::Data(error) => error.help(),
+            TrainError::OptimizerState { path, .. } => Some(format!(
+                "remove {} to resume with a fresh optimizer (the run then does not continue \
+                 exactly)",
+                path.display()
+            )),
             _ => None,
         }
     }
@@ -75,6 +88,7 @@ impl Locate for TrainError {
             TrainError::Loss(_) => "netcalc::train::loss",
             TrainError::Weights(_) => "netcalc::train::weights",
             TrainError::History(_) => "netcalc::train::history",
+            TrainError::OptimizerState { .. } => "netcalc::train::optimizer_state",
             TrainError::Network(_) => "netcalc::train::network",
             TrainError::Write { .. } => "netcalc::train::write",
             TrainError::NonFinite { .. } => "netcalc::train::non_finite",

@@ -9,8 +9,12 @@
 //! order of epoch `e` is the `e`-th permutation of a [`Shuffler`] seeded with the seed, and the
 //! dropout masks of epoch `e` come from ChaCha8 seeded with the seed on stream `e`. A resumed run
 //! (weights trained for `k` epochs) continues with epoch `k + 1` and the same orders and masks an
-//! uninterrupted run would have used; optimizer state (momentum, Adadelta's and Adam's averages)
-//! is not saved, so only plain SGD continues exactly.
+//! uninterrupted run would have used. The optimizer comes from the caller with its state: the
+//! CLI restores the state saved beside the weights (`optimizer.safetensors`, see
+//! crate::train::optimizer_file: momentum's velocity, Adadelta's two accumulators, Adam's moments
+//! and step count, RMSprop's average), so a resumed run gives the same weights and history, bit
+//! for bit, as an uninterrupted one with every optimizer. A stopped epoch puts the optimizer's
+//! state back with the weights, so the two saved together always belong to the same epoch.
 
 use crate::data::batch::{Shuffler, batch_count, batches};
 use crate::data::mnist::Dataset;
@@ -20,7 +24,7 @@ use crate::train::error::TrainError;
 use crate::train::history::{EpochRecord, History};
 use crate::train::images::InputLayout;
 use crate::train::loss::{self, batch_loss};
-use crate::train::optimizer::{self, Optimizer};
+use crate::train::optimizer::Optimizer;
 use crate::train::options::TrainOptions;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -138,12 +142,15 @@ pub struct Evaluation {
 
 /// Runs `options.epochs` epochs after the `done` epochs the model's weights have already had
 /// (0 for a new run), appending to `history` (what was recorded of those, possibly nothing).
-/// The model must hold its starting weights; `stop` is checked between batches; `checkpoint`
-/// is called after every recorded epoch with the history and the model (to save them) and may
-/// fail the run.
+/// The model must hold its starting weights and `optimizer` its starting state (fresh from
+/// [`crate::train::optimizer::from_options`], or restored from the run resumed); `stop` is checked between
+/// batches; `checkpoint` is called after every recorded epoch with the history, the model and the
+/// optimizer (to save them) and may fail the run. When the run stops in an epoch, the model and
+/// the optimizer are put back as they were at its start.
 #[allow(clippy::too_many_arguments)]
 pub fn train<M: Trainable>(
     model: &mut M,
+    optimizer: &mut dyn Optimizer,
     data: &Data,
     layout: &InputLayout,
     options: &TrainOptions,
@@ -151,11 +158,12 @@ pub fn train<M: Trainable>(
     done: usize,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(Progress<'_>),
-    checkpoint: &mut dyn FnMut(&History, &M) -> Result<(), TrainError>,
+    checkpoint: &mut Checkpoint<'_, M>,
 ) -> Outcome {
     let mut history = history;
     let ending = match run_epochs(
         model,
+        optimizer,
         data,
         layout,
         options,
@@ -171,9 +179,20 @@ pub fn train<M: Trainable>(
     Outcome { history, ending }
 }
 
+/// What [`train`] calls after every recorded epoch.
+pub type Checkpoint<'a, M> = dyn FnMut(&History, &M, &dyn Optimizer) -> Result<(), TrainError> + 'a;
+
+/// The lengths of the model's trainable tensors, in the order the optimizer sees them.
+pub fn trainable_lengths<M: Trainable>(model: &mut M) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    model.visit_trainable(&mut |tensor| lengths.push(tensor.values.len()));
+    lengths
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_epochs<M: Trainable>(
     model: &mut M,
+    optimizer: &mut dyn Optimizer,
     data: &Data,
     layout: &InputLayout,
     options: &TrainOptions,
@@ -181,7 +200,7 @@ fn run_epochs<M: Trainable>(
     done: usize,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(Progress<'_>),
-    checkpoint: &mut dyn FnMut(&History, &M) -> Result<(), TrainError>,
+    checkpoint: &mut Checkpoint<'_, M>,
 ) -> Result<Ending, TrainError> {
     let compute = Compute::new(options.threads.get())?;
     let training = &data.training;
@@ -195,7 +214,7 @@ fn run_epochs<M: Trainable>(
     for _ in 0..done {
         shuffler.permutation(training.len());
     }
-    let mut optimizer = optimizer::from_options(options);
+    let lengths = trainable_lengths(model);
     let decay = options
         .l2_convention
         .coefficient(options.l2, training.len()) as f32;
@@ -207,7 +226,13 @@ fn run_epochs<M: Trainable>(
             .into_iter()
             .map(|(name, tensor)| (name, tensor.clone()))
             .collect();
-        let restore = |model: &mut M| model.load_parameters(kept.clone());
+        let kept_state = optimizer.state();
+        let restore = |model: &mut M, optimizer: &mut dyn Optimizer| {
+            model.load_parameters(kept.clone())?;
+            optimizer.restore(&kept_state, &lengths).map_err(|error| {
+                TrainError::Network(format!("the optimizer's state cannot be put back: {error}"))
+            })
+        };
         progress(Progress::EpochStarted {
             epoch,
             last,
@@ -220,7 +245,7 @@ fn run_epochs<M: Trainable>(
         let mut correct = 0usize;
         for (number, indices) in batches(&order, options.batch_size).enumerate() {
             if stop.load(Ordering::Relaxed) {
-                restore(model)?;
+                restore(model, optimizer)?;
                 return Ok(Ending::Interrupted { epoch });
             }
             let labels: Vec<u8> = indices
@@ -236,7 +261,7 @@ fn run_epochs<M: Trainable>(
             let output = model.forward(&[inputs], &mut pass)?;
             let result = batch_loss(options.loss, output.data(), &labels, classes(&output)?)?;
             if !result.loss.is_finite() {
-                restore(model)?;
+                restore(model, optimizer)?;
                 return Err(TrainError::NonFinite {
                     value: format!("{}", result.loss),
                     epoch,
@@ -248,7 +273,7 @@ fn run_epochs<M: Trainable>(
             let gradient = Tensor::from_vec(output.shape(), result.gradient)?;
             model.zero_gradients();
             model.backward(&gradient, compute)?;
-            step(model, optimizer.as_mut(), decay);
+            step(model, optimizer, decay);
             progress(Progress::Batch {
                 batch: number + 1,
                 loss: result.loss,
@@ -270,7 +295,7 @@ fn run_epochs<M: Trainable>(
             None => None,
         };
         if !loss.is_finite() {
-            restore(model)?;
+            restore(model, optimizer)?;
             return Err(TrainError::NonFinite {
                 value: format!("{loss}"),
                 epoch,
@@ -292,7 +317,7 @@ fn run_epochs<M: Trainable>(
                 history,
             });
         }
-        checkpoint(history, model)?;
+        checkpoint(history, model, optimizer)?;
     }
     Ok(Ending::Finished)
 }
@@ -396,6 +421,7 @@ pub fn evaluate<M: Trainable>(
 mod tests {
     use super::*;
     use crate::tensor::elementwise;
+    use crate::train::optimizer;
     use crate::train::options::{OptimizerKind, TrainOverrides, Validation};
     use rand_chacha::rand_core::Rng;
     use std::num::NonZeroUsize;
@@ -572,10 +598,22 @@ mod tests {
         history: History,
         stop: &AtomicBool,
     ) -> (Outcome, Vec<String>) {
+        let mut optimizer = optimizer::from_options(options);
+        run_with(model, optimizer.as_mut(), options, history, stop)
+    }
+
+    fn run_with(
+        model: &mut SoftmaxRegression,
+        optimizer: &mut dyn Optimizer,
+        options: &TrainOptions,
+        history: History,
+        stop: &AtomicBool,
+    ) -> (Outcome, Vec<String>) {
         let mut lines = Vec::new();
         let done = history.last_epoch();
         let outcome = train(
             model,
+            optimizer,
             &data(),
             &LAYOUT,
             options,
@@ -587,7 +625,7 @@ mod tests {
                     lines.push(record.line(last));
                 }
             },
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         );
         (outcome, lines)
     }
@@ -656,20 +694,111 @@ mod tests {
         assert_ne!(without_times(&first.history), without_times(&third.history));
     }
 
+    /// Plain SGD, SGD with momentum, Adadelta, Adam and RMSprop for `epochs` epochs.
+    fn every_optimizer(epochs: usize) -> Vec<TrainOptions> {
+        let with = |optimizer, rate| TrainOptions {
+            optimizer,
+            learning_rate: rate,
+            ..sgd(epochs, rate)
+        };
+        vec![
+            sgd(epochs, 0.5),
+            TrainOptions {
+                momentum: 0.9,
+                ..sgd(epochs, 0.1)
+            },
+            with(OptimizerKind::Adadelta, 1.0),
+            with(OptimizerKind::Adam, 0.01),
+            with(OptimizerKind::RmsProp, 0.01),
+        ]
+    }
+
     #[test]
-    fn a_resumed_sgd_run_continues_exactly() {
+    fn a_resumed_run_continues_exactly_with_every_optimizer() {
         let stop = AtomicBool::new(false);
-        let mut whole = SoftmaxRegression::new(16, 10);
-        let (uninterrupted, _) = run(&mut whole, &sgd(3, 0.5), History::default(), &stop);
-        let mut resumed = SoftmaxRegression::new(16, 10);
-        let (first_part, _) = run(&mut resumed, &sgd(2, 0.5), History::default(), &stop);
-        let (second_part, lines) = run(&mut resumed, &sgd(1, 0.5), first_part.history, &stop);
-        assert!(lines[0].starts_with("Epoch 3/3"), "{}", lines[0]);
-        assert_eq!(
-            without_times(&uninterrupted.history),
-            without_times(&second_part.history)
-        );
-        assert_eq!(whole.parameters, resumed.parameters);
+        for (three, (two, one)) in every_optimizer(3)
+            .iter()
+            .zip(every_optimizer(2).iter().zip(every_optimizer(1)))
+        {
+            let name = optimizer::label(three.optimizer, three.momentum);
+            let mut whole = SoftmaxRegression::new(16, 10);
+            let (uninterrupted, _) = run(&mut whole, three, History::default(), &stop);
+            // Two epochs, then the weights, the history and the optimizer's state go to a new
+            // run of one epoch, as `--resume` carries them over.
+            let mut resumed = SoftmaxRegression::new(16, 10);
+            let mut first = optimizer::from_options(two);
+            let (first_part, _) =
+                run_with(&mut resumed, first.as_mut(), two, History::default(), &stop);
+            let state = first.state();
+            let mut second = optimizer::from_options(&one);
+            second
+                .restore(&state, &trainable_lengths(&mut resumed))
+                .unwrap();
+            let (second_part, lines) = run_with(
+                &mut resumed,
+                second.as_mut(),
+                &one,
+                first_part.history,
+                &stop,
+            );
+            assert!(lines[0].starts_with("Epoch 3/3"), "{name}: {}", lines[0]);
+            assert_eq!(
+                without_times(&uninterrupted.history),
+                without_times(&second_part.history),
+                "{name}"
+            );
+            assert_eq!(whole.parameters, resumed.parameters, "{name}");
+            // Without the state the third epoch goes elsewhere (plain SGD keeps none).
+            let mut forgetful = SoftmaxRegression::new(16, 10);
+            let (first_part, _) = run(&mut forgetful, two, History::default(), &stop);
+            run(&mut forgetful, &one, first_part.history, &stop);
+            assert_eq!(
+                whole.parameters == forgetful.parameters,
+                state.vectors.is_empty(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stopped_epoch_puts_the_optimizer_back_too() {
+        for options in every_optimizer(2) {
+            let name = optimizer::label(options.optimizer, options.momentum);
+            let mut model = SoftmaxRegression::new(16, 10);
+            let mut optimizer = optimizer::from_options(&options);
+            let stop = AtomicBool::new(false);
+            let after_first = std::cell::RefCell::new(None);
+            let outcome = train(
+                &mut model,
+                optimizer.as_mut(),
+                &data(),
+                &LAYOUT,
+                &options,
+                History::default(),
+                0,
+                &stop,
+                &mut |progress| {
+                    // Ctrl-C in the middle of epoch 2.
+                    if let Progress::Batch { batch: 20, .. } = progress
+                        && after_first.borrow().is_some()
+                    {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                },
+                &mut |_, model, optimizer| {
+                    *after_first.borrow_mut() = Some((model.parameters.clone(), optimizer.state()));
+                    Ok(())
+                },
+            );
+            assert!(
+                matches!(outcome.ending, Ending::Interrupted { epoch: 2 }),
+                "{name}: {:?}",
+                outcome.ending
+            );
+            let (parameters, state) = after_first.into_inner().unwrap();
+            assert_eq!(model.parameters, parameters, "{name}");
+            assert_eq!(optimizer.state(), state, "{name}");
+        }
     }
 
     #[test]
@@ -685,6 +814,7 @@ mod tests {
         poisoned.training.images[16 * 123] = f32::NAN;
         let outcome = train(
             &mut model,
+            optimizer::from_options(&sgd(3, 0.5)).as_mut(),
             &poisoned,
             &LAYOUT,
             &sgd(3, 0.5),
@@ -692,7 +822,7 @@ mod tests {
             2,
             &stop,
             &mut |_| {},
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         );
         match outcome.ending {
             Ending::Failed(TrainError::NonFinite { epoch, batch, .. }) => {

@@ -1,7 +1,8 @@
 //! What a `netcalc train` run does around the loop: loads the images the options ask for (the
 //! validation split taken before the subset, as Nielsen's first 1,000 of the 50,000), finds how
-//! images enter the network, fits a linear network in closed form when asked, and keeps the run
-//! folder (history, plots, weights, options), every file written atomically.
+//! images enter the network, fits a linear network in closed form when asked, keeps the run
+//! folder (history, plots, weights, the optimizer's state, options), every file written
+//! atomically, and puts a saved optimizer state back when a run resumes.
 
 use crate::analysis::Analysis;
 use crate::data::mnist::{CLASS_COUNT, Dataset};
@@ -14,7 +15,9 @@ use crate::train::files::write_atomically;
 use crate::train::history::{EpochRecord, History};
 use crate::train::images::InputLayout;
 use crate::train::normal_equations::fit_linear;
-use crate::train::options::{LossKind, TrainOptions, Validation};
+use crate::train::optimizer::{self, Optimizer};
+use crate::train::optimizer_file::{self, OptimizerFile};
+use crate::train::options::{LossKind, OptimizerKind, TrainOptions, Validation};
 use crate::train::plot::{self, Curve};
 use crate::train::run::{Data, Trainable, evaluate};
 use crate::train::weights::{self, EPOCHS_KEY, NETWORK_KEY};
@@ -214,8 +217,8 @@ pub struct RunFolder {
 }
 
 impl RunFolder {
-    /// The files a finished run leaves.
-    pub const FILES: [&'static str; 8] = [
+    /// The files a run by gradient descent leaves (the closed-form fit has no optimizer file).
+    pub const FILES: [&'static str; 9] = [
         "history.csv",
         "history.json",
         "accuracy.svg",
@@ -223,8 +226,17 @@ impl RunFolder {
         "cost.svg",
         "cost.png",
         "weights.safetensors",
+        optimizer_file::FILE_NAME,
         "options.json",
     ];
+
+    /// The files a run leaves, with or without the optimizer's.
+    pub fn files(optimizer: bool) -> Vec<&'static str> {
+        RunFolder::FILES
+            .into_iter()
+            .filter(|&name| optimizer || name != optimizer_file::FILE_NAME)
+            .collect()
+    }
 
     /// `runs/NETWORK-seedSEED`: a name that depends only on the network and the seed.
     pub fn default_path(network: &str, seed: u64) -> PathBuf {
@@ -250,6 +262,45 @@ impl RunFolder {
     /// The weights file's path.
     pub fn weights_path(&self) -> PathBuf {
         self.path.join("weights.safetensors")
+    }
+
+    /// The optimizer file's path.
+    pub fn optimizer_path(&self) -> PathBuf {
+        self.path.join(optimizer_file::FILE_NAME)
+    }
+
+    /// The optimizer's state after `epochs` epochs (those of the weights saved with it), with
+    /// the options' learning rate and momentum and the network's name as metadata.
+    pub fn save_optimizer(
+        &self,
+        optimizer: &dyn Optimizer,
+        options: &TrainOptions,
+        network: &str,
+        epochs: usize,
+    ) -> Result<(), TrainError> {
+        let file = OptimizerFile {
+            state: optimizer.state(),
+            learning_rate: options.learning_rate,
+            momentum: if optimizer.kind() == OptimizerKind::Sgd {
+                options.momentum
+            } else {
+                0.0
+            },
+            epochs,
+            network: network.to_string(),
+        };
+        optimizer_file::write(&self.optimizer_path(), &file)
+    }
+
+    /// Removes the optimizer file, if any: weights that no optimizer made (the closed-form fit)
+    /// must not be resumed with an older run's state.
+    pub fn remove_optimizer(&self) -> Result<(), TrainError> {
+        let path = self.optimizer_path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(TrainError::Write { path, source }),
+        }
     }
 
     /// The history as CSV and JSON.
@@ -321,4 +372,241 @@ pub fn load_weights<M: Trainable>(model: &mut M, path: &Path) -> Result<usize, T
         ))
     })?;
     Ok(epochs)
+}
+
+/// What became of the optimizer's saved state when a run resumed. In every case but
+/// `Restored` the optimizer starts fresh, and the run does not continue as an uninterrupted one
+/// would (unless the optimizer keeps no state: plain SGD).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptimizerResume {
+    /// The state was put back: the run continues exactly (with the same learning rate and
+    /// momentum).
+    Restored {
+        /// The file.
+        path: PathBuf,
+        /// The learning rate the state was reached with.
+        learning_rate: f64,
+        /// SGD's momentum it was reached with (0 for the other optimizers).
+        momentum: f64,
+    },
+    /// There is no optimizer file beside the weights (runs saved before netcalc kept one).
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The file holds another optimizer's state.
+    OtherOptimizer {
+        /// The file.
+        path: PathBuf,
+        /// The optimizer it holds (`adam`, `sgd with momentum`).
+        saved: String,
+        /// The optimizer of this run.
+        wanted: String,
+    },
+    /// The file's state belongs to another epoch than the weights (a run stopped between
+    /// writing the two).
+    OtherEpoch {
+        /// The file.
+        path: PathBuf,
+        /// The epochs the state has seen.
+        saved: usize,
+        /// The epochs the weights have seen.
+        weights: usize,
+    },
+}
+
+/// The optimizer file beside a weights file (in the same folder).
+pub fn optimizer_path_beside(weights: &Path) -> PathBuf {
+    weights.with_file_name(optimizer_file::FILE_NAME)
+}
+
+/// Puts the state saved beside the weights file `weights` (trained for `epochs` epochs) into
+/// `optimizer`, the fresh optimizer of `options`, if it is that optimizer's state for those
+/// epochs; `lengths` are the model's trainable tensor lengths. A file that is damaged, or whose
+/// vectors do not fit the model, is an error naming it.
+pub fn resume_optimizer(
+    optimizer: &mut dyn Optimizer,
+    options: &TrainOptions,
+    weights: &Path,
+    epochs: usize,
+    lengths: &[usize],
+) -> Result<OptimizerResume, TrainError> {
+    let path = optimizer_path_beside(weights);
+    let Some(file) = optimizer_file::read(&path)? else {
+        return Ok(OptimizerResume::Missing { path });
+    };
+    let wanted = optimizer::label(optimizer.kind(), options.momentum);
+    let saved = file.label();
+    if saved != wanted {
+        return Ok(OptimizerResume::OtherOptimizer {
+            path,
+            saved,
+            wanted,
+        });
+    }
+    if file.epochs != epochs {
+        return Ok(OptimizerResume::OtherEpoch {
+            path,
+            saved: file.epochs,
+            weights: epochs,
+        });
+    }
+    match optimizer.restore(&file.state, lengths) {
+        Ok(()) => Ok(OptimizerResume::Restored {
+            path,
+            learning_rate: file.learning_rate,
+            momentum: file.momentum,
+        }),
+        Err(error) => Err(TrainError::OptimizerState {
+            path,
+            reason: format!("it does not fit the network: {error}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::optimizer::{Adadelta, Adam, EPSILON, OptimizerState};
+    use crate::train::options::TrainOverrides;
+    use std::num::NonZeroUsize;
+
+    fn options(optimizer: OptimizerKind) -> TrainOptions {
+        let flags = TrainOverrides {
+            optimizer: Some(optimizer),
+            ..TrainOverrides::default()
+        };
+        TrainOptions::resolve(&[], &flags, NonZeroUsize::MIN).unwrap()
+    }
+
+    const LENGTHS: [usize; 2] = [3, 2];
+
+    /// A folder with the state of Adadelta after two steps on tensors of `LENGTHS`, saved as
+    /// after 4 epochs; the state itself.
+    fn saved_adadelta() -> (tempfile::TempDir, PathBuf, OptimizerState) {
+        let mut adadelta = Adadelta::new(1.0, 0.95, EPSILON);
+        let mut tensors = [vec![0.5f32, -0.25, 1.0], vec![2.0, 0.0]];
+        for _ in 0..2 {
+            adadelta.begin_step();
+            adadelta.update(0, &mut tensors[0], &[0.1, -0.2, 0.3]);
+            adadelta.update(1, &mut tensors[1], &[1.0, -1.0]);
+        }
+        let folder = tempfile::tempdir().unwrap();
+        let run = RunFolder::create(folder.path()).unwrap();
+        run.save_optimizer(&adadelta, &options(OptimizerKind::Adadelta), "mlp", 4)
+            .unwrap();
+        (folder, run.weights_path(), adadelta.state())
+    }
+
+    fn resume(
+        optimizer: OptimizerKind,
+        weights: &Path,
+        epochs: usize,
+        lengths: &[usize],
+    ) -> (Result<OptimizerResume, TrainError>, OptimizerState) {
+        let options = options(optimizer);
+        let mut fresh = optimizer::from_options(&options);
+        let result = resume_optimizer(fresh.as_mut(), &options, weights, epochs, lengths);
+        (result, fresh.state())
+    }
+
+    #[test]
+    fn the_state_beside_the_weights_is_restored() {
+        let (_folder, weights, state) = saved_adadelta();
+        let (result, restored) = resume(OptimizerKind::Adadelta, &weights, 4, &LENGTHS);
+        assert_eq!(
+            result.unwrap(),
+            OptimizerResume::Restored {
+                path: optimizer_path_beside(&weights),
+                learning_rate: 1.0,
+                momentum: 0.0,
+            }
+        );
+        assert_eq!(restored, state);
+    }
+
+    #[test]
+    fn another_optimizer_another_epoch_or_no_file_start_fresh_and_say_why() {
+        let (folder, weights, _) = saved_adadelta();
+        let path = optimizer_path_beside(&weights);
+        let (result, state) = resume(OptimizerKind::Adam, &weights, 4, &LENGTHS);
+        assert_eq!(
+            result.unwrap(),
+            OptimizerResume::OtherOptimizer {
+                path: path.clone(),
+                saved: "adadelta".to_string(),
+                wanted: "adam".to_string(),
+            }
+        );
+        assert_eq!(state, Adam::new(0.001, 0.9, 0.999, EPSILON).state());
+        let (result, state) = resume(OptimizerKind::Adadelta, &weights, 3, &LENGTHS);
+        assert_eq!(
+            result.unwrap(),
+            OptimizerResume::OtherEpoch {
+                path: path.clone(),
+                saved: 4,
+                weights: 3,
+            }
+        );
+        assert_eq!(state, OptimizerState::empty(OptimizerKind::Adadelta));
+        std::fs::remove_file(&path).unwrap();
+        let (result, _) = resume(OptimizerKind::Adadelta, &weights, 4, &LENGTHS);
+        assert_eq!(result.unwrap(), OptimizerResume::Missing { path });
+        drop(folder);
+    }
+
+    #[test]
+    fn a_state_of_another_network_or_a_damaged_file_is_refused_naming_the_file() {
+        let (_folder, weights, _) = saved_adadelta();
+        let path = optimizer_path_beside(&weights);
+        let (result, state) = resume(OptimizerKind::Adadelta, &weights, 4, &[3, 5]);
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot resume the optimizer from {}: it does not fit the network: \
+                 `accumulated_gradient.1` has 2 values, but tensor 1 has 5",
+                path.display()
+            )
+        );
+        assert_eq!(
+            crate::error::Locate::help(&error).unwrap(),
+            format!(
+                "remove {} to resume with a fresh optimizer (the run then does not continue \
+                 exactly)",
+                path.display()
+            )
+        );
+        assert_eq!(state, OptimizerState::empty(OptimizerKind::Adadelta));
+        let (result, _) = resume(OptimizerKind::Adadelta, &weights, 4, &[3, 2, 7]);
+        assert!(result.unwrap_err().to_string().ends_with(
+            "`accumulated_gradient.2` is missing: adadelta keeps \
+                     accumulated_gradient.N, accumulated_update.N (N from 0 to 2)"
+        ),);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        let (result, _) = resume(OptimizerKind::Adadelta, &weights, 4, &LENGTHS);
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "cannot resume the optimizer from {}: it is not a usable safetensors file: ",
+                path.display()
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_closed_form_fit_leaves_no_optimizer_file() {
+        let (_folder, weights, _) = saved_adadelta();
+        let run = RunFolder {
+            path: weights.parent().unwrap().to_path_buf(),
+        };
+        assert!(run.optimizer_path().exists());
+        run.remove_optimizer().unwrap();
+        assert!(!run.optimizer_path().exists());
+        run.remove_optimizer().unwrap();
+        assert!(!RunFolder::files(false).contains(&"optimizer.safetensors"));
+        assert_eq!(RunFolder::files(true), RunFolder::FILES);
+    }
 }
