@@ -88,8 +88,8 @@ impl Activation {
     }
 }
 
-/// An elementwise forward kernel: input, output, threads.
-type ForwardKernel = fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+/// An elementwise forward kernel, in place: values, threads.
+type ForwardKernel = fn(&mut [f32], Compute);
 
 /// An elementwise backward kernel: activation output, output gradient, input gradient, threads.
 type BackwardKernel = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>;
@@ -100,7 +100,7 @@ fn last_axis(tensor: &Tensor) -> usize {
 }
 
 /// Applies `activation` to a layer's pre-activation output (`None` and `linear` leave it as it
-/// is). Softmax normalises over the last axis.
+/// is), in place except for softmax, which normalises over the last axis.
 pub(crate) fn apply(
     activation: Option<Activation>,
     input: Tensor,
@@ -119,8 +119,8 @@ pub(crate) fn apply(
             return Ok(output);
         }
     };
-    let mut output = Tensor::zeros(input.shape())?;
-    kernel(input.data(), output.data_mut(), compute)?;
+    let mut output = input;
+    kernel(output.data_mut(), compute);
     Ok(output)
 }
 

@@ -28,18 +28,10 @@ fn map_values(output: &mut [f32], compute: Compute, map: impl Fn(usize, &mut f32
     });
 }
 
-/// Checks that `output` is as long as `input` and sets `output[i] = activation(input[i])`.
-fn map_activation(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-    activation: impl Fn(f32) -> f32 + Sync,
-) -> Result<(), TensorError> {
-    expect_length("activation output", output.len(), input.len())?;
-    map_values(output, compute, |index, value| {
-        *value = activation(input[index])
-    });
-    Ok(())
+/// Replaces every value `v` of `values` by `activation(v)`, in place (the layer owns its
+/// pre-activation buffer, so no second buffer is allocated and zeroed).
+fn map_in_place(values: &mut [f32], compute: Compute, activation: impl Fn(f32) -> f32 + Sync) {
+    map_values(values, compute, |_, value| *value = activation(*value));
 }
 
 /// Checks that both gradients are as long as `saved` (the activation's input or output) and
@@ -59,13 +51,9 @@ fn map_gradient(
     Ok(())
 }
 
-/// `output = max(input, 0)`.
-pub fn relu_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    map_activation(input, output, compute, |value| value.max(0.0))
+/// `values = max(values, 0)`, in place.
+pub fn relu_forward(values: &mut [f32], compute: Compute) {
+    map_in_place(values, compute, |value| value.max(0.0))
 }
 
 /// The relu gradient: `output_gradient` where the activation is positive, 0 elsewhere.
@@ -86,17 +74,10 @@ pub fn relu_backward(
     )
 }
 
-/// `output = A·tanh(S·input)`: tanh (A = S = 1, where the products are exact) and LeCun's scaled
-/// tanh share it.
-fn tanh_family_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-    (amplitude, slope): (f32, f32),
-) -> Result<(), TensorError> {
-    map_activation(input, output, compute, |value| {
-        amplitude * (slope * value).tanh()
-    })
+/// `values = A·tanh(S·values)`, in place: tanh (A = S = 1, where the products are exact) and
+/// LeCun's scaled tanh share it.
+fn tanh_family_forward(values: &mut [f32], compute: Compute, (amplitude, slope): (f32, f32)) {
+    map_in_place(values, compute, |value| amplitude * (slope * value).tanh())
 }
 
 /// The gradient of A·tanh(S·x) from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
@@ -149,13 +130,9 @@ pub const SCALED_TANH_SLOPE: f32 = 2.0 / 3.0;
 
 const SCALED_TANH: (f32, f32) = (SCALED_TANH_AMPLITUDE, SCALED_TANH_SLOPE);
 
-/// `output = tanh(input)`.
-pub fn tanh_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    tanh_family_forward(input, output, compute, PLAIN_TANH)
+/// `values = tanh(values)`, in place.
+pub fn tanh_forward(values: &mut [f32], compute: Compute) {
+    tanh_family_forward(values, compute, PLAIN_TANH)
 }
 
 /// The tanh gradient from its output `y`: `output_gradient · (1 − y²)`.
@@ -178,13 +155,9 @@ pub fn tanh_backward_from_input(
     tanh_family_backward_from_input(input, output_gradient, input_gradient, compute, PLAIN_TANH)
 }
 
-/// `output = A·tanh(S·input)`, LeCun's squashing function (A = 1.7159, S = 2/3).
-pub fn scaled_tanh_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    tanh_family_forward(input, output, compute, SCALED_TANH)
+/// `values = A·tanh(S·values)`, in place: LeCun's squashing function (A = 1.7159, S = 2/3).
+pub fn scaled_tanh_forward(values: &mut [f32], compute: Compute) {
+    tanh_family_forward(values, compute, SCALED_TANH)
 }
 
 /// The scaled tanh gradient from its output `y`: `output_gradient · (S/A)·(A² − y²)`.
@@ -223,13 +196,9 @@ pub fn sigmoid(x: f32) -> f32 {
     }
 }
 
-/// `output = sigmoid(input)`.
-pub fn sigmoid_forward(
-    input: &[f32],
-    output: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    map_activation(input, output, compute, sigmoid)
+/// `values = sigmoid(values)`, in place.
+pub fn sigmoid_forward(values: &mut [f32], compute: Compute) {
+    map_in_place(values, compute, sigmoid)
 }
 
 /// The sigmoid gradient from its output `y`: `output_gradient · y · (1 − y)`.
@@ -489,7 +458,7 @@ mod tests {
             .collect()
     }
 
-    type Forward = fn(&[f32], &mut [f32], Compute) -> Result<(), TensorError>;
+    type Forward = fn(&mut [f32], Compute);
     type Backward = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), TensorError>;
 
     /// Checks one activation: forward against `reference`, both backward forms against finite
@@ -502,8 +471,8 @@ mod tests {
         from_input: Backward,
         reference: fn(f64) -> f64,
     ) {
-        let mut output = vec![f32::NAN; input.len()];
-        forward(input, &mut output, compute).unwrap();
+        let mut output = input.to_vec();
+        forward(&mut output, compute);
         let expected: Vec<f64> = widen(input).into_iter().map(reference).collect();
         assert_close(&output, &expected, 1e-6);
         let upstream = values(input.len(), 99);
@@ -695,8 +664,8 @@ mod tests {
     #[test]
     fn extreme_inputs_stay_finite() {
         let input = [-1000.0, -90.0, 0.0, 90.0, 1000.0];
-        let mut output = [f32::NAN; 5];
-        sigmoid_forward(&input, &mut output, Compute::single()).unwrap();
+        let mut output = input;
+        sigmoid_forward(&mut output, Compute::single());
         assert_eq!(output, [0.0, sigmoid(-90.0), 0.5, 1.0, 1.0]);
         assert!(sigmoid(-90.0) > 0.0 && sigmoid(-90.0) < 1e-38);
         let mut gradient = [f32::NAN; 5];
@@ -713,10 +682,10 @@ mod tests {
     #[test]
     fn large_activations_split_over_threads_agree() {
         let input = scaled(PARALLEL_MINIMUM * 3 + 17, 5, 4.0);
-        let mut single = vec![0.0; input.len()];
-        let mut double = vec![0.0; input.len()];
-        tanh_forward(&input, &mut single, Compute::single()).unwrap();
-        tanh_forward(&input, &mut double, Compute::new(2).unwrap()).unwrap();
+        let mut single = input.clone();
+        let mut double = input.clone();
+        tanh_forward(&mut single, Compute::single());
+        tanh_forward(&mut double, Compute::new(2).unwrap());
         assert_eq!(single, double);
         assert_eq!(
             single[PARALLEL_MINIMUM * 3 + 16],
