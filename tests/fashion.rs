@@ -1,0 +1,96 @@
+//! Fashion-MNIST from the Debian package `dataset-fashion-mnist` (gzipped IDX files in
+//! `/usr/share/datasets/fashion-mnist`), in the folder `NETCALC_FASHION_MNIST` names. Ignored by
+//! a plain `cargo test`, since a fresh machine does not have the package; `.ci/run` installs it
+//! and runs `cargo test --test fashion -- --ignored`. Both tests fail, never skip, when the
+//! variable is unset.
+
+use netcalc::data::mnist::Dataset;
+use netcalc::train::History;
+use netcalc::train::options::{OptimizerKind, TrainOptions, TrainOverrides};
+use netcalc::train::run::{self, Data, Ending};
+use netcalc::train::session;
+use netcalc::{Format, Source};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+fn folder() -> PathBuf {
+    PathBuf::from(std::env::var_os("NETCALC_FASHION_MNIST").expect(
+        "set NETCALC_FASHION_MNIST to the Fashion-MNIST folder \
+         (/usr/share/datasets/fashion-mnist from the Debian package dataset-fashion-mnist)",
+    ))
+}
+
+/// Zalando's description of the data set: 60,000 training and 10,000 test images of 28×28
+/// grey levels in 10 classes, 6,000 and 1,000 of each class.
+#[test]
+#[ignore = "needs NETCALC_FASHION_MNIST (Debian package dataset-fashion-mnist); run by .ci/run"]
+fn the_debian_files_read_as_the_data_set_is_described() {
+    let training = Dataset::load_training(&folder()).unwrap();
+    let test = Dataset::load_test(&folder()).unwrap();
+    for (split, count) in [(&training, 60_000), (&test, 10_000)] {
+        assert_eq!((split.len(), split.rows, split.cols), (count, 28, 28));
+        let mut per_class = [0usize; 10];
+        for &label in &split.labels {
+            per_class[usize::from(label)] += 1;
+        }
+        assert_eq!(per_class, [count / 10; 10]);
+    }
+    // Not MNIST in disguise: MNIST's first training label is 5, Fashion-MNIST's is 9 (ankle boot).
+    assert_eq!(training.labels[0], 9);
+}
+
+/// The Keras MNIST CNN learns clothes too: 3,000 images, one epoch, Adadelta.
+#[test]
+#[ignore = "needs NETCALC_FASHION_MNIST (Debian package dataset-fashion-mnist); run by .ci/run"]
+fn the_keras_cnn_learns_fashion_mnist_in_one_epoch() {
+    let builtin = netcalc::builtin::find("keras-mnist-cnn").unwrap();
+    let network = netcalc::load(&Source::new(builtin.file, builtin.text), Format::Yaml).unwrap();
+    let analysis = netcalc::analyse(&network).unwrap();
+    let options = TrainOptions::resolve(
+        &[],
+        &TrainOverrides {
+            epochs: Some(1),
+            batch_size: NonZeroUsize::new(32),
+            optimizer: Some(OptimizerKind::Adadelta),
+            ..TrainOverrides::default()
+        },
+        NonZeroUsize::new(2).unwrap(),
+    )
+    .unwrap();
+    let training = Dataset::load_training(&folder())
+        .unwrap()
+        .first(3_000)
+        .unwrap();
+    let test = Dataset::load_test(&folder()).unwrap().first(1_000).unwrap();
+    let data = Data {
+        training,
+        validation: None,
+    };
+    let layout = session::input_layout(&analysis, 28, 28).unwrap();
+    let mut model = session::build_model(&network, &analysis, &options).unwrap();
+    let mut optimizer = netcalc::train::optimizer::from_options(&options);
+    let outcome = run::train(
+        &mut model,
+        optimizer.as_mut(),
+        &data,
+        &layout,
+        &options,
+        History::default(),
+        0,
+        &AtomicBool::new(false),
+        &mut |_| {},
+        &mut |_, _, _| Ok(()),
+    );
+    assert!(
+        matches!(outcome.ending, Ending::Finished),
+        "{:?}",
+        outcome.ending
+    );
+    let evaluation = run::evaluate(&mut model, &test, &layout, &options, 0.0).unwrap();
+    assert!(
+        evaluation.accuracy > 0.70,
+        "test accuracy {}",
+        evaluation.accuracy
+    );
+}
