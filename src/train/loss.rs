@@ -6,7 +6,11 @@
 //! - `cross_entropy` (Keras' `categorical_crossentropy` on probabilities): per example
 //!   −Σ t·ln(clip(p)), with p clipped to [1e-7, 1 − 1e-7] as Keras does; like TensorFlow's clip,
 //!   the gradient −t/p flows only where p lies inside that range. Through the softmax's backward
-//!   pass it becomes p − t.
+//!   pass it becomes p − t. This is how Keras 2's TensorFlow backend computed it (normalise,
+//!   clip, log), which is what the sheet's runs used; later tf.keras versions take the softmax's
+//!   logits when they can, so an example whose correct class has p < 1e-7 still learns there
+//!   and not here. We keep the sheet's behaviour, which every figure in EXPERIMENTS.md was
+//!   produced with.
 //! - `sigmoid_cross_entropy` (Nielsen's `CrossEntropyCost`): per example
 //!   −Σ [t·ln a + (1 − t)·ln(1 − a)] over the output units, a clipped to [1e-7, 1 − 1e-7] in the
 //!   value so a saturated unit costs ln(1e-7) instead of infinity; the gradient
