@@ -4,15 +4,14 @@
 //! and runs `cargo test --test fashion -- --ignored`. Both tests fail, never skip, when the
 //! variable is unset.
 
+mod common;
+
+use common::{builtin, options, train};
 use netcalc::data::mnist::Dataset;
-use netcalc::train::History;
-use netcalc::train::options::{OptimizerKind, TrainOptions, TrainOverrides};
-use netcalc::train::run::{self, Data, Ending};
-use netcalc::train::session;
-use netcalc::{Format, Source};
+use netcalc::train::options::{OptimizerKind, TrainOverrides};
+use netcalc::train::run::Data;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 fn folder() -> PathBuf {
     PathBuf::from(std::env::var_os("NETCALC_FASHION_MNIST").expect(
@@ -44,53 +43,20 @@ fn the_debian_files_read_as_the_data_set_is_described() {
 #[test]
 #[ignore = "needs NETCALC_FASHION_MNIST (Debian package dataset-fashion-mnist); run by .ci/run"]
 fn the_keras_cnn_learns_fashion_mnist_in_one_epoch() {
-    let builtin = netcalc::builtin::find("keras-mnist-cnn").unwrap();
-    let network = netcalc::load(&Source::new(builtin.file, builtin.text), Format::Yaml).unwrap();
-    let analysis = netcalc::analyse(&network).unwrap();
-    let options = TrainOptions::resolve(
-        &[],
-        &TrainOverrides {
-            epochs: Some(1),
-            batch_size: NonZeroUsize::new(32),
-            optimizer: Some(OptimizerKind::Adadelta),
-            ..TrainOverrides::default()
-        },
-        NonZeroUsize::new(2).unwrap(),
-    )
-    .unwrap();
-    let training = Dataset::load_training(&folder())
-        .unwrap()
-        .first(3_000)
-        .unwrap();
-    let test = Dataset::load_test(&folder()).unwrap().first(1_000).unwrap();
+    let options = options(TrainOverrides {
+        epochs: Some(1),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adadelta),
+        ..TrainOverrides::default()
+    });
     let data = Data {
-        training,
+        training: Dataset::load_training(&folder())
+            .unwrap()
+            .first(3_000)
+            .unwrap(),
         validation: None,
     };
-    let layout = session::input_layout(&analysis, 28, 28).unwrap();
-    let mut model = session::build_model(&network, &analysis, &options).unwrap();
-    let mut optimizer = netcalc::train::optimizer::from_options(&options);
-    let outcome = run::train(
-        &mut model,
-        optimizer.as_mut(),
-        &data,
-        &layout,
-        &options,
-        History::default(),
-        0,
-        &AtomicBool::new(false),
-        &mut |_| {},
-        &mut |_, _, _| Ok(()),
-    );
-    assert!(
-        matches!(outcome.ending, Ending::Finished),
-        "{:?}",
-        outcome.ending
-    );
-    let evaluation = run::evaluate(&mut model, &test, &layout, &options, 0.0).unwrap();
-    assert!(
-        evaluation.accuracy > 0.70,
-        "test accuracy {}",
-        evaluation.accuracy
-    );
+    let test = Dataset::load_test(&folder()).unwrap().first(1_000).unwrap();
+    let (history, accuracy) = train(&builtin("keras-mnist-cnn"), &options, &data, &test);
+    assert!(accuracy > 0.70, "test accuracy {accuracy}: {history:?}");
 }

@@ -3,6 +3,9 @@
 //! reach; determinism; the NaN stop; resuming; and the closed-form fit against gradient descent
 //! through the executor. The full reproductions are in EXPERIMENTS.md, not here.
 
+mod common;
+
+use common::{builtin, options, train};
 use netcalc::data::mnist::Dataset;
 use netcalc::layers::Pass;
 use netcalc::tensor::{Compute, Tensor, elementwise};
@@ -12,7 +15,7 @@ use netcalc::train::optimizer::{Optimizer, Sgd};
 use netcalc::train::options::{
     InitializationKind, LossKind, OptimizerKind, TrainOptions, TrainOverrides, Validation,
 };
-use netcalc::train::run::{self, Data, Ending, Trainable};
+use netcalc::train::run::{Data, Trainable};
 use netcalc::train::session;
 use netcalc::{Format, Network, Source};
 use rand_chacha::ChaCha8Rng;
@@ -20,7 +23,6 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 
 fn mnist() -> PathBuf {
     PathBuf::from(
@@ -32,15 +34,6 @@ fn mnist() -> PathBuf {
 fn network(text: &str) -> Network {
     let source = Source::new("test.nn", text);
     netcalc::load(&source, Format::Dsl).unwrap()
-}
-
-fn builtin(name: &str) -> Network {
-    let builtin = netcalc::builtin::find(name).unwrap();
-    netcalc::load(&Source::new(builtin.file, builtin.text), Format::Yaml).unwrap()
-}
-
-fn options(flags: TrainOverrides) -> TrainOptions {
-    TrainOptions::resolve(&[], &flags, NonZeroUsize::new(2).unwrap()).unwrap()
 }
 
 /// The first `training` training images and the first `test` test images.
@@ -55,32 +48,6 @@ fn data(training: usize, test: usize) -> (Data, Dataset) {
         },
         test_set,
     )
-}
-
-/// Trains a network and returns the history and the test accuracy.
-fn train(network: &Network, options: &TrainOptions, data: &Data, test: &Dataset) -> (History, f64) {
-    let analysis = netcalc::analyse(network).unwrap();
-    let layout = session::input_layout(&analysis, 28, 28).unwrap();
-    let mut model = session::build_model(network, &analysis, options).unwrap();
-    let outcome = run::train(
-        &mut model,
-        netcalc::train::optimizer::from_options(options).as_mut(),
-        data,
-        &layout,
-        options,
-        History::default(),
-        0,
-        &AtomicBool::new(false),
-        &mut |_| {},
-        &mut |_, _, _| Ok(()),
-    );
-    assert!(
-        matches!(outcome.ending, Ending::Finished),
-        "{:?}",
-        outcome.ending
-    );
-    let evaluation = run::evaluate(&mut model, test, &layout, options, 0.0).unwrap();
-    (outcome.history, evaluation.accuracy)
 }
 
 #[test]
