@@ -7,6 +7,7 @@
 pub mod error;
 pub mod executor;
 pub mod files;
+pub mod folder_lock;
 pub mod history;
 pub mod images;
 pub mod loss;
