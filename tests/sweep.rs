@@ -6,6 +6,7 @@
 //! fold stopped between epochs that continues (through the library, as a cluster runner would)
 //! to the numbers of an uninterrupted one.
 
+use netcalc::train::session::RunFolder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -50,6 +51,15 @@ fn succeed(command: &mut Command) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// The lines a sweep run printed for finished folds.
+fn fold_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("Configuration "))
+        .map(str::to_string)
+        .collect()
 }
 
 fn text(path: &Path) -> String {
@@ -122,19 +132,11 @@ fn a_local_sweep_writes_every_file() {
     let Some(data) = mnist() else { return };
     let sweep = reference(&data).join("sweep");
     for folder in task_folders(&sweep) {
-        for file in [
-            "history.csv",
-            "history.json",
-            "accuracy.svg",
-            "accuracy.png",
-            "cost.svg",
-            "cost.png",
-            "weights.safetensors",
-            "optimizer.safetensors",
-            "options.json",
-            "fold.json",
-            "result.json",
-        ] {
+        // The layout of `netcalc train`'s run folder, and the sweep's two files.
+        for file in RunFolder::FILES
+            .into_iter()
+            .chain(["fold.json", "result.json"])
+        {
             assert!(folder.join(file).is_file(), "{}/{file}", folder.display());
         }
         let result = json(&folder.join("result.json"));
@@ -149,18 +151,12 @@ fn a_local_sweep_writes_every_file() {
         );
         assert_eq!(json(&folder.join("options.json"))["threads"], 1);
     }
-    for file in [
+    for file in netcalc::sweep::finish::FILES.into_iter().chain([
         "sweep.json",
-        "results.csv",
-        "results.json",
-        "best.yaml",
-        "best.nn",
-        "accuracy-vs-parameters.svg",
-        "accuracy-vs-parameters.png",
         "refit/result.json",
         "refit/weights.safetensors",
         "configurations/0000/description.yaml",
-    ] {
+    ]) {
         assert!(sweep.join(file).is_file(), "{file}");
     }
     // The means and standard deviations come from the folds' own results.
@@ -244,21 +240,25 @@ fn the_job_count_does_not_change_the_results() {
     let folder = tempfile::tempdir().unwrap();
     let sweep = folder.path().join("sweep");
     let output = succeed(&mut run_command(&data, &sweep, &["--jobs", "1"]));
-    let lines = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        lines
-            .lines()
-            .filter(|line| line.starts_with("Configuration "))
-            .count(),
-        4,
-        "{lines}"
-    );
+    assert_eq!(fold_lines(&output).len(), 4);
     assert_eq!(numbers(&sweep), numbers(&reference(&data).join("sweep")));
     // A second run finds everything done and trains nothing.
     let output = succeed(&mut run_command(&data, &sweep, &["--jobs", "2"]));
     let lines = String::from_utf8_lossy(&output.stdout);
     assert!(lines.contains("4 done"), "{lines}");
     assert!(!lines.contains("Configuration "), "{lines}");
+}
+
+/// Starts a command in a process group of its own (so that it can be killed with its tasks),
+/// its output dropped.
+fn spawn_in_group(command: &mut Command) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    command
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// Sends SIGKILL to a process group (the sweep and its tasks).
@@ -272,16 +272,10 @@ fn kill_group(group: u32) {
 
 #[test]
 fn a_killed_sweep_resumes_with_only_the_missing_folds() {
-    use std::os::unix::process::CommandExt;
     let Some(data) = mnist() else { return };
     let folder = tempfile::tempdir().unwrap();
     let sweep = folder.path().join("sweep");
-    let mut child = run_command(&data, &sweep, &["--jobs", "1"])
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_in_group(&mut run_command(&data, &sweep, &["--jobs", "1"]));
     let results = || -> Vec<PathBuf> {
         task_folders(&sweep)
             .into_iter()
@@ -304,14 +298,10 @@ fn a_killed_sweep_resumes_with_only_the_missing_folds() {
     let before: Vec<(PathBuf, String)> =
         done.iter().map(|path| (path.clone(), text(path))).collect();
     let output = succeed(&mut run_command(&data, &sweep, &["--jobs", "1"]));
-    let lines = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
-        lines
-            .lines()
-            .filter(|line| line.starts_with("Configuration "))
-            .count(),
+        fold_lines(&output).len(),
         4 - done.len(),
-        "only the missing folds run: {lines}"
+        "only the missing folds run"
     );
     for (path, written) in before {
         assert_eq!(text(&path), written, "{} was not rewritten", path.display());
@@ -334,30 +324,21 @@ fn a_tampered_result_is_run_again() {
     assert!(status.contains("3 done, 0 running, 1 missing"), "{status}");
     assert!(status.contains("changed after it was written"), "{status}");
     let output = succeed(&mut run_command(&data, &sweep, &["--jobs", "2"]));
-    let lines = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        lines
-            .lines()
-            .filter(|line| line.starts_with("Configuration "))
-            .collect::<Vec<_>>(),
-        vec![lines.lines().find(|line| line.contains("fold-2")).unwrap()],
-        "{lines}"
+    let lines = fold_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("Configuration 0 (units=8), fold-2 of 2: "),
+        "{lines:?}"
     );
     assert_eq!(numbers(&sweep), numbers(&reference(&data).join("sweep")));
 }
 
 #[test]
 fn a_second_sweep_on_a_folder_in_use_is_refused() {
-    use std::os::unix::process::CommandExt;
     let Some(data) = mnist() else { return };
     let folder = tempfile::tempdir().unwrap();
     let sweep = folder.path().join("sweep");
-    let mut first = run_command(&data, &sweep, &["--jobs", "1"])
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_in_group(&mut run_command(&data, &sweep, &["--jobs", "1"]));
     let lock = sweep.join(".lock");
     let started = Instant::now();
     while !std::fs::read_to_string(&lock).is_ok_and(|holder| holder.contains("netcalc sweep run")) {

@@ -6,8 +6,8 @@
 //! Ctrl-C (the finished folds are kept; the same command continues).
 
 use super::train::{
-    all_cores, data_folder, fail, initialization, interrupt_flag, l2_convention, loss_kind,
-    on_threads, optimizer, report, say,
+    Hyperparameters, all_cores, data_folder, fail, interrupt_flag, loss_kind, on_threads, report,
+    say,
 };
 use super::{open, print_status};
 use crate::data::mnist::Dataset;
@@ -16,7 +16,7 @@ use crate::report::OutputFormat;
 use crate::source::Source;
 use crate::sweep::finish::{self, Finished};
 use crate::sweep::folds::Evaluation;
-use crate::sweep::results::SweepResults;
+use crate::sweep::results::{SweepResults, refit_line};
 use crate::sweep::selection::{self, DEFAULT_MAX_CONFIGS, Expansion, Filters};
 use crate::sweep::spec::{FORMAT, SourceText, SweepSpec, TrainingFlags};
 use crate::sweep::template::Template;
@@ -24,9 +24,7 @@ use crate::sweep::{SweepError, SweepFolder, TaskOutcome, TaskState};
 use crate::syntax::Format;
 use crate::train::TrainError;
 use crate::train::folder_lock::FolderLock;
-use crate::train::options::{
-    InitializationKind, L2Convention, LossKind, OptimizerKind, TrainOverrides,
-};
+use crate::train::options::{LossKind, TrainOverrides};
 use crate::train::run::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::VecDeque;
@@ -119,33 +117,14 @@ pub struct RunArguments {
     /// Use the first N training images only (folds are cut from them).
     #[arg(long)]
     subset: Option<usize>,
-    /// Epochs per training (default 1, or the description's `epochs`).
-    #[arg(long)]
-    epochs: Option<usize>,
+    #[command(flatten)]
+    hyperparameters: Hyperparameters,
     /// Images per batch.
     #[arg(long)]
     batch_size: Option<NonZeroUsize>,
-    /// Optimizer: sgd, adadelta, adam, rmsprop.
-    #[arg(long, value_parser = optimizer)]
-    optimizer: Option<OptimizerKind>,
-    /// Learning rate.
-    #[arg(long)]
-    learning_rate: Option<f64>,
-    /// SGD momentum in [0, 1).
-    #[arg(long)]
-    momentum: Option<f64>,
     /// Loss: cross_entropy, sigmoid_cross_entropy, mse, rbf_penalty.
     #[arg(long, value_parser = loss_kind)]
     loss: Option<LossKind>,
-    /// L2 coefficient λ.
-    #[arg(long)]
-    l2: Option<f64>,
-    /// How λ is read: keras or nielsen.
-    #[arg(long, value_parser = l2_convention)]
-    l2_convention: Option<L2Convention>,
-    /// Weight initialisation: glorot, he, nielsen, nielsen-large.
-    #[arg(long, value_parser = initialization)]
-    init: Option<InitializationKind>,
     /// Print only the summary: no line per fold, no bar.
     #[arg(long)]
     quiet: bool,
@@ -257,16 +236,9 @@ fn expand(arguments: &ExpandArguments) -> Result<ExitCode, Error> {
 
 fn overrides(arguments: &RunArguments) -> TrainOverrides {
     TrainOverrides {
-        epochs: arguments.epochs,
         batch_size: arguments.batch_size,
-        optimizer: arguments.optimizer,
-        learning_rate: arguments.learning_rate,
-        momentum: arguments.momentum,
         loss: arguments.loss,
-        l2: arguments.l2,
-        l2_convention: arguments.l2_convention,
-        initialization: arguments.init,
-        ..TrainOverrides::default()
+        ..arguments.hyperparameters.overrides()
     }
 }
 
@@ -509,10 +481,25 @@ fn run_locally(
                             }
                         }
                         _ if interrupted || status.code() == Some(130) => {}
-                        _ => failed.push(index),
+                        state => {
+                            // A task that ends in an error has said why on stderr; one that
+                            // was killed or ended without its result has not.
+                            let how = match (status.code(), state) {
+                                (Some(2), _) => None,
+                                (Some(code), _) => Some(format!("ended with exit code {code}")),
+                                (None, _) => Some(format!("was ended by a signal ({status})")),
+                            };
+                            if let Some(how) = how {
+                                bar.suspend(|| eprintln!("Task {index} {how}"));
+                            }
+                            failed.push(index);
+                        }
                     }
                 }
-                Err(_) => failed.push(index),
+                Err(error) => {
+                    bar.suspend(|| eprintln!("Task {index} cannot be waited for: {error}"));
+                    failed.push(index);
+                }
             }
         }
         running = still;
@@ -602,17 +589,8 @@ fn finish_locked(sweep: &SweepFolder, quiet: bool) -> Result<ExitCode, Error> {
             results.evaluation
         ));
     }
-    text.push_str(&match refit.accuracy {
-        Some(accuracy) => format!(
-            "Refit on the training images: test accuracy {accuracy:.4} ({} of {})\n",
-            refit.correct.unwrap_or(0),
-            refit.count
-        ),
-        None => format!(
-            "Refit on the training images diverged: {}\n",
-            refit.failure.as_deref().unwrap_or("")
-        ),
-    });
+    text.push_str(&refit_line(&refit));
+    text.push('\n');
     text.push_str(&format!(
         "Sweep folder: {} ({}, refit/)\n",
         sweep.path.display(),

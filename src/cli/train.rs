@@ -40,27 +40,8 @@ pub struct TrainArguments {
     network: String,
     #[command(flatten)]
     settings: Settings,
-    /// Epochs to train (default 1, or the description's `epochs`).
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Optimizer: sgd, adadelta, adam, rmsprop (Keras' rules and defaults).
-    #[arg(long, value_parser = optimizer)]
-    optimizer: Option<OptimizerKind>,
-    /// Learning rate (default: the optimizer's Keras default).
-    #[arg(long)]
-    learning_rate: Option<f64>,
-    /// SGD momentum in [0, 1).
-    #[arg(long)]
-    momentum: Option<f64>,
-    /// L2 coefficient λ.
-    #[arg(long)]
-    l2: Option<f64>,
-    /// How λ is read: keras (λ·Σw²) or nielsen ((λ/2n)·Σw²).
-    #[arg(long, value_parser = l2_convention)]
-    l2_convention: Option<L2Convention>,
-    /// Weight initialisation: glorot, he, nielsen, nielsen-large (weights and biases N(0, 1)).
-    #[arg(long, value_parser = initialization)]
-    init: Option<InitializationKind>,
+    #[command(flatten)]
+    hyperparameters: Hyperparameters,
     /// Seed for initialisation, shuffling and dropout.
     #[arg(long)]
     seed: Option<u64>,
@@ -87,6 +68,48 @@ pub struct TrainArguments {
     /// Print only the final result: no progress bar, no per-epoch lines.
     #[arg(long)]
     quiet: bool,
+}
+
+/// How the weights are trained (train and sweep run).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Hyperparameters {
+    /// Epochs to train (default 1, or the description's `epochs`).
+    #[arg(long)]
+    pub(super) epochs: Option<usize>,
+    /// Optimizer: sgd, adadelta, adam, rmsprop (Keras' rules and defaults).
+    #[arg(long, value_parser = optimizer)]
+    pub(super) optimizer: Option<OptimizerKind>,
+    /// Learning rate (default: the optimizer's Keras default).
+    #[arg(long)]
+    pub(super) learning_rate: Option<f64>,
+    /// SGD momentum in [0, 1).
+    #[arg(long)]
+    pub(super) momentum: Option<f64>,
+    /// L2 coefficient λ.
+    #[arg(long)]
+    pub(super) l2: Option<f64>,
+    /// How λ is read: keras (λ·Σw²) or nielsen ((λ/2n)·Σw²).
+    #[arg(long, value_parser = l2_convention)]
+    pub(super) l2_convention: Option<L2Convention>,
+    /// Weight initialisation: glorot, he, nielsen, nielsen-large (weights and biases N(0, 1)).
+    #[arg(long, value_parser = initialization)]
+    pub(super) init: Option<InitializationKind>,
+}
+
+impl Hyperparameters {
+    /// The overrides these flags make (the others unset).
+    pub(super) fn overrides(&self) -> TrainOverrides {
+        TrainOverrides {
+            epochs: self.epochs,
+            optimizer: self.optimizer,
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            l2: self.l2,
+            l2_convention: self.l2_convention,
+            initialization: self.init,
+            ..TrainOverrides::default()
+        }
+    }
 }
 
 /// Flags shared by train and eval.
@@ -155,7 +178,7 @@ fn named<T>(from_name: fn(&str) -> Option<T>, names: &[&str], text: &str) -> Res
     from_name(text).ok_or_else(|| format!("expected one of {}", names.join(", ")))
 }
 
-pub(super) fn optimizer(text: &str) -> Result<OptimizerKind, String> {
+fn optimizer(text: &str) -> Result<OptimizerKind, String> {
     named(OptimizerKind::from_name, &OptimizerKind::NAMES, text)
 }
 
@@ -163,11 +186,11 @@ pub(super) fn loss_kind(text: &str) -> Result<LossKind, String> {
     named(LossKind::from_name, &LossKind::NAMES, text)
 }
 
-pub(super) fn l2_convention(text: &str) -> Result<L2Convention, String> {
+fn l2_convention(text: &str) -> Result<L2Convention, String> {
     named(L2Convention::from_name, &L2Convention::NAMES, text)
 }
 
-pub(super) fn initialization(text: &str) -> Result<InitializationKind, String> {
+fn initialization(text: &str) -> Result<InitializationKind, String> {
     named(
         InitializationKind::from_name,
         &InitializationKind::NAMES,
@@ -319,21 +342,15 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
     let network = load(&arguments.network)?;
     let analysis = analysis::analyse(&network)?;
     let flags = TrainOverrides {
-        epochs: arguments.epochs,
         batch_size: arguments.settings.batch_size,
-        optimizer: arguments.optimizer,
-        learning_rate: arguments.learning_rate,
-        momentum: arguments.momentum,
         loss: arguments.settings.loss,
-        l2: arguments.l2,
-        l2_convention: arguments.l2_convention,
-        initialization: arguments.init,
         seed: arguments.seed,
         subset: arguments.subset,
         validation: arguments.validation,
         threads: arguments.settings.threads,
         solver: arguments.solver,
         evaluate_training: arguments.evaluate_training.then_some(true),
+        ..arguments.hyperparameters.overrides()
     };
     let options = resolve(&network, &flags)?;
     let folder = data_folder(&arguments.settings.data)?;

@@ -4,7 +4,7 @@
 //! run curves are (crate::train::plot).
 
 use crate::sweep::results::SweepResults;
-use crate::train::plot::{encode_png, register_font};
+use crate::train::plot::{BLUE, ORANGE, encode_png, register_font};
 use plotters::prelude::*;
 
 /// Image size in pixels.
@@ -108,10 +108,8 @@ fn draw<Backend: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    let blue = RGBColor(31, 119, 180);
-    let orange = RGBColor(230, 97, 1);
     for point in &points {
-        let colour = if point.best { orange } else { blue };
+        let colour = if point.best { ORANGE } else { BLUE };
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![

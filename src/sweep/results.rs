@@ -103,6 +103,21 @@ impl ConfigurationResult {
     }
 }
 
+/// `Refit on the training images: test accuracy 0.9912 (9912 of 10000)`, or why there is none.
+pub fn refit_line(refit: &FoldRecord) -> String {
+    match refit.accuracy {
+        Some(accuracy) => format!(
+            "Refit on the training images: test accuracy {accuracy:.4} ({} of {})",
+            refit.correct.unwrap_or(0),
+            refit.count
+        ),
+        None => format!(
+            "Refit on the training images diverged: {}",
+            refit.failure.as_deref().unwrap_or("")
+        ),
+    }
+}
+
 /// A sweep's results so far.
 #[derive(Debug, Clone)]
 pub struct SweepResults {
@@ -238,17 +253,7 @@ impl SweepResults {
             ));
         }
         if let Some(refit) = &self.refit {
-            notes.push(match refit.accuracy {
-                Some(accuracy) => format!(
-                    "Refit on the training images: test accuracy {accuracy:.4} ({} of {})",
-                    refit.correct.unwrap_or(0),
-                    refit.count
-                ),
-                None => format!(
-                    "Refit on the training images failed: {}",
-                    refit.failure.as_deref().unwrap_or("")
-                ),
-            });
+            notes.push(refit_line(refit));
         }
         notes.push(
             "Std is the population standard deviation of the fold accuracies (ddof = 0, as \

@@ -13,6 +13,11 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.tt
 /// Image size in pixels.
 const SIZE: (u32, u32) = (800, 500);
 
+/// The colour of the first series (matplotlib's first).
+pub(crate) const BLUE: RGBColor = RGBColor(31, 119, 180);
+/// The colour of the second series, and of what stands out.
+pub(crate) const ORANGE: RGBColor = RGBColor(230, 97, 1);
+
 /// Which figure of the history is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Curve {
@@ -163,8 +168,7 @@ fn draw<Backend: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    let blue = RGBColor(31, 119, 180);
-    let orange = RGBColor(230, 97, 1);
+    let (blue, orange) = (BLUE, ORANGE);
     chart
         .draw_series(LineSeries::new(training, blue.stroke_width(2)))
         .map_err(text)?
