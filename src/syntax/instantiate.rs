@@ -94,11 +94,7 @@ fn parameter_values(
         .map(|parameter| (parameter.key.value.clone(), parameter.value.value.clone()))
         .collect();
     for (name, value) in configuration.values() {
-        let Some(parameter) = description
-            .parameters
-            .iter()
-            .find(|parameter| parameter.key.value == *name)
-        else {
+        let Some(parameter) = description.parameter(name) else {
             return Err(ParameterError::ConfigurationParameter {
                 name: name.clone(),
                 suggestion: closest_parameter(description, name),
@@ -182,7 +178,7 @@ impl<'d> Scopes<'d> {
         let name = variable.value.as_str();
         let hidden = if self.variables.contains(&name) {
             "the variable of an enclosing repeat".to_string()
-        } else if self.is_parameter(name) {
+        } else if self.description.parameter(name).is_some() {
             format!("the parameter `{name}`")
         } else {
             return Ok(());
@@ -194,13 +190,6 @@ impl<'d> Scopes<'d> {
         })
     }
 
-    fn is_parameter(&self, name: &str) -> bool {
-        self.description
-            .parameters
-            .iter()
-            .any(|parameter| parameter.key.value == name)
-    }
-
     /// Every reference in a value names a loop variable in scope or a parameter (now used).
     fn value(&mut self, value: &'d Spanned<Value>) -> Result<(), ParameterError> {
         let mut names = Vec::new();
@@ -209,12 +198,7 @@ impl<'d> Scopes<'d> {
             if self.variables.contains(&name) {
                 continue;
             }
-            match self
-                .description
-                .parameters
-                .iter()
-                .find(|parameter| parameter.key.value == name)
-            {
+            match self.description.parameter(name) {
                 Some(parameter) => {
                     self.used.insert(&parameter.key.value);
                 }
