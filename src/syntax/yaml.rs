@@ -1662,6 +1662,172 @@ train: {epochs: 12, optimizer: adadelta}
         );
     }
 
+    const GRID: &str = "\
+let:
+  filters: [[32, 64], [128, 256]]
+  kernel_size: 3
+input: 28x28x1
+layers:
+  - repeat: $filters
+    as: block
+    layers:
+      - repeat: \"$block\"      # quoted or not, a reference
+        as: f
+        layers:
+          - {kind: conv2d, filters: $f, kernel: $kernel_size}
+      - name: pool
+        kind: maxpool
+        size: 2
+  - {repeat: 2, layers: [{kind: dense, units: 4}]}
+sweep:
+  kernel_size: [3, 5]
+";
+
+    #[test]
+    fn reads_parameters_repeats_and_the_sweep() {
+        let description = read_text(GRID).unwrap();
+        let reference = |name: &str| Value::Reference(name.to_string());
+        assert_eq!(
+            description.parameters,
+            [
+                Attribute::new(
+                    "filters",
+                    Value::List(vec![
+                        Value::List(vec![Value::Integer(32), Value::Integer(64)]),
+                        Value::List(vec![Value::Integer(128), Value::Integer(256)]),
+                    ])
+                ),
+                Attribute::new("kernel_size", Value::Integer(3)),
+            ]
+        );
+        assert_eq!(
+            description.sweep,
+            [Attribute::new(
+                "kernel_size",
+                Value::List(vec![Value::Integer(3), Value::Integer(5)])
+            )]
+        );
+        let [Item::Layer(_), Item::Repeat(outer), Item::Repeat(unnamed)] =
+            description.layers.as_slice()
+        else {
+            panic!("input and two repeats expected: {:?}", description.layers);
+        };
+        assert_eq!(outer.over.value, reference("filters"));
+        let [Item::Repeat(inner), Item::Layer(pool)] = outer.body.as_slice() else {
+            panic!("a repeat and a layer expected: {:?}", outer.body);
+        };
+        assert_eq!(inner.over.value, reference("block"));
+        let [Item::Layer(conv)] = inner.body.as_slice() else {
+            panic!("one layer expected");
+        };
+        assert_eq!(conv.attributes[0].value.value, reference("f"));
+        assert_eq!(conv.attributes[1].value.value, reference("kernel_size"));
+        assert!(unnamed.variable.is_none());
+        // Spans inside nested items.
+        let at = |span: Span| spanned_text(GRID, span);
+        assert_eq!(at(outer.span), "repeat: $filters");
+        assert_eq!(at(outer.over.span), "$filters");
+        assert_eq!(outer.variable.as_ref().map(|v| at(v.span)), Some("block"));
+        assert_eq!(at(inner.over.span), "\"$block\"");
+        assert_eq!(
+            at(conv.span),
+            "- {kind: conv2d, filters: $f, kernel: $kernel_size}"
+        );
+        assert_eq!(at(conv.attributes[1].value.span), "$kernel_size");
+        assert_eq!(pool.name.as_ref().map(|n| at(n.span)), Some("pool"));
+        assert_eq!(at(unnamed.over.span), "2");
+        assert_eq!(at(description.sweep[0].key.span), "kernel_size");
+    }
+
+    #[test]
+    fn bad_parameters_and_repeats() {
+        let cases = [
+            (
+                "let: {\"a b\": 1}\ninput: 5\n",
+                "the parameter name `a b` is not an identifier",
+                (1, 7),
+            ),
+            ("input: $5\n", "`input`: malformed reference `$5`", (1, 8)),
+            (
+                "layers:\n  - {kind: k, a: [1, \"$\"]}\n",
+                "`a`: malformed reference `$`",
+                (2, 18),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: b\n    layer: [{kind: k}]\n",
+                "unknown key `layer` in a repeated block",
+                (4, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: b\n",
+                "a repeat without layers to repeat",
+                (2, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    layers: []\n",
+                "a repeat without layers to repeat",
+                (2, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: 5\n    layers: [{kind: k}]\n",
+                "a layer's `as` must be text, not an integer",
+                (3, 9),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: a b\n    layers: [{kind: k}]\n",
+                "the loop variable `a b` is not an identifier",
+                (3, 9),
+            ),
+            (
+                "layers:\n  - kind: dense\n    repeat: 2\n",
+                "a layer cannot have the key `repeat`",
+                (3, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    layers:\n      - kind: k\n      - 5\n",
+                "layer 2 is an integer, not a mapping of keys",
+                (5, 7),
+            ),
+        ];
+        for (text, expected, position) in cases {
+            let (message, at, ..) = failure(text);
+            assert_eq!((message.as_str(), at), (expected, position), "{text}");
+        }
+        let (_, _, _, help) =
+            failure("layers:\n  - repeat: 2\n    as: b\n    layer: [{kind: k}]\n");
+        assert!(help.starts_with("did you mean `layers`?"), "{help}");
+    }
+
+    #[test]
+    fn grid_files_hold_only_a_sweep() {
+        let source = Source::new(
+            "grid.yaml",
+            "# the sheet's grid\nsweep:\n  kernel_size: [3, 5]\n",
+        );
+        let sweep = read_grid(&source).unwrap();
+        assert_eq!(sweep[0].key.value, "kernel_size");
+        for (text, expected, position) in [
+            (
+                "sweep: {a: [1]}\ninput: 5\n",
+                "a grid file holds only `sweep`, not `input`",
+                (2, 1),
+            ),
+            ("# nothing\n", "the grid file sweeps nothing", (2, 1)),
+            ("sweep: {}\n", "the grid file sweeps nothing", (2, 1)),
+        ] {
+            let source = Source::new("grid.yaml", text);
+            let error = read_grid(&source).expect_err(text);
+            assert_eq!(
+                (
+                    error.to_string().as_str(),
+                    source.line_column(error.span().offset)
+                ),
+                (expected, position),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn prints_canonical_yaml() {
         let mut first = layer(
@@ -1713,6 +1879,38 @@ layers:
     \"12\": \"yes\"
     inputs: [in, \"true\"]
 train: {seed: 1}
+";
+        assert_eq!(print(&description), expected);
+        assert_eq!(read_text(expected), Ok(description));
+    }
+
+    #[test]
+    fn prints_parameters_repeats_and_the_sweep() {
+        let description = read_text(GRID).unwrap();
+        let expected = "\
+let:
+  filters: [[32, 64], [128, 256]]
+  kernel_size: 3
+input: 28x28x1
+layers:
+  - repeat: $filters
+    as: block
+    layers:
+      - repeat: $block
+        as: f
+        layers:
+          - kind: conv2d
+            filters: $f
+            kernel: $kernel_size
+      - name: pool
+        kind: maxpool
+        size: 2
+  - repeat: 2
+    layers:
+      - kind: dense
+        units: 4
+sweep:
+  kernel_size: [3, 5]
 ";
         assert_eq!(print(&description), expected);
         assert_eq!(read_text(expected), Ok(description));
@@ -1863,12 +2061,7 @@ train: {seed: 1}
                     vec(inner, 1..3),
                 )
                     .prop_map(|(over, variable, body)| {
-                        Item::Repeat(Repeat {
-                            over: Spanned::unspanned(over),
-                            variable: variable.map(Spanned::unspanned),
-                            body,
-                            span: Span::default(),
-                        })
+                        Item::Repeat(Repeat::new(over, variable, body))
                     })
             });
         vec(item, size)

@@ -8,7 +8,7 @@
 use crate::catalogue::{KindFacts, facts, kinds};
 use crate::pipeline::{self, Reached};
 use crate::values::{EXPECT_KEYS, any_value, identifier, integer, layer_name, word};
-use netcalc::source::{Span, Spanned};
+use netcalc::source::Spanned;
 use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value};
 use proptest::collection::vec;
 use proptest::option::weighted;
@@ -44,7 +44,7 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         weighted(0.6, layer_name()),
         weighted(0.25, vec(layer_name(), 1..3)),
         weighted(0.15, expectations()),
-        weighted(0.1, (any::<prop::sample::Index>(), identifier())),
+        weighted(0.03, (any::<prop::sample::Index>(), identifier())),
     )
         .prop_map(
             |((kind, pairs), positionals, name, inputs, expect, reference)| {
@@ -91,28 +91,85 @@ fn input_layer() -> impl Strategy<Value = LayerDecl> {
         })
 }
 
+/// The names parameters get: a small pool, so that references find them.
+const PARAMETER_NAMES: [&str; 4] = ["n", "f", "k", "units"];
+
 /// What a repeat runs over: counts (negative ones too), lists, references, or anything.
 fn repeat_over() -> impl Strategy<Value = Value> {
     prop_oneof![
-        4 => (0_i64..4).prop_map(Value::Integer),
+        8 => (0_i64..4).prop_map(Value::Integer),
         1 => integer().prop_map(Value::Integer),
-        2 => identifier().prop_map(Value::Reference),
-        2 => vec(any_value(), 0..3).prop_map(Value::List),
+        1 => select(PARAMETER_NAMES.to_vec()).prop_map(|name| Value::Reference(name.to_string())),
+        1 => vec(any_value(), 0..3).prop_map(Value::List),
         1 => any_value(),
     ]
 }
 
-/// A repeated block around layers `start..end` (clamped) of the list, when asked for.
+/// Loop variables: names no parameter has, and now and then any name (which may hide one).
+fn loop_variable() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => select(vec!["block", "copy", "i"]).prop_map(str::to_string),
+        1 => identifier(),
+    ]
+}
+
+/// Uses every parameter: an attribute of a layer from the chosen one on becomes a reference to
+/// it, its value the parameter's default (so the network stays what it was); when no layer there
+/// has attributes, a training setting refers to it.
+fn use_parameters(
+    layers: &mut [LayerDecl],
+    train: &mut Vec<Attribute>,
+    parameters: &mut [Attribute],
+    places: &[(prop::sample::Index, prop::sample::Index)],
+) {
+    for (parameter, (layer, attribute)) in parameters.iter_mut().zip(places.iter().cycle()) {
+        let reference = Value::Reference(parameter.key.value.clone());
+        let start = if layers.is_empty() {
+            0
+        } else {
+            layer.index(layers.len())
+        };
+        let free = |layer: &LayerDecl| {
+            layer
+                .attributes
+                .iter()
+                .filter(|attribute| !matches!(attribute.value.value, Value::Reference(_)))
+                .count()
+        };
+        match layers[start..].iter_mut().find(|layer| free(layer) > 0) {
+            Some(layer) => {
+                let at = attribute.index(free(layer));
+                let Some(slot) = layer
+                    .attributes
+                    .iter_mut()
+                    .filter(|attribute| !matches!(attribute.value.value, Value::Reference(_)))
+                    .nth(at)
+                else {
+                    continue;
+                };
+                parameter.value.value = std::mem::replace(&mut slot.value.value, reference);
+            }
+            None => train.push(Attribute::new(
+                &format!("setting_{}", parameter.key.value),
+                reference,
+            )),
+        }
+    }
+}
+
+/// A repeated block around layers `start..end` (clamped) of the list, when asked for; without a
+/// loop variable, the body's layers mostly lose their names (which would be an error).
 type Wrap = (
     prop::sample::Index,
     prop::sample::Index,
     Value,
     Option<String>,
+    bool,
 );
 
 fn wrap(layers: Vec<LayerDecl>, wrap: Option<Wrap>) -> Vec<Item> {
     let mut items: Vec<Item> = layers.into_iter().map(Item::Layer).collect();
-    let Some((start, length, over, variable)) = wrap else {
+    let Some((start, length, over, variable, keep_names)) = wrap else {
         return items;
     };
     if items.len() < 2 {
@@ -121,24 +178,23 @@ fn wrap(layers: Vec<LayerDecl>, wrap: Option<Wrap>) -> Vec<Item> {
     // Keep the first layer (usually the input) outside the block.
     let start = 1 + start.index(items.len() - 1);
     let end = start + 1 + length.index(items.len() - start);
-    let body: Vec<Item> = items.drain(start..end).collect();
-    items.insert(
-        start,
-        Item::Repeat(Repeat {
-            over: Spanned::unspanned(over),
-            variable: variable.map(Spanned::unspanned),
-            body,
-            span: Span::default(),
-        }),
-    );
+    let mut body: Vec<Item> = items.drain(start..end).collect();
+    if variable.is_none() && !keep_names {
+        for item in &mut body {
+            if let Item::Layer(layer) = item {
+                layer.name = None;
+            }
+        }
+    }
+    items.insert(start, Item::Repeat(Repeat::new(over, variable, body)));
     items
 }
 
-/// Parameters: a small pool of names, so that references find them now and then.
+/// Parameters named from [`PARAMETER_NAMES`], mostly small counts.
 fn parameters() -> impl Strategy<Value = Vec<Attribute>> {
     vec(
         (
-            select(vec!["n", "f", "k", "units"]),
+            select(PARAMETER_NAMES.to_vec()),
             prop_oneof![3 => (0_i64..5).prop_map(Value::Integer), 1 => any_value()],
         ),
         1..3,
@@ -165,7 +221,15 @@ fn description() -> impl Strategy<Value = Description> {
         any::<prop::sample::Index>(),
         any::<prop::sample::Index>(),
         repeat_over(),
-        weighted(0.6, identifier()),
+        weighted(0.6, loop_variable()),
+        prop::bool::weighted(0.1),
+    );
+    let parameters = (
+        parameters(),
+        vec(
+            (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+            1..3,
+        ),
     );
     (
         weighted(0.3, word()),
@@ -174,7 +238,7 @@ fn description() -> impl Strategy<Value = Description> {
         vec(layer(), 0..8),
         weighted(0.15, expectations()),
         any::<bool>(),
-        weighted(0.2, parameters()),
+        weighted(0.2, parameters),
         weighted(0.2, block),
     )
         .prop_map(
@@ -183,14 +247,17 @@ fn description() -> impl Strategy<Value = Description> {
                 if tidy {
                     tidy_names(&mut layers);
                 }
+                let mut train = Vec::new();
+                let (mut parameters, places) = parameters.unwrap_or_default();
+                use_parameters(&mut layers, &mut train, &mut parameters, &places);
                 Description {
                     name: name.map(Spanned::unspanned),
                     about: None,
                     rounding: rounding.map(Spanned::unspanned),
-                    parameters: parameters.unwrap_or_default(),
+                    parameters,
                     layers: wrap(layers, block),
                     expect: expect.unwrap_or_default(),
-                    train: Vec::new(),
+                    train,
                     sweep: Vec::new(),
                 }
             },
