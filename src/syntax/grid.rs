@@ -78,10 +78,12 @@ impl Grid {
     }
 
     /// Checks a sweep section (the description's own or a grid file's, read with
-    /// [`super::read_grid`]) against the description's parameters: every key is a `let`
+    /// [`super::read_grid`]) against the description's parameters: every default is a plain
+    /// value (no reference), every key is a `let`
     /// parameter, every value a non-empty list of values of the parameter's type without
     /// references (an integer is taken, as a number, where the default is a number).
     pub fn new(description: &Description, sweep: &[Attribute]) -> Result<Grid, ParameterError> {
+        check_defaults(&description.parameters)?;
         let mut axes = Vec::with_capacity(sweep.len());
         for entry in sweep {
             let name = &entry.key.value;
@@ -204,6 +206,20 @@ impl Grid {
                 .collect(),
         )
     }
+}
+
+/// A parameter's default is a plain value.
+pub(super) fn check_defaults(parameters: &[Attribute]) -> Result<(), ParameterError> {
+    for parameter in parameters {
+        if let Some(name) = first_reference(&parameter.value.value) {
+            return Err(ParameterError::ReferenceNotAllowed {
+                place: format!("the default of `{}`", parameter.key.value),
+                name: name.to_string(),
+                span: parameter.value.span,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `candidate` as a value of the default's type, if it is one: the same variant, or an integer

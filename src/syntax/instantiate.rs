@@ -15,7 +15,7 @@
 
 use super::ParameterError;
 use super::ast::{Attribute, Description, Item, LayerDecl, Repeat, Value};
-use super::grid::{Configuration, Grid, closest_parameter, first_reference, fitting};
+use super::grid::{Configuration, Grid, check_defaults, closest_parameter, fitting};
 use crate::source::{Span, Spanned};
 use std::collections::{HashMap, HashSet};
 
@@ -36,7 +36,7 @@ pub fn instantiate(
     description: &Description,
     configuration: &Configuration,
 ) -> Result<Description, ParameterError> {
-    check_defaults(&description.parameters)?;
+    // The grid checks the defaults first.
     Grid::of(description)?;
     let values = parameter_values(description, configuration)?;
     Scopes::check(description)?;
@@ -67,20 +67,6 @@ pub fn instantiate(
         train,
         sweep: Vec::new(),
     })
-}
-
-/// A parameter's default is a plain value.
-fn check_defaults(parameters: &[Attribute]) -> Result<(), ParameterError> {
-    for parameter in parameters {
-        if let Some(name) = first_reference(&parameter.value.value) {
-            return Err(ParameterError::ReferenceNotAllowed {
-                place: format!("the default of `{}`", parameter.key.value),
-                name: name.to_string(),
-                span: parameter.value.span,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Every parameter's value: the configuration's (of the default's type) or the default.
