@@ -16,6 +16,7 @@ pub mod report;
 pub mod shape;
 pub mod source;
 pub mod suggestion;
+pub mod sweep;
 pub mod syntax;
 pub mod tensor;
 pub mod train;
