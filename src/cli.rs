@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+mod sweep;
 mod train;
 
 /// netcalc: exact numbers for neural-network architectures.
@@ -63,6 +64,10 @@ enum Command {
     /// Data sets: `netcalc data fetch mnist --to DIR`.
     #[command(subcommand)]
     Data(train::DataCommand),
+    /// Grid search: expand a grid, train its configurations with k-fold cross-validation,
+    /// refit the best (`netcalc sweep run SPEC --data DIR --out FOLDER`).
+    #[command(subcommand)]
+    Sweep(sweep::SweepCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -187,6 +192,7 @@ pub fn run() -> ExitCode {
         Command::Eval(arguments) => return train::eval(arguments),
         Command::Predict(arguments) => return train::predict(arguments),
         Command::Data(command) => return train::data(command),
+        Command::Sweep(command) => return sweep::sweep(command),
         command => command,
     };
     match execute(command) {
@@ -267,7 +273,11 @@ fn execute(command: Command) -> Result<Output, Error> {
         Command::Check(arguments) => check(&arguments),
         Command::Explain { network, layer } => explain(&network, layer.as_deref()),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
-        Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
+        Command::Train(_)
+        | Command::Eval(_)
+        | Command::Predict(_)
+        | Command::Data(_)
+        | Command::Sweep(_) => {
             unreachable!("`run` dispatches the training commands before `execute`")
         }
     }
@@ -346,9 +356,7 @@ fn check(arguments: &CheckArguments) -> Result<Output, Error> {
 fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     let (source, format) = open(network)?;
     let mut description = syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
-    for layer in &mut description.layers {
-        crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
-    }
+    crate::layers::name_all_positionals(&mut description).map_err(|e| Error::new(&source, e))?;
     Ok(match to {
         ConvertFormat::Yaml => syntax::yaml::print(&description),
         ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),

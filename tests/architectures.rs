@@ -10,9 +10,7 @@ fn read(path: &Path) -> Description {
     let name = path.display().to_string();
     let format = Format::from_path(&name).expect("a known extension");
     let mut description = syntax::read(&Source::new(name, text), format).expect("reads");
-    for layer in &mut description.layers {
-        layers::name_positionals(layer).expect("positionals");
-    }
+    layers::name_all_positionals(&mut description).expect("positionals");
     description
 }
 
@@ -63,9 +61,7 @@ fn converting_back_and_forth_loses_nothing() {
         let dsl = syntax::dsl::print(&description, &layers::positional_keys);
         let mut from_dsl =
             syntax::dsl::read(&Source::new("x.nn", dsl.as_str())).expect("DSL reads");
-        for layer in &mut from_dsl.layers {
-            layers::name_positionals(layer).expect("positionals");
-        }
+        layers::name_all_positionals(&mut from_dsl).expect("positionals");
         assert_eq!(from_dsl, description, "{} through the DSL", path.display());
         let yaml = syntax::yaml::print(&from_dsl);
         let from_yaml =

@@ -155,19 +155,19 @@ fn named<T>(from_name: fn(&str) -> Option<T>, names: &[&str], text: &str) -> Res
     from_name(text).ok_or_else(|| format!("expected one of {}", names.join(", ")))
 }
 
-fn optimizer(text: &str) -> Result<OptimizerKind, String> {
+pub(super) fn optimizer(text: &str) -> Result<OptimizerKind, String> {
     named(OptimizerKind::from_name, &OptimizerKind::NAMES, text)
 }
 
-fn loss_kind(text: &str) -> Result<LossKind, String> {
+pub(super) fn loss_kind(text: &str) -> Result<LossKind, String> {
     named(LossKind::from_name, &LossKind::NAMES, text)
 }
 
-fn l2_convention(text: &str) -> Result<L2Convention, String> {
+pub(super) fn l2_convention(text: &str) -> Result<L2Convention, String> {
     named(L2Convention::from_name, &L2Convention::NAMES, text)
 }
 
-fn initialization(text: &str) -> Result<InitializationKind, String> {
+pub(super) fn initialization(text: &str) -> Result<InitializationKind, String> {
     named(
         InitializationKind::from_name,
         &InitializationKind::NAMES,
@@ -179,7 +179,7 @@ fn solver(text: &str) -> Result<Solver, String> {
     named(Solver::from_name, &Solver::NAMES, text)
 }
 
-fn validation(text: &str) -> Result<Validation, String> {
+pub(super) fn validation(text: &str) -> Result<Validation, String> {
     Validation::parse(text).ok_or_else(|| "expected split:K, test or none".to_string())
 }
 
@@ -193,7 +193,7 @@ fn collection(text: &str) -> Result<Collection, String> {
 
 /// A problem of the command line around training.
 #[derive(Debug, thiserror::Error)]
-enum TrainCommandError {
+pub(super) enum TrainCommandError {
     #[error("no data folder: pass --data DIR or set {DATA_VARIABLE}")]
     NoData,
     #[error("{0}")]
@@ -222,17 +222,17 @@ impl Locate for TrainCommandError {
     }
 }
 
-fn fail(error: impl Into<TrainCommandError>) -> Error {
+pub(super) fn fail(error: impl Into<TrainCommandError>) -> Error {
     Error::unplaced(error.into())
 }
 
 /// Prints an error and returns exit code 2.
-fn report(error: &Error) -> ExitCode {
+pub(super) fn report(error: &Error) -> ExitCode {
     eprint!("{}", render_error(error));
     ExitCode::from(2)
 }
 
-fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
+pub(super) fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
     match given {
         Some(folder) => Ok(folder.clone()),
         None => std::env::var_os(DATA_VARIABLE)
@@ -242,7 +242,7 @@ fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
     }
 }
 
-fn all_cores() -> NonZeroUsize {
+pub(super) fn all_cores() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
@@ -260,7 +260,7 @@ fn resolve(network: &Network, flags: &TrainOverrides) -> Result<TrainOptions, Er
 }
 
 /// Runs work on a rayon pool of the options' thread count, so kernels use exactly that many.
-fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -> T {
+pub(super) fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -> T {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads.get())
         .build()
@@ -271,7 +271,7 @@ fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -
 }
 
 /// The flag the Ctrl-C handler raises; a second Ctrl-C ends the process at once.
-fn interrupt_flag() -> &'static AtomicBool {
+pub(super) fn interrupt_flag() -> &'static AtomicBool {
     static FLAG: AtomicBool = AtomicBool::new(false);
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
@@ -301,7 +301,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn say(line: &str) {
+pub(super) fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();

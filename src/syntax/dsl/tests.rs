@@ -3,7 +3,7 @@
 
 use super::read;
 use crate::source::{Source, Span};
-use crate::syntax::{Attribute, Description, SyntaxError, Value};
+use crate::syntax::{Attribute, Description, Item, SyntaxError, Value};
 
 /// One line per statement; texts in Rust quotes, sizes in `<…>`, tables as `grid(X./.X)`.
 fn dump(description: &Description) -> String {
@@ -17,11 +17,38 @@ fn dump(description: &Description) -> String {
             lines.push(format!("{keyword} {:?}", word.value));
         }
     }
+    if !description.parameters.is_empty() {
+        lines.push(format!("let {}", dump_attributes(&description.parameters)));
+    }
     if !description.train.is_empty() {
         lines.push(format!("train {}", dump_attributes(&description.train)));
     }
-    for layer in &description.layers {
-        let mut parts = vec!["layer".to_string()];
+    dump_items(&description.layers, "", &mut lines);
+    if !description.expect.is_empty() {
+        lines.push(format!("expect {}", dump_attributes(&description.expect)));
+    }
+    if !description.sweep.is_empty() {
+        lines.push(format!("sweep {}", dump_attributes(&description.sweep)));
+    }
+    lines.join("\n")
+}
+
+/// Layers and repeats, a body's lines prefixed with `| ` per level.
+fn dump_items(items: &[Item], prefix: &str, lines: &mut Vec<String>) {
+    for item in items {
+        let layer = match item {
+            Item::Layer(layer) => layer,
+            Item::Repeat(repeat) => {
+                let mut header = format!("{prefix}repeat {}", dump_value(&repeat.over.value));
+                if let Some(variable) = &repeat.variable {
+                    header.push_str(&format!(" as {}", variable.value));
+                }
+                lines.push(header);
+                dump_items(&repeat.body, &format!("{prefix}| "), lines);
+                continue;
+            }
+        };
+        let mut parts = vec![format!("{prefix}layer")];
         if let Some(name) = &layer.name {
             parts.push(format!("{}:", name.value));
         }
@@ -46,10 +73,6 @@ fn dump(description: &Description) -> String {
         }
         lines.push(parts.join(" "));
     }
-    if !description.expect.is_empty() {
-        lines.push(format!("expect {}", dump_attributes(&description.expect)));
-    }
-    lines.join("\n")
 }
 
 fn dump_attributes(attributes: &[Attribute]) -> String {
@@ -81,6 +104,7 @@ fn dump_value(value: &Value) -> String {
             let items: Vec<String> = items.iter().map(dump_value).collect();
             format!("[{}]", items.join(","))
         }
+        Value::Reference(name) => format!("${name}"),
     }
 }
 
@@ -263,7 +287,7 @@ fn spans_point_at_what_was_written() {
     let at = |span: Span| &text[span.offset..span.offset + span.length];
     let name = description.name.as_ref().map(|n| at(n.span));
     assert_eq!(name, Some("lenet"));
-    let [c1, c3] = description.layers.as_slice() else {
+    let [c1, c3] = description.all_layers()[..] else {
         panic!("two layers expected");
     };
     assert_eq!(
@@ -283,13 +307,13 @@ fn spans_point_at_what_was_written() {
     let text = "\"a b\": k [1, \"x\"]";
     let at = |span: Span| &text[span.offset..span.offset + span.length];
     assert_eq!(
-        at(quoted.layers[0]
+        at(quoted.all_layers()[0]
             .name
             .as_ref()
             .map_or(Span::default(), |n| n.span)),
         "\"a b\""
     );
-    assert_eq!(at(quoted.layers[0].positionals[0].span), "[1, \"x\"]");
+    assert_eq!(at(quoted.all_layers()[0].positionals[0].span), "[1, \"x\"]");
 }
 
 #[test]
@@ -515,7 +539,9 @@ fn the_examples_in_grammar_md_read_and_print_back() {
     }
     let lenet = parse(blocks[0]).unwrap_or_default();
     assert_eq!(lenet.layers.len(), 8);
-    let table = lenet.layers[3].attribute("table").map(|a| &a.value.value);
+    let table = lenet.all_layers()[3]
+        .attribute("table")
+        .map(|a| &a.value.value);
     let Some(Value::Grid(rows)) = table else {
         panic!("C3 has no table: {table:?}");
     };
