@@ -108,6 +108,9 @@ JobCompLoc=$job_log
 MailProg=/bin/true
 # A node that was stopped with the daemons comes back by itself when slurmd starts again.
 ReturnToService=2
+# sbatch refuses a job that can never run here (more CPUs than the node has, a longer time than
+# the partition allows) instead of leaving it pending for ever.
+EnforcePartLimits=ALL
 NodeName=$node $hardware State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP"
   if [ -f "$config" ] && [ "$(cat "$config")" = "$text" ]; then
