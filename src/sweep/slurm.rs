@@ -107,8 +107,8 @@ pub enum SlurmError {
     },
     /// `--cpus-per-task` differs from the sweep's threads per task.
     #[error(
-        "--cpus-per-task {given} differs from the sweep's {threads} threads per task; a task \
-         computes with exactly that many threads, so results match a local run"
+        "--cpus-per-task {given} differs from the sweep's threads per task ({threads}): each task \
+         computes with exactly its sweep's threads, so that its results equal a local run's"
     )]
     CpusPerTask {
         /// What the user asked for.
@@ -148,6 +148,16 @@ pub enum SlurmError {
         /// The partitions `sinfo` lists.
         known: Vec<String>,
     },
+    /// The array was accepted, the finishing job refused.
+    #[error("job array {array} was submitted, but its finishing job was refused: {reason}")]
+    FinishRefused {
+        /// The array's job id.
+        array: String,
+        /// The sweep folder.
+        sweep: PathBuf,
+        /// `sbatch`'s refusal.
+        reason: String,
+    },
     /// Jobs of an earlier submission of this sweep are still in the queue.
     #[error(
         "jobs {} of an earlier submission of {} are still in the queue",
@@ -183,8 +193,8 @@ impl Locate for SlurmError {
                 Some("move the sweep folder (or netcalc) to a path without it".to_string())
             }
             SlurmError::CpusPerTask { threads, .. } => Some(format!(
-                "leave out --cpus-per-task (it defaults to {threads}), or change the sweep's \
-                 threads per task"
+                "leave out --cpus-per-task (it defaults to the threads per task, {threads}), or \
+                 start a new sweep with --threads-per-task"
             )),
             SlurmError::Missing { .. } => Some(
                 "submit from a machine of the cluster (a login node); elsewhere, \
@@ -203,6 +213,10 @@ impl Locate for SlurmError {
                 }
                 None => format!("the partitions are {}", known.join(", ")),
             }),
+            SlurmError::FinishRefused { sweep, .. } => Some(format!(
+                "once the array has ended, run `netcalc sweep finish {}`, or submit again",
+                sweep.display()
+            )),
             SlurmError::StillQueued { jobs, .. } => Some(format!(
                 "wait until they have ended (`squeue -j {}`), or cancel them (`scancel {}`), \
                  then submit again: finished tasks are skipped",
@@ -221,6 +235,7 @@ impl Locate for SlurmError {
             SlurmError::Failed { .. } => "netcalc::slurm::failed",
             SlurmError::NoJobId { .. } => "netcalc::slurm::no_job_id",
             SlurmError::UnknownPartition { .. } => "netcalc::slurm::unknown_partition",
+            SlurmError::FinishRefused { .. } => "netcalc::slurm::finish_refused",
             SlurmError::StillQueued { .. } => "netcalc::slurm::still_queued",
             SlurmError::File { .. } => "netcalc::slurm::file",
         }
@@ -473,7 +488,7 @@ pub fn write_scripts(submission: &Submission) -> Result<Scripts, SlurmError> {
 }
 
 /// The job ids of a submission.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jobs {
     /// The array's job id, when there were tasks to run.
     pub array: Option<String>,
@@ -488,9 +503,28 @@ impl Jobs {
     pub fn ids(&self) -> Vec<String> {
         self.array
             .iter()
+            .chain(std::iter::once(&self.finish))
             .cloned()
-            .chain(std::iter::once(self.finish.clone()))
             .collect()
+    }
+}
+
+/// One submission as `SWEEPDIR/slurm/submissions.json` records it: the array's id as soon as it
+/// is accepted, so that an array whose finishing job `sbatch` refused is still known.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    /// The array's job id, when there were tasks to run.
+    pub array: Option<String>,
+    /// The finishing job's id, once it was accepted.
+    pub finish: Option<String>,
+    /// The `--array` value submitted (`0-7%2`), when there was an array.
+    pub tasks: Option<String>,
+}
+
+impl Record {
+    /// Every id, array first.
+    pub fn ids(&self) -> Vec<String> {
+        self.array.iter().chain(&self.finish).cloned().collect()
     }
 }
 
@@ -569,23 +603,46 @@ fn sbatch(arguments: &[&str]) -> Result<String, SlurmError> {
     job_id(&format!("sbatch {}", arguments.join(" ")), &printed)
 }
 
-/// Submits the scripts: the array, then the finishing job depending on it (or alone when there is
-/// no array), and adds the ids to `SWEEPDIR/slurm/submissions.json`. Refuses while jobs of an
-/// earlier submission of the same folder are still queued or running.
-pub fn submit(submission: &Submission, scripts: &Scripts) -> Result<Jobs, SlurmError> {
-    let earlier = submissions(&submission.sweep)?;
-    let earlier_ids: Vec<String> = earlier.iter().flat_map(Jobs::ids).collect();
-    if !earlier_ids.is_empty() {
-        let queued = queued(&earlier_ids)?;
-        if !queued.is_empty() {
-            return Err(SlurmError::StillQueued {
-                sweep: submission.sweep.clone(),
-                jobs: queued,
-            });
-        }
+/// Checks that `sbatch` is installed and runs.
+pub fn check_sbatch() -> Result<(), SlurmError> {
+    slurm_command("sbatch", &["--version"]).map(|_| ())
+}
+
+/// Refuses while jobs of an earlier submission of the sweep are still queued or running: their
+/// tasks would be submitted twice.
+pub fn check_queue(sweep: &Path) -> Result<(), SlurmError> {
+    let earlier: Vec<String> = submissions(sweep)?.iter().flat_map(Record::ids).collect();
+    if earlier.is_empty() {
+        return Ok(());
     }
+    let queued = queued(&earlier)?;
+    if queued.is_empty() {
+        Ok(())
+    } else {
+        Err(SlurmError::StillQueued {
+            sweep: sweep.to_path_buf(),
+            jobs: queued,
+        })
+    }
+}
+
+/// Submits the scripts: the array, then the finishing job depending on it (or alone when there is
+/// no array), and adds the ids to `SWEEPDIR/slurm/submissions.json` (the array's as soon as it is
+/// accepted).
+pub fn submit(submission: &Submission, scripts: &Scripts) -> Result<Jobs, SlurmError> {
+    let mut records = submissions(&submission.sweep)?;
+    let tasks = (!submission.tasks.is_empty()).then(|| submission.array_specification());
     let array = match &scripts.array {
-        Some(path) => Some(sbatch(&["--parsable", path_text(path)?])?),
+        Some(path) => {
+            let id = sbatch(&["--parsable", path_text(path)?])?;
+            records.push(Record {
+                array: Some(id.clone()),
+                finish: None,
+                tasks: tasks.clone(),
+            });
+            record(submission, &records)?;
+            Some(id)
+        }
         None => None,
     };
     let dependency = array
@@ -596,27 +653,47 @@ pub fn submit(submission: &Submission, scripts: &Scripts) -> Result<Jobs, SlurmE
         arguments.push(dependency);
     }
     arguments.push(path_text(&scripts.finish)?);
-    let finish = sbatch(&arguments)?;
-    let jobs = Jobs {
+    let finish = match (sbatch(&arguments), &array) {
+        (Ok(id), _) => id,
+        (Err(error), Some(array)) => {
+            return Err(SlurmError::FinishRefused {
+                array: array.clone(),
+                sweep: submission.sweep.clone(),
+                reason: error.to_string(),
+            });
+        }
+        (Err(error), None) => return Err(error),
+    };
+    match records.last_mut() {
+        Some(last) if array.is_some() => last.finish = Some(finish.clone()),
+        _ => records.push(Record {
+            array: None,
+            finish: Some(finish.clone()),
+            tasks: None,
+        }),
+    }
+    record(submission, &records)?;
+    Ok(Jobs {
         array,
         finish,
-        tasks: (!submission.tasks.is_empty()).then(|| submission.array_specification()),
-    };
-    let mut all = earlier;
-    all.push(jobs.clone());
+        tasks,
+    })
+}
+
+/// Writes `SWEEPDIR/slurm/submissions.json`.
+fn record(submission: &Submission, records: &[Record]) -> Result<(), SlurmError> {
     let path = submission.folder().join(SUBMISSIONS);
-    let text = serde_json::to_string_pretty(&all).expect("job ids serialise") + "\n";
+    let text = serde_json::to_string_pretty(records).expect("job ids serialise") + "\n";
     write_atomically(&path, text.as_bytes()).map_err(|source| SlurmError::File {
         action: "write",
         path,
         source,
-    })?;
-    Ok(jobs)
+    })
 }
 
 /// The submissions recorded in `SWEEPDIR/slurm/submissions.json`, oldest first (none when the
 /// file does not exist).
-pub fn submissions(sweep: &Path) -> Result<Vec<Jobs>, SlurmError> {
+pub fn submissions(sweep: &Path) -> Result<Vec<Record>, SlurmError> {
     let path = sweep.join(FOLDER).join(SUBMISSIONS);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
