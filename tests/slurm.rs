@@ -99,6 +99,15 @@ fn sweep_command(data: &Path, out: &Path, extra: &[&str]) -> Command {
     command
 }
 
+/// `netcalc sweep run … --slurm` with extra flags, to its end (with `--wait`, the jobs' end):
+/// what it printed.
+fn submit(data: &Path, sweep: &Path, extra: &[&str]) -> String {
+    let mut command = sweep_command(data, sweep, &["--slurm"]);
+    command.args(extra);
+    let output = run_within(&mut command, DEADLINE, &|| give_up(sweep));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs a command to its end, killing it after `limit`; fails the test unless it succeeds.
 fn run_within(command: &mut Command, limit: Duration, cleanup: &dyn Fn()) -> Output {
     let mut child = command
@@ -315,12 +324,7 @@ fn a_sweep_through_a_slurm_job_array_equals_the_local_run() {
     };
     let folder = tempfile::tempdir().unwrap();
     let sweep = folder.path().join("sweep");
-    let output = run_within(
-        &mut sweep_command(&data, &sweep, &["--slurm", "--max-parallel", "2", "--wait"]),
-        DEADLINE,
-        &|| give_up(&sweep),
-    );
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let printed = submit(&data, &sweep, &["--max-parallel", "2", "--wait"]);
 
     let submitted = submissions(&sweep);
     assert_eq!(submitted.len(), 1, "{submitted:?}");
@@ -371,11 +375,7 @@ fn a_cancelled_element_is_submitted_again_and_nothing_else() {
     };
     let folder = tempfile::tempdir().unwrap();
     let sweep = folder.path().join("sweep");
-    run_within(
-        &mut sweep_command(&data, &sweep, &["--slurm", "--max-parallel", "1"]),
-        Duration::from_secs(120),
-        &|| give_up(&sweep),
-    );
+    submit(&data, &sweep, &["--max-parallel", "1"]);
     let (array, finish, _) = submissions(&sweep)[0].clone();
     let array = array.expect("an array was submitted");
     // One element at a time, so the last one is still pending: cancel it. Cancel the first
@@ -438,12 +438,7 @@ fn a_cancelled_element_is_submitted_again_and_nothing_else() {
         .map(|&task| snapshot(&task_folders(&sweep)[task]))
         .collect();
 
-    let output = run_within(
-        &mut sweep_command(&data, &sweep, &["--slurm", "--max-parallel", "1", "--wait"]),
-        DEADLINE,
-        &|| give_up(&sweep),
-    );
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let printed = submit(&data, &sweep, &["--max-parallel", "1", "--wait"]);
     let submitted = submissions(&sweep);
     assert_eq!(submitted.len(), 2, "{submitted:?}");
     let (again, _, tasks) = submitted[1].clone();

@@ -354,7 +354,18 @@ impl Submission {
         text
     }
 
-    fn common_directives(&self, text: &mut String, name: &str) {
+    /// A batch script: what it does in a comment, the directives every job gets, the job's own
+    /// (`extra`), the output file (`%A`, `%a` and `%j` expanded by Slurm), then `exec netcalc
+    /// ARGUMENTS`.
+    fn script(
+        &self,
+        about: &str,
+        name: &str,
+        extra: &[String],
+        output: &str,
+        arguments: &str,
+    ) -> Result<String, SlurmError> {
+        let mut text = format!("#!/bin/sh\n# netcalc sweep: {about}\n");
         let _ = writeln!(text, "#SBATCH --job-name={name}");
         if let Some(partition) = &self.resources.partition {
             let _ = writeln!(text, "#SBATCH --partition={partition}");
@@ -369,52 +380,38 @@ impl Submission {
             "#SBATCH --cpus-per-task={}",
             self.resources.cpus_per_task
         );
+        for directive in extra {
+            let _ = writeln!(text, "#SBATCH {directive}");
+        }
+        let _ = writeln!(text, "{}", output_directive(&self.folder(), output)?);
+        let _ = writeln!(text, "exec {} {arguments}", shell_path(&self.binary)?);
+        Ok(text)
     }
 
     /// The batch script of the array: element I runs task I.
     pub fn array_script(&self) -> Result<String, SlurmError> {
-        let mut text = String::from("#!/bin/sh\n");
-        let _ = writeln!(
-            text,
-            "# netcalc sweep: array element I runs task I (configuration × fold) of the sweep."
-        );
-        self.common_directives(&mut text, "netcalc-sweep");
-        let _ = writeln!(text, "#SBATCH --array={}", self.array_specification());
-        let _ = writeln!(
-            text,
-            "{}",
-            output_directive(&self.folder(), "%A-task-%a.out")?
-        );
-        let _ = writeln!(
-            text,
-            "exec {} sweep task {} --index \"$SLURM_ARRAY_TASK_ID\"",
-            shell_path(&self.binary)?,
-            shell_path(&self.sweep)?
-        );
-        Ok(text)
+        self.script(
+            "array element I runs task I (configuration × fold) of the sweep.",
+            "netcalc-sweep",
+            &[format!("--array={}", self.array_specification())],
+            "%A-task-%a.out",
+            &format!(
+                "sweep task {} --index \"$SLURM_ARRAY_TASK_ID\"",
+                shell_path(&self.sweep)?
+            ),
+        )
     }
 
     /// The batch script of the job that runs after the whole array (submitted with
     /// `--dependency=afterany:ARRAY`): refits the best configuration and writes the report.
     pub fn finish_script(&self) -> Result<String, SlurmError> {
-        let mut text = String::from("#!/bin/sh\n");
-        let _ = writeln!(
-            text,
-            "# netcalc sweep: after the array, refit the best configuration and write the report."
-        );
-        self.common_directives(&mut text, "netcalc-finish");
-        let _ = writeln!(
-            text,
-            "{}",
-            output_directive(&self.folder(), "%j-finish.out")?
-        );
-        let _ = writeln!(
-            text,
-            "exec {} sweep finish {}",
-            shell_path(&self.binary)?,
-            shell_path(&self.sweep)?
-        );
-        Ok(text)
+        self.script(
+            "after the array, refit the best configuration and write the report.",
+            "netcalc-finish",
+            &[],
+            "%j-finish.out",
+            &format!("sweep finish {}", shell_path(&self.sweep)?),
+        )
     }
 
     /// One shell line per task to run, for GNU parallel or any other runner, then the finishing
