@@ -2,7 +2,9 @@
 //! it every test here says so and passes): a tiny grid (an MLP with 8 or 16 hidden units, 2 folds
 //! of 300 images, 1 epoch) run locally, checking every file; the same results with 1 and 2 jobs;
 //! a killed sweep resumed with only its missing folds; a tampered result run again; the folder's
-//! lock; another sweep refused in the same folder; `finish` refused while tasks are missing.
+//! lock; another sweep refused in the same folder; `finish` refused while tasks are missing; a
+//! fold stopped between epochs that continues (through the library, as a cluster runner would)
+//! to the numbers of an uninterrupted one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ fn mnist() -> Option<PathBuf> {
     folder.map(PathBuf::from)
 }
 
-/// `netcalc sweep run` of the fixture into `out`, with extra flags.
+/// `netcalc sweep run` of the fixture into `out`, with extra flags (one epoch unless they say).
 fn run_command(data: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(NETCALC);
     command
@@ -30,8 +32,11 @@ fn run_command(data: &Path, out: &Path, extra: &[&str]) -> Command {
         .arg(data)
         .arg("--out")
         .arg(out)
-        .args(["--folds", "2", "--subset", "300", "--epochs", "1"])
+        .args(["--folds", "2", "--subset", "300"])
         .args(extra);
+    if !extra.contains(&"--epochs") {
+        command.args(["--epochs", "1"]);
+    }
     command
 }
 
@@ -398,4 +403,72 @@ fn another_sweep_is_refused_in_a_finished_folder_and_finish_waits_for_every_task
     assert_eq!(finish.status.code(), Some(2), "{message}");
     assert!(message.contains("1 of the 4 tasks of"), "{message}");
     assert!(message.contains("are not done: 2"), "{message}");
+}
+
+#[test]
+fn a_fold_stopped_between_epochs_continues_to_the_same_numbers() {
+    use netcalc::sweep::{SweepFolder, TaskOutcome, run_task};
+    use netcalc::train::run::Progress;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(data) = mnist() else { return };
+    let folder = tempfile::tempdir().unwrap();
+    let whole = folder.path().join("whole");
+    succeed(&mut run_command(
+        &data,
+        &whole,
+        &["--jobs", "2", "--epochs", "3"],
+    ));
+    let stopped = folder.path().join("stopped");
+    copy_folder(&whole, &stopped);
+    let fold = task_folders(&stopped)[3].clone();
+    std::fs::remove_dir_all(&fold).unwrap();
+    // The library's view, as a cluster's runner uses it.
+    let sweep = SweepFolder::open(&stopped).unwrap();
+    assert_eq!(sweep.task_count(), 4);
+    assert_eq!(sweep.unfinished().unwrap(), vec![3]);
+    // Ctrl-C once the first epoch is recorded: the fold keeps that epoch.
+    let stop = AtomicBool::new(false);
+    let outcome = run_task(&sweep, 3, &stop, &mut |progress| {
+        if let Progress::EpochFinished { record, .. } = progress
+            && record.epoch == 1
+        {
+            stop.store(true, Ordering::SeqCst);
+        }
+    })
+    .unwrap();
+    assert_eq!(outcome, TaskOutcome::Interrupted);
+    assert_eq!(
+        json(&fold.join("history.json"))["epochs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!fold.join("result.json").exists());
+    // Started again, it trains epochs 2 and 3 only, to the uninterrupted fold's weights.
+    let mut epochs = Vec::new();
+    let outcome = run_task(&sweep, 3, &AtomicBool::new(false), &mut |progress| {
+        if let Progress::EpochFinished { record, .. } = progress {
+            epochs.push(record.epoch);
+        }
+    })
+    .unwrap();
+    assert!(matches!(outcome, TaskOutcome::Finished(_)), "{outcome:?}");
+    assert_eq!(epochs, vec![2, 3]);
+    let reference = task_folders(&whole)[3].clone();
+    assert_eq!(
+        std::fs::read(fold.join("weights.safetensors")).unwrap(),
+        std::fs::read(reference.join("weights.safetensors")).unwrap()
+    );
+    assert_eq!(
+        json(&fold.join("result.json"))["accuracy"],
+        json(&reference.join("result.json"))["accuracy"]
+    );
+    assert!(sweep.unfinished().unwrap().is_empty());
+    // Done now: a third start returns at once.
+    let outcome = run_task(&sweep, 3, &AtomicBool::new(false), &mut |_| {
+        panic!("nothing trains")
+    })
+    .unwrap();
+    assert!(matches!(outcome, TaskOutcome::AlreadyDone(_)));
 }

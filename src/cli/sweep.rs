@@ -293,10 +293,12 @@ fn specify(arguments: &RunArguments) -> Result<SweepSpec, Error> {
         (Some(folds), None) => Evaluation::Folds(folds),
         (None, None) => Evaluation::DEFAULT,
     };
-    let data = data_folder(&arguments.data)?;
-    let data = std::path::absolute(&data).unwrap_or(data);
-    let training = Dataset::load_training(&data).map_err(|error| fail(TrainError::from(error)))?;
-    Dataset::load_test(&data).map_err(|error| fail(TrainError::from(error)))?;
+    let given = data_folder(&arguments.data)?;
+    let training = Dataset::load_training(&given).map_err(|error| fail(TrainError::from(error)))?;
+    Dataset::load_test(&given).map_err(|error| fail(TrainError::from(error)))?;
+    // Tasks may run elsewhere (another working directory, a cluster node): the folder is
+    // written down absolute.
+    let data = std::path::absolute(&given).unwrap_or(given);
     let images = training.len();
     if arguments.subset == Some(0) {
         return Err(fail(TrainError::Network(

@@ -11,7 +11,6 @@
 //! exact images trained on and held out.
 
 use crate::error::Error;
-use crate::report::numbers::thousands;
 use crate::sweep::SweepError;
 use crate::sweep::digest;
 use crate::sweep::folds;
@@ -296,7 +295,7 @@ impl SweepFolder {
             (Some(accuracy), _) => format!(
                 "accuracy {accuracy:.4} ({} of {})",
                 record.correct.unwrap_or(0),
-                thousands(record.count as u64)
+                record.count
             ),
             (None, Some(failure)) => format!("failed: {failure}"),
             (None, None) => "no accuracy".to_string(),
@@ -342,5 +341,8 @@ fn started(folder: &Path, expected: &str) -> Option<String> {
     }
     .load_history()
     .ok()??;
-    Some(format!("stopped after epoch {}", history.last_epoch()))
+    Some(match history.last_epoch() {
+        0 => "stopped before its first epoch ended".to_string(),
+        epoch => format!("stopped after epoch {epoch}"),
+    })
 }

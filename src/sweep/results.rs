@@ -216,10 +216,12 @@ impl SweepResults {
 
     /// The report: best first, with the folds' accuracies, as a table, Markdown, CSV or JSON.
     pub fn render(&self, format: OutputFormat) -> String {
-        if format == OutputFormat::Json {
-            return self.json();
-        }
         let ranks = self.rank_of();
+        match format {
+            OutputFormat::Json => return self.json(),
+            OutputFormat::Csv => return self.csv_in(self.ranking(), &ranks),
+            OutputFormat::Table | OutputFormat::Markdown => {}
+        }
         let rows = self
             .ranking()
             .into_iter()
@@ -355,10 +357,14 @@ impl SweepResults {
 
     /// `results.csv`: one row per configuration in the grid's order, full precision.
     pub fn csv(&self) -> String {
-        let ranks = self.rank_of();
+        self.csv_in((0..self.configurations.len()).collect(), &self.rank_of())
+    }
+
+    fn csv_in(&self, order: Vec<usize>, ranks: &[Option<usize>]) -> String {
         Table {
             header: self.header(false),
-            rows: (0..self.configurations.len())
+            rows: order
+                .into_iter()
                 .map(|position| self.row(position, ranks[position], false))
                 .collect(),
             ..Table::default()
@@ -441,6 +447,9 @@ impl SweepResults {
 
     /// `sweep status`: per configuration the state of each fold, and the counts.
     pub fn status(&self, format: OutputFormat) -> String {
+        if format == OutputFormat::Json {
+            return self.status_json();
+        }
         let mut counts = [0usize; 3];
         let rows = self
             .configurations
@@ -493,5 +502,50 @@ impl SweepResults {
             notes,
         }
         .render(format)
+    }
+
+    fn status_json(&self) -> String {
+        let mut counts = serde_json::Map::new();
+        for name in ["done", "running", "missing"] {
+            counts.insert(name.to_string(), 0.into());
+        }
+        let configurations: Vec<serde_json::Value> = self
+            .configurations
+            .iter()
+            .map(|result| {
+                let folds: Vec<serde_json::Value> = result
+                    .folds
+                    .iter()
+                    .map(|state| {
+                        let (name, note) = match state {
+                            TaskState::Done(_) => ("done", None),
+                            TaskState::Running(holder) => ("running", Some(holder.clone())),
+                            TaskState::Missing(note) => ("missing", note.clone()),
+                        };
+                        if let Some(count) = counts.get_mut(name) {
+                            *count = (count.as_u64().unwrap_or(0) + 1).into();
+                        }
+                        serde_json::json!({"state": name, "note": note})
+                    })
+                    .collect();
+                serde_json::json!({
+                    "index": result.configuration.index,
+                    "values": result.configuration.values,
+                    "folds": folds,
+                })
+            })
+            .collect();
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({
+            "schema": "netcalc.sweep.status.v1",
+            "network": self.name,
+            "evaluation": self.evaluation,
+            "parameters": self.parameters,
+            "tasks": counts,
+            "configurations": configurations,
+            "refit": self.refit.as_ref().map(|refit| refit.configuration),
+        }))
+        .unwrap_or_default();
+        text.push('\n');
+        text
     }
 }

@@ -262,6 +262,19 @@ impl Expansion {
         header.extend(self.parameters.iter().cloned());
         header.extend(["Parameters", "MACs", "Status"].map(String::from));
         let sizes = self.parameters.len() + 1;
+        // CSV is for programs: plain numbers, an empty field where there is none.
+        let number = |value: u64| {
+            if format == OutputFormat::Csv {
+                value.to_string()
+            } else {
+                thousands(value)
+            }
+        };
+        let none = if format == OutputFormat::Csv {
+            ""
+        } else {
+            "–"
+        };
         let rows = self
             .candidates
             .iter()
@@ -269,8 +282,8 @@ impl Expansion {
                 let mut row = vec![candidate.index.to_string()];
                 row.extend(candidate.values.iter().cloned());
                 let (parameters, macs) = match candidate.sizes {
-                    Some((parameters, macs)) => (thousands(parameters), thousands(macs)),
-                    None => ("–".to_string(), "–".to_string()),
+                    Some((parameters, macs)) => (number(parameters), number(macs)),
+                    None => (none.to_string(), none.to_string()),
                 };
                 row.extend([parameters, macs, candidate.status.text()]);
                 row
