@@ -3,7 +3,8 @@
 //! of this same binary (`netcalc sweep task FOLDER --index I`, the command a Slurm array task
 //! runs too), `--jobs` at a time, with a line per finished fold on stdout and an overall bar on
 //! stderr (only on a terminal), Ctrl-C, and the exit codes: 0 done, 2 an error, 130 stopped by
-//! Ctrl-C (the finished folds are kept; the same command continues).
+//! Ctrl-C (the finished folds are kept; the same command continues). `run --slurm` and
+//! `run --emit-commands` hand the tasks to Slurm or another runner instead (`sweep/slurm.rs`).
 
 use super::train::{
     Hyperparameters, all_cores, data_folder, fail, interrupt_flag, loss_kind, on_threads, report,
@@ -34,6 +35,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+mod slurm;
 
 /// `netcalc sweep …`.
 #[derive(Debug, clap::Subcommand)]
@@ -128,6 +131,8 @@ pub struct RunArguments {
     /// Print only the summary: no line per fold, no bar.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    elsewhere: slurm::ElsewhereArguments,
 }
 
 /// Flags of `netcalc sweep task`.
@@ -342,8 +347,13 @@ fn lock(folder: &Path, purpose: &str) -> Result<FolderLock, Error> {
 
 fn run(arguments: &RunArguments) -> Result<ExitCode, Error> {
     let spec = specify(arguments)?;
-    let _lock = lock(&arguments.out, "netcalc sweep run")?;
+    let lock = lock(&arguments.out, "netcalc sweep run")?;
     let sweep = SweepFolder::prepare(&arguments.out, spec)?;
+    if arguments.elsewhere.active() {
+        // The tasks run elsewhere, and the finishing job takes the lock itself.
+        drop(lock);
+        return slurm::dispatch(&arguments.elsewhere, &sweep);
+    }
     let jobs = arguments.jobs.unwrap_or_else(|| {
         NonZeroUsize::new(all_cores().get() / arguments.threads_per_task.get())
             .unwrap_or(NonZeroUsize::MIN)

@@ -10,8 +10,9 @@
 //! seed; [`folder`] knows the sweep folder and where each task stands; [`task`] runs one task
 //! ([`training`] is the training itself, [`record`] its `result.json`); [`results`] ranks and
 //! reports; [`finish`] refits the best and writes the result files; [`plot`] draws accuracy
-//! against parameters. Nothing here prints or reads the environment; the command line
-//! (crate::cli) runs tasks as child processes.
+//! against parameters; [`slurm`] writes the batch scripts of a Slurm job array (and the plain
+//! commands for other runners) and submits them through `sbatch`. Nothing here prints or reads
+//! the environment; the command line (crate::cli) runs tasks as child processes.
 
 pub mod digest;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod record;
 pub mod results;
 pub mod seeds;
 pub mod selection;
+pub mod slurm;
 pub mod spec;
 pub mod task;
 pub mod template;
