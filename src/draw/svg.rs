@@ -2,7 +2,7 @@
 //! Liberation Sans or a metric-compatible font (Arial, Helvetica), as the layout measured it.
 
 use super::picture::style::{self, Colour};
-use super::picture::{Anchor, Picture, Piece, Position, Stroke, Text};
+use super::picture::{Anchor, Picture, Piece, Position, Rect, Stroke, Text};
 use std::fmt::Write;
 
 /// The SVG document of a picture.
@@ -43,18 +43,14 @@ pub fn render(picture: &Picture) -> String {
             "<g class=\"layer\" data-name=\"{}\">",
             escape(&layer.name)
         );
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>",
-            number(layer.rect.x),
-            number(layer.rect.y),
-            number(layer.rect.width),
-            number(layer.rect.height),
+        let paint = format!(
+            "rx=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"",
             number(style::CORNER),
             style::BOX_FILL.hex(),
             style::BOX_BORDER.hex(),
             number(style::BORDER_WIDTH)
         );
+        rectangle(&mut svg, &layer.rect, &paint);
         for line in &layer.lines {
             text(&mut svg, line, style::TEXT);
         }
@@ -64,15 +60,7 @@ pub fn render(picture: &Picture) -> String {
             } else {
                 style::UNCONNECTED
             };
-            let _ = writeln!(
-                svg,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>",
-                number(cell.rect.x),
-                number(cell.rect.y),
-                number(cell.rect.width),
-                number(cell.rect.height),
-                colour.hex()
-            );
+            rectangle(&mut svg, &cell.rect, &format!("fill=\"{}\"", colour.hex()));
         }
         let _ = writeln!(svg, "</g>");
     }
@@ -81,6 +69,18 @@ pub fn render(picture: &Picture) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// A `<rect>` with its position and size, then `paint` (its other attributes).
+fn rectangle(svg: &mut String, rect: &Rect, paint: &str) {
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" {paint}/>",
+        number(rect.x),
+        number(rect.y),
+        number(rect.width),
+        number(rect.height),
+    );
 }
 
 fn text(svg: &mut String, text: &Text, colour: Colour) {
