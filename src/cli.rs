@@ -365,9 +365,7 @@ fn check(arguments: &CheckArguments) -> Result<Output, Error> {
 fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     let (source, format) = open(network)?;
     let mut description = syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
-    for layer in &mut description.layers {
-        crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
-    }
+    crate::layers::name_all_positionals(&mut description).map_err(|e| Error::new(&source, e))?;
     Ok(match to {
         ConvertFormat::Yaml => syntax::yaml::print(&description),
         ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),

@@ -5,7 +5,7 @@ use crate::error::{Error, Locate};
 use crate::layers::{self, Layer};
 use crate::shape::Rounding;
 use crate::source::{Source, Span};
-use crate::syntax::{Attribute, Description, LayerDecl};
+use crate::syntax::{Attribute, Configuration, Description, Item, LayerDecl};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -182,9 +182,11 @@ impl Locate for InLayer {
 }
 
 impl Network {
-    /// Builds the graph of a description: names positional values, builds every layer, wires
-    /// inputs (the previous layer unless named), and orders the layers. `rounding_override`
-    /// replaces the description's `rounding` (the command line's `--rounding`).
+    /// Builds the graph of a description: instantiates it with its parameters' defaults
+    /// ([`crate::syntax::instantiate()`]: references replaced, repeated blocks expanded; a plain
+    /// description stays as it is), names positional values, builds every layer, wires inputs
+    /// (the previous layer unless named), and orders the layers. `rounding_override` replaces the
+    /// description's `rounding` (the command line's `--rounding`).
     pub fn build(
         source: &Source,
         description: Description,
@@ -192,7 +194,18 @@ impl Network {
         rounding_override: Option<Rounding>,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
-        if description.layers.is_empty() {
+        let description = crate::syntax::instantiate(&description, &Configuration::defaults())
+            .map_err(|error| Error::new(source, error))?;
+        // An instantiated description holds layers only.
+        let declarations: Vec<LayerDecl> = description
+            .layers
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Layer(layer) => Some(layer),
+                Item::Repeat(_) => None,
+            })
+            .collect();
+        if declarations.is_empty() {
             let end = Span::new(source.text.len(), 0);
             return Err(Error::new(
                 source,
@@ -210,16 +223,14 @@ impl Network {
         };
         let rounding = rounding_override.unwrap_or(rounding);
         let mut graph: DiGraph<Node, usize> =
-            DiGraph::with_capacity(description.layers.len(), description.layers.len());
-        let mut by_name: HashMap<String, NodeIndex> =
-            HashMap::with_capacity(description.layers.len());
+            DiGraph::with_capacity(declarations.len(), declarations.len());
+        let mut by_name: HashMap<String, NodeIndex> = HashMap::with_capacity(declarations.len());
         let mut generated: HashMap<&'static str, usize> = HashMap::new();
-        let written: std::collections::HashSet<&str> = description
-            .layers
+        let written: std::collections::HashSet<&str> = declarations
             .iter()
             .filter_map(|decl| decl.name.as_ref().map(|name| name.value.as_str()))
             .collect();
-        for mut decl in description.layers.iter().cloned() {
+        for mut decl in declarations.iter().cloned() {
             let name = match &decl.name {
                 Some(name) => {
                     if by_name.contains_key(&name.value) {

@@ -223,6 +223,17 @@ pub fn name_positionals(decl: &mut LayerDecl) -> Result<(), DeclarationError> {
     Ok(())
 }
 
+/// [`name_positionals`] for every layer of a description, those in repeated blocks included (as
+/// `convert` needs before printing YAML, which has no positional values).
+pub fn name_all_positionals(
+    description: &mut crate::syntax::Description,
+) -> Result<(), DeclarationError> {
+    description
+        .all_layers_mut()
+        .into_iter()
+        .try_for_each(name_positionals)
+}
+
 /// Builds the layer a declaration describes, on its own (window layers without their own
 /// `rounding` take the caller's).
 pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {

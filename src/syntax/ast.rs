@@ -1,5 +1,6 @@
-//! The description as written, shared by both formats: a network name, options and a list of layer
-//! declarations with untyped attributes. Nothing here knows what a layer kind means.
+//! The description as written, shared by both formats: a network name, options, parameters, a
+//! list of layer declarations and repeated blocks with untyped attributes, and a sweep grid.
+//! Nothing here knows what a layer kind means.
 
 use crate::source::{Span, Spanned};
 
@@ -13,12 +14,94 @@ pub struct Description {
     pub about: Option<Spanned<String>>,
     /// What to do when an output size is not an integer (`rounding floor` / `rounding:`).
     pub rounding: Option<Spanned<String>>,
-    /// Layers in the order written.
-    pub layers: Vec<LayerDecl>,
+    /// Parameters and their default values (`let NAME=VALUE …` / `let:`), in the order written.
+    /// References (`$NAME`) elsewhere stand for their values; see [`crate::syntax::instantiate()`].
+    pub parameters: Vec<Attribute>,
+    /// Layers and repeated blocks in the order written.
+    pub layers: Vec<Item>,
     /// Assertions on the network's totals (`expect …` / `expect:`).
     pub expect: Vec<Attribute>,
     /// Training settings (`train …` / `train:`), read by the trainer.
     pub train: Vec<Attribute>,
+    /// The sweep grid (`sweep NAME=LIST …` / `sweep:`): candidate values per parameter, in the
+    /// order written. See [`crate::syntax::Grid`].
+    pub sweep: Vec<Attribute>,
+}
+
+impl Description {
+    /// Every layer declaration, those inside repeated blocks included, in the order written.
+    pub fn all_layers(&self) -> Vec<&LayerDecl> {
+        let mut layers = Vec::new();
+        collect_layers(&self.layers, &mut layers);
+        layers
+    }
+
+    /// Every layer declaration, those inside repeated blocks included, for changing in place.
+    pub fn all_layers_mut(&mut self) -> Vec<&mut LayerDecl> {
+        let mut layers = Vec::new();
+        collect_layers_mut(&mut self.layers, &mut layers);
+        layers
+    }
+
+    /// The layers of a description without repeated blocks (as [`crate::syntax::instantiate()`]
+    /// returns it), in order; `None` when a repeated block is left.
+    pub fn plain_layers(&self) -> Option<Vec<&LayerDecl>> {
+        self.layers
+            .iter()
+            .map(|item| match item {
+                Item::Layer(layer) => Some(layer),
+                Item::Repeat(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn collect_layers<'d>(items: &'d [Item], layers: &mut Vec<&'d LayerDecl>) {
+    for item in items {
+        match item {
+            Item::Layer(layer) => layers.push(layer),
+            Item::Repeat(repeat) => collect_layers(&repeat.body, layers),
+        }
+    }
+}
+
+fn collect_layers_mut<'d>(items: &'d mut [Item], layers: &mut Vec<&'d mut LayerDecl>) {
+    for item in items {
+        match item {
+            Item::Layer(layer) => layers.push(layer),
+            Item::Repeat(repeat) => collect_layers_mut(&mut repeat.body, layers),
+        }
+    }
+}
+
+/// An entry of a description's layer list: a layer, or a block of layers repeated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// One layer.
+    Layer(LayerDecl),
+    /// `repeat COUNT_OR_LIST [as VARIABLE]` and its body.
+    Repeat(Repeat),
+}
+
+impl From<LayerDecl> for Item {
+    fn from(layer: LayerDecl) -> Item {
+        Item::Layer(layer)
+    }
+}
+
+/// A repeated block as written: DSL `repeat 3 as block` with the body indented below it, YAML
+/// `{repeat: 3, as: block, layers: [...]}`. [`crate::syntax::instantiate()`] expands it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    /// How often, or over what: a count, a list, or a reference to one (`$filters`).
+    pub over: Spanned<Value>,
+    /// The loop variable (`as block`): bound to the copy index (over a count) or to the list's
+    /// element (over a list), and the prefix of the copies' layer names (`block.0.conv`).
+    pub variable: Option<Spanned<String>>,
+    /// The layers and nested blocks of one copy, in order.
+    pub body: Vec<Item>,
+    /// The header (`repeat 3 as block` / the item's `repeat:` entry).
+    pub span: Span,
 }
 
 /// One layer as written: an optional name, a kind, attributes, optional explicit inputs and
@@ -100,6 +183,9 @@ pub enum Value {
     Grid(Vec<Vec<bool>>),
     /// `[a, b, c]`.
     List(Vec<Value>),
+    /// `$name`: the value of a parameter or loop variable, substituted by
+    /// [`crate::syntax::instantiate()`]. The name is an identifier.
+    Reference(String),
 }
 
 impl Value {
@@ -113,6 +199,7 @@ impl Value {
             Value::Dims(_) => "sizes",
             Value::Grid(_) => "a connection table",
             Value::List(_) => "a list",
+            Value::Reference(_) => "a reference",
         }
     }
 }
@@ -121,11 +208,18 @@ impl Value {
     /// The value a piece of text stands for, whichever format it came from and whether or not it
     /// was quoted: `12` is an integer, `0.5` a number, `true` a boolean, `5x5`, `28x28x6` and
     /// `6@28x28` are sizes, lines of `X` and `.` (with at least one line break) are a connection
-    /// table, and anything else is text. Both readers classify scalars with this one function, so
-    /// a value means the same in YAML and in the DSL and converting loses nothing.
+    /// table, `$name` (an identifier after `$`) is a reference, and anything else is text. Both
+    /// readers classify scalars with this one function, so a value means the same in YAML and in
+    /// the DSL and converting loses nothing. Text that starts with `$` but is no reference is
+    /// returned as text here; both readers refuse it ([`is_malformed_reference`]).
     pub fn from_text(text: &str) -> Value {
         if let Some(grid) = parse_grid(text) {
             return Value::Grid(grid);
+        }
+        if let Some(name) = text.strip_prefix('$')
+            && is_identifier(name)
+        {
+            return Value::Reference(name.to_string());
         }
         let trimmed = text.trim();
         if trimmed != text || trimmed.is_empty() {
@@ -153,6 +247,23 @@ impl Value {
         }
         Value::Text(text.to_string())
     }
+}
+
+/// Whether a text that [`Value::from_text`] keeps as text starts with `$`: a reference that is
+/// not one (`$5`, `$`, `$a b`). Both readers refuse such text rather than keep it, so that a
+/// misspelt reference never passes as a string.
+pub fn is_malformed_reference(text: &str) -> bool {
+    text.starts_with('$') && !matches!(Value::from_text(text), Value::Reference(_))
+}
+
+/// Whether `text` is an identifier: `[A-Za-z_][A-Za-z0-9_.-]*` (GRAMMAR.md), as parameter and
+/// loop variable names must be.
+pub fn is_identifier(text: &str) -> bool {
+    let mut characters = text.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn is_integer_literal(text: &str) -> bool {
@@ -272,6 +383,23 @@ mod tests {
             Value::from_text("99999999999999999999"),
             Value::Text("99999999999999999999".into())
         );
+        assert_eq!(
+            Value::from_text("$kernel_size"),
+            Value::Reference("kernel_size".into())
+        );
+        assert_eq!(Value::from_text("$a.b-c"), Value::Reference("a.b-c".into()));
+        assert_eq!(Value::from_text("$5"), Value::Text("$5".into()));
+        assert_eq!(Value::from_text(" $x"), Value::Text(" $x".into()));
+    }
+
+    #[test]
+    fn a_dollar_that_starts_no_reference_is_malformed() {
+        for text in ["$", "$5", "$-x", "$a b", "$x/2", "$é"] {
+            assert!(is_malformed_reference(text), "{text:?}");
+        }
+        for text in ["$x", "x$", "a $x", " $x", "5"] {
+            assert!(!is_malformed_reference(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -1,13 +1,20 @@
-//! Reading and writing descriptions: YAML and the DSL, both to and from [`Description`].
-//! Nothing here knows what a layer kind means; positional DSL values are named later by
-//! `layers::name_positionals`.
+//! Reading and writing descriptions: YAML and the DSL, both to and from [`Description`], and
+//! turning a parametrised description into a plain one ([`instantiate()`]) for one configuration
+//! of its sweep [`Grid`]. Nothing here knows what a layer kind means; positional DSL values are
+//! named later by `layers::name_positionals`.
 
 pub mod ast;
 pub mod dsl;
+mod grid;
+mod instantiate;
+mod parameter_error;
 pub mod yaml;
 mod yaml_locate;
 
-pub use ast::{Attribute, Description, LayerDecl, Value};
+pub use ast::{Attribute, Description, Item, LayerDecl, Repeat, Value};
+pub use grid::{Axis, Configuration, Grid};
+pub use instantiate::{MAXIMUM_LAYERS, instantiate};
+pub use parameter_error::ParameterError;
 
 use crate::error::Locate;
 use crate::source::{Source, Span};
@@ -37,7 +44,7 @@ impl Format {
     /// Guesses the format of a text with no telling file name: YAML when its first meaningful line
     /// is a YAML key (`name:`, `layers:`, …) or a document marker, the DSL otherwise.
     pub fn sniff(text: &str) -> Format {
-        const YAML_KEYS: [&str; 7] = [
+        const YAML_KEYS: [&str; 9] = [
             "name:",
             "about:",
             "layers:",
@@ -45,6 +52,8 @@ impl Format {
             "rounding:",
             "expect:",
             "train:",
+            "let:",
+            "sweep:",
         ];
         let first = text
             .lines()
@@ -64,6 +73,16 @@ pub fn read(source: &Source, format: Format) -> Result<Description, SyntaxError>
     match format {
         Format::Yaml => yaml::read(source),
         Format::Dsl => dsl::read(source),
+    }
+}
+
+/// Reads a grid file: a text in either format that holds nothing but a sweep section (DSL `sweep`
+/// lines, a YAML mapping with the one key `sweep`), for checking against a description with
+/// [`Grid::new`]. Anything else in the file is an error, as is a file without a sweep entry.
+pub fn read_grid(source: &Source, format: Format) -> Result<Vec<Attribute>, SyntaxError> {
+    match format {
+        Format::Yaml => yaml::read_grid(source),
+        Format::Dsl => dsl::read_grid(source),
     }
 }
 

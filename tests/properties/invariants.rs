@@ -8,7 +8,7 @@ use crate::pipeline::config;
 use netcalc::analysis::{LayerInfo, ReceptiveField};
 use netcalc::shape::Shape;
 use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value};
+use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Value};
 use netcalc::{Network, analyse};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -322,7 +322,7 @@ fn network() -> impl Strategy<Value = (Description, Vec<Expected>)> {
             }
             let description = Description {
                 rounding: Some(Spanned::unspanned("floor".to_string())),
-                layers,
+                layers: layers.into_iter().map(Item::Layer).collect(),
                 ..Description::default()
             };
             (description, expected)

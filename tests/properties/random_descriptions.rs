@@ -1,14 +1,15 @@
 //! Random descriptions never panic: `Description` values built directly over the real catalogue
 //! (real kinds under any of their names, their own keys with accepted or arbitrary values of
 //! every type, stray positional values, names from a small pool so that inputs repeat, loop back
-//! and collide with generated names) through printing, graph building, analysis and every
-//! renderer. Any error is fine; a panic is a failure.
+//! and collide with generated names; now and then parameters, references and repeated blocks
+//! over counts, lists and references) through printing, instantiation, graph building, analysis
+//! and every renderer. Any error is fine; a panic is a failure.
 
 use crate::catalogue::{KindFacts, facts, kinds};
 use crate::pipeline::{self, Reached};
-use crate::values::{EXPECT_KEYS, any_value, layer_name, word};
-use netcalc::source::Spanned;
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value};
+use crate::values::{EXPECT_KEYS, any_value, identifier, integer, layer_name, word};
+use netcalc::source::{Span, Spanned};
+use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value};
 use proptest::collection::vec;
 use proptest::option::weighted;
 use proptest::prelude::*;
@@ -43,24 +44,33 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         weighted(0.6, layer_name()),
         weighted(0.25, vec(layer_name(), 1..3)),
         weighted(0.15, expectations()),
+        weighted(0.1, (any::<prop::sample::Index>(), identifier())),
     )
-        .prop_map(|((kind, pairs), positionals, name, inputs, expect)| {
-            let mut layer = LayerDecl::new(kind);
-            layer.attributes = attributes(pairs);
-            layer.positionals = positionals
-                .unwrap_or_default()
-                .into_iter()
-                .map(Spanned::unspanned)
-                .collect();
-            layer.name = name.map(Spanned::unspanned);
-            layer.inputs = inputs
-                .unwrap_or_default()
-                .into_iter()
-                .map(Spanned::unspanned)
-                .collect();
-            layer.expect = expect.unwrap_or_default();
-            layer
-        })
+        .prop_map(
+            |((kind, pairs), positionals, name, inputs, expect, reference)| {
+                let mut layer = LayerDecl::new(kind);
+                layer.attributes = attributes(pairs);
+                if let Some((at, name)) = reference
+                    && !layer.attributes.is_empty()
+                {
+                    let at = at.index(layer.attributes.len());
+                    layer.attributes[at].value.value = Value::Reference(name);
+                }
+                layer.positionals = positionals
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Spanned::unspanned)
+                    .collect();
+                layer.name = name.map(Spanned::unspanned);
+                layer.inputs = inputs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Spanned::unspanned)
+                    .collect();
+                layer.expect = expect.unwrap_or_default();
+                layer
+            },
+        )
 }
 
 /// An input layer, mostly with a shape other layers fit into.
@@ -81,6 +91,69 @@ fn input_layer() -> impl Strategy<Value = LayerDecl> {
         })
 }
 
+/// What a repeat runs over: counts (negative ones too), lists, references, or anything.
+fn repeat_over() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => (0_i64..4).prop_map(Value::Integer),
+        1 => integer().prop_map(Value::Integer),
+        2 => identifier().prop_map(Value::Reference),
+        2 => vec(any_value(), 0..3).prop_map(Value::List),
+        1 => any_value(),
+    ]
+}
+
+/// A repeated block around layers `start..end` (clamped) of the list, when asked for.
+type Wrap = (
+    prop::sample::Index,
+    prop::sample::Index,
+    Value,
+    Option<String>,
+);
+
+fn wrap(layers: Vec<LayerDecl>, wrap: Option<Wrap>) -> Vec<Item> {
+    let mut items: Vec<Item> = layers.into_iter().map(Item::Layer).collect();
+    let Some((start, length, over, variable)) = wrap else {
+        return items;
+    };
+    if items.len() < 2 {
+        return items;
+    }
+    // Keep the first layer (usually the input) outside the block.
+    let start = 1 + start.index(items.len() - 1);
+    let end = start + 1 + length.index(items.len() - start);
+    let body: Vec<Item> = items.drain(start..end).collect();
+    items.insert(
+        start,
+        Item::Repeat(Repeat {
+            over: Spanned::unspanned(over),
+            variable: variable.map(Spanned::unspanned),
+            body,
+            span: Span::default(),
+        }),
+    );
+    items
+}
+
+/// Parameters: a small pool of names, so that references find them now and then.
+fn parameters() -> impl Strategy<Value = Vec<Attribute>> {
+    vec(
+        (
+            select(vec!["n", "f", "k", "units"]),
+            prop_oneof![3 => (0_i64..5).prop_map(Value::Integer), 1 => any_value()],
+        ),
+        1..3,
+    )
+    .prop_map(|pairs| {
+        let mut parameters: Vec<Attribute> = Vec::new();
+        for (key, value) in pairs {
+            if parameters.iter().all(|known| known.key.value != key) {
+                parameters.push(Attribute::new(key, value));
+            }
+        }
+        parameters
+    })
+}
+
 /// A description; half of them tidied: repeated names dropped and only inputs that name some
 /// layer kept (which still allows forward references, so cycles stay possible).
 fn description() -> impl Strategy<Value = Description> {
@@ -88,6 +161,12 @@ fn description() -> impl Strategy<Value = Description> {
         8 => select(vec!["exact", "floor", "ceil"]).prop_map(str::to_string),
         1 => word(),
     ];
+    let block = (
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        repeat_over(),
+        weighted(0.6, identifier()),
+    );
     (
         weighted(0.3, word()),
         weighted(0.5, rounding),
@@ -95,21 +174,27 @@ fn description() -> impl Strategy<Value = Description> {
         vec(layer(), 0..8),
         weighted(0.15, expectations()),
         any::<bool>(),
+        weighted(0.2, parameters()),
+        weighted(0.2, block),
     )
-        .prop_map(|(name, rounding, input, layers, expect, tidy)| {
-            let mut layers: Vec<LayerDecl> = input.into_iter().chain(layers).collect();
-            if tidy {
-                tidy_names(&mut layers);
-            }
-            Description {
-                name: name.map(Spanned::unspanned),
-                about: None,
-                rounding: rounding.map(Spanned::unspanned),
-                layers,
-                expect: expect.unwrap_or_default(),
-                train: Vec::new(),
-            }
-        })
+        .prop_map(
+            |(name, rounding, input, layers, expect, tidy, parameters, block)| {
+                let mut layers: Vec<LayerDecl> = input.into_iter().chain(layers).collect();
+                if tidy {
+                    tidy_names(&mut layers);
+                }
+                Description {
+                    name: name.map(Spanned::unspanned),
+                    about: None,
+                    rounding: rounding.map(Spanned::unspanned),
+                    parameters: parameters.unwrap_or_default(),
+                    layers: wrap(layers, block),
+                    expect: expect.unwrap_or_default(),
+                    train: Vec::new(),
+                    sweep: Vec::new(),
+                }
+            },
+        )
 }
 
 fn tidy_names(layers: &mut [LayerDecl]) {

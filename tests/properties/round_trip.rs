@@ -5,10 +5,10 @@
 
 use crate::catalogue::{KindFacts, all_keys, kinds};
 use crate::pipeline::config;
-use crate::values::{EXPECT_KEYS, readable_value};
+use crate::values::{EXPECT_KEYS, identifier, readable_value};
 use netcalc::layers;
-use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value, dsl, yaml};
+use netcalc::source::{Source, Span, Spanned};
+use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value, dsl, yaml};
 use proptest::collection::vec;
 use proptest::option::weighted;
 use proptest::prelude::*;
@@ -25,8 +25,9 @@ fn name() -> impl Strategy<Value = String> {
     ]
 }
 
-/// The keys YAML spells a layer's own fields with; neither reader gives a layer attribute one.
-const LAYER_FIELDS: [&str; 4] = ["name", "kind", "inputs", "expect"];
+/// The keys YAML spells a layer's own fields with (and `repeat`, which marks a repeated block's
+/// item); neither reader gives a layer attribute one.
+const LAYER_FIELDS: [&str; 5] = ["name", "kind", "inputs", "expect", "repeat"];
 
 /// A layer's attributes with distinct keys, none of them a layer field.
 fn layer_attributes(pairs: Vec<(String, Value)>) -> Vec<Attribute> {
@@ -128,6 +129,38 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         })
 }
 
+/// Layers and repeated blocks (over counts, lists and references, with and without a loop
+/// variable), nested up to three deep, every body holding at least one item.
+fn items() -> impl Strategy<Value = Vec<Item>> {
+    let item = layer()
+        .prop_map(Item::Layer)
+        .prop_recursive(3, 12, 3, |inner| {
+            (
+                prop_oneof![
+                    2 => (0_i64..4).prop_map(Value::Integer),
+                    2 => identifier().prop_map(Value::Reference),
+                    1 => readable_value(),
+                ],
+                weighted(0.7, identifier()),
+                vec(inner, 1..3),
+            )
+                .prop_map(|(over, variable, body)| {
+                    Item::Repeat(Repeat {
+                        over: Spanned::unspanned(over),
+                        variable: variable.map(Spanned::unspanned),
+                        body,
+                        span: Span::default(),
+                    })
+                })
+        });
+    vec(item, 1..6)
+}
+
+/// `let` parameters and `sweep` entries: identifiers with distinct names.
+fn parameters() -> impl Strategy<Value = Vec<Attribute>> {
+    vec((identifier(), readable_value()), 0..3).prop_map(distinct)
+}
+
 /// Descriptions as the readers give them, positional values named.
 fn description() -> impl Strategy<Value = Description> {
     let input = (1_u64..=64, 1_u64..=64, 1_u64..=4).prop_map(|(height, width, channels)| {
@@ -149,7 +182,7 @@ fn description() -> impl Strategy<Value = Description> {
             ],
         ),
         weighted(0.7, input),
-        vec(layer(), 1..6),
+        items(),
         vec(
             (
                 select(EXPECT_KEYS.to_vec()).prop_map(str::to_string),
@@ -159,15 +192,20 @@ fn description() -> impl Strategy<Value = Description> {
         )
         .prop_map(distinct),
         vec((name(), readable_value()), 0..3).prop_map(distinct),
+        (parameters(), parameters()),
     )
         .prop_map(
-            |(name, about, rounding, input, layers, expect, train)| Description {
-                name: name.map(Spanned::unspanned),
-                about: about.map(Spanned::unspanned),
-                rounding: rounding.map(Spanned::unspanned),
-                layers: input.into_iter().chain(layers).collect(),
-                expect,
-                train,
+            |(name, about, rounding, input, layers, expect, train, (parameters, sweep))| {
+                Description {
+                    name: name.map(Spanned::unspanned),
+                    about: about.map(Spanned::unspanned),
+                    rounding: rounding.map(Spanned::unspanned),
+                    parameters,
+                    layers: input.map(Item::Layer).into_iter().chain(layers).collect(),
+                    expect,
+                    train,
+                    sweep,
+                }
             },
         )
 }
@@ -176,9 +214,7 @@ fn description() -> impl Strategy<Value = Description> {
 fn read_dsl(text: &str) -> Result<Description, String> {
     let mut description =
         dsl::read(&Source::new("generated.nn", text)).map_err(|error| format!("{error:?}"))?;
-    for layer in &mut description.layers {
-        layers::name_positionals(layer).map_err(|error| error.to_string())?;
-    }
+    layers::name_all_positionals(&mut description).map_err(|error| error.to_string())?;
     Ok(description)
 }
 

@@ -12,7 +12,8 @@ use nom::{Offset, Parser};
 use super::KEYWORDS;
 use super::failure::{Failure, Found, Parsed};
 use crate::source::{Span, Spanned};
-use crate::syntax::{Attribute, Description, SyntaxError, Value};
+use crate::syntax::ast::is_identifier as is_parameter_name;
+use crate::syntax::{Attribute, Description, Item, SyntaxError, Value};
 
 const TABLE_HELP: &str = "a connection table goes on the lines below, indented more than this \
                           statement; any other value goes right after `=`";
@@ -123,7 +124,8 @@ impl<'a> Grammar<'a> {
     }
 
     /// `statement = spaces ( network_statement | about_statement | rounding_statement
-    /// | train_statement | expect_statement | layer_statement ) ;`
+    /// | let_statement | train_statement | expect_statement | sweep_statement
+    /// | repeat_statement | layer_statement ) ;`
     pub(super) fn statement(
         &self,
         input: &'a str,
@@ -149,9 +151,16 @@ impl<'a> Grammar<'a> {
             }
             Some("train") => self.train_statement(content, indent, &mut description.train),
             Some("expect") => self.expect_statement(content, indent, &mut description.expect),
+            Some("let") => self.let_statement(content, indent, &mut description.parameters),
+            Some("sweep") => self.sweep_statement(content, indent, &mut description.sweep),
+            Some("repeat") => {
+                let (rest, repeat) = self.repeat_statement(content, indent)?;
+                description.layers.push(Item::Repeat(repeat));
+                Ok((rest, ()))
+            }
             _ => {
                 let (rest, layer) = self.layer_statement(content, indent)?;
-                description.layers.push(layer);
+                description.layers.push(Item::Layer(layer));
                 Ok((rest, ()))
             }
         }
@@ -247,6 +256,44 @@ impl<'a> Grammar<'a> {
     ) -> Parsed<'a, ()> {
         let (rest, _) = tag("train").parse(input)?;
         let (rest, _) = self.attribute_list(rest, indent, "train", train)?;
+        Ok((rest, ()))
+    }
+
+    /// `let_statement = "let" attribute_list ;`  (keys are identifiers)
+    pub(super) fn let_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+        parameters: &mut Vec<Attribute>,
+    ) -> Parsed<'a, ()> {
+        let (rest, _) = tag("let").parse(input)?;
+        let first = parameters.len();
+        let (rest, _) = self.attribute_list(rest, indent, "let", parameters)?;
+        if let Some(bad) = parameters[first..]
+            .iter()
+            .find(|parameter| !is_parameter_name(&parameter.key.value))
+        {
+            let at = self.text.get(bad.key.span.offset..).unwrap_or_default();
+            let message = format!(
+                "the parameter name {} is not an identifier",
+                super::printer::name_text(&bad.key.value)
+            );
+            return Failure::new(at, bad.key.span.length, message)
+                .help("a parameter is referred to as `$NAME`: a letter or `_`, then letters, digits, `_`, `.` or `-`")
+                .fail();
+        }
+        Ok((rest, ()))
+    }
+
+    /// `sweep_statement = "sweep" attribute_list ;`
+    pub(super) fn sweep_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+        sweep: &mut Vec<Attribute>,
+    ) -> Parsed<'a, ()> {
+        let (rest, _) = tag("sweep").parse(input)?;
+        let (rest, _) = self.attribute_list(rest, indent, "sweep", sweep)?;
         Ok((rest, ()))
     }
 
@@ -416,7 +463,7 @@ impl<'a> Grammar<'a> {
             match self.key(rest) {
                 Ok((after_equals, (key, written))) => {
                     let (after, value) = self.attribute_value(after_equals, indent, written)?;
-                    push_unique(list, Attribute { key, value }, written)?;
+                    push_unique(list, Attribute { key, value }, written, keyword)?;
                     end = after;
                 }
                 Err(nom::Err::Error(_)) => return self.not_an_attribute(rest, keyword),
@@ -469,19 +516,33 @@ pub(super) fn set_once<'a>(
     Ok(())
 }
 
-/// Appends an attribute unless its key is already in the list.
+/// Appends an attribute unless its key is already in the list. `keyword` is the statement the
+/// list belongs to (`let` and `sweep` lists hold parameters, the others attributes).
 pub(super) fn push_unique<'a>(
     list: &mut Vec<Attribute>,
     attribute: Attribute,
     written_key: &'a str,
+    keyword: &str,
 ) -> Result<(), nom::Err<Failure<'a>>> {
     if list
         .iter()
         .any(|known| known.key.value == attribute.key.value)
     {
-        let message = format!("duplicate attribute `{}`", attribute.key.value);
-        let failure = Failure::new(written_key, written_key.len(), message)
-            .help("each key may appear once here");
+        let (message, help) = match keyword {
+            "let" => (
+                format!("the parameter `{}` is declared twice", attribute.key.value),
+                "each parameter has one default; `let` lines together declare each name once",
+            ),
+            "sweep" => (
+                format!("the grid sweeps `{}` twice", attribute.key.value),
+                "give each parameter one list of values; `sweep` lines together name each once",
+            ),
+            _ => (
+                format!("duplicate attribute `{}`", attribute.key.value),
+                "each key may appear once here",
+            ),
+        };
+        let failure = Failure::new(written_key, written_key.len(), message).help(help);
         return Err(nom::Err::Failure(failure));
     }
     list.push(attribute);

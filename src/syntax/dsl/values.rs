@@ -2,14 +2,15 @@
 //! Every scalar is classified by [`Value::from_text`], the classifier the YAML reader uses too.
 
 use nom::Parser;
-use nom::bytes::complete::take_while1;
+use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{char, space0};
-use nom::combinator::opt;
+use nom::combinator::{opt, recognize};
 
 use super::failure::{Failure, Found, Parsed};
 use super::parser::{Grammar, at_line_end, comment, is_bare_char, is_grid_char};
 use crate::source::Spanned;
 use crate::syntax::Value;
+use crate::syntax::ast::is_malformed_reference;
 
 /// How deep lists may nest; deeper input is an error rather than a deep recursion.
 pub(super) const MAX_LIST_DEPTH: usize = 32;
@@ -27,22 +28,48 @@ pub(super) fn bare_text_reads_back(text: &str) -> bool {
 const INTEGER_HELP: &str = "integers run from -9223372036854775808 to 9223372036854775807; \
                             quote the digits to keep them as text";
 const SIZES_HELP: &str = "write sizes as `5x5`, `28x28x6` or `6@28x28` (maps@height×width)";
+const REFERENCE_HELP: &str = "`$` starts a reference to a parameter: `$` and its name, a letter \
+                              or `_`, then letters, digits, `_`, `.` or `-`; no text starts with `$`";
 
 impl<'a> Grammar<'a> {
-    /// `value = list | quoted_string | bare_value ;`
+    /// `value = list | quoted_string | reference | bare_value ;`
     pub(super) fn value(&self, input: &'a str, depth: usize) -> Parsed<'a, Spanned<Value>> {
         match input.chars().next() {
             Some('[') => self.list(input, depth),
             Some('"') => {
                 let (rest, text) = self.quoted_string(input)?;
+                if is_malformed_reference(&text) {
+                    return self.malformed_reference(input, rest);
+                }
                 Ok((
                     rest,
                     Spanned::new(Value::from_text(&text), self.span(input, rest)),
                 ))
             }
+            Some('$') => self.reference(input),
             Some(c) if is_bare_char(c) => self.bare_value(input),
             _ => Err(nom::Err::Error(Failure::unexpected(input))),
         }
+    }
+
+    /// `reference = "$" identifier ;`  (followed by no other bare character)
+    pub(super) fn reference(&self, input: &'a str) -> Parsed<'a, Spanned<Value>> {
+        let (rest, token) = recognize((char('$'), take_while(is_bare_char))).parse(input)?;
+        match Value::from_text(token) {
+            value @ Value::Reference(_) => Ok((rest, Spanned::new(value, self.span(input, rest)))),
+            _ => self.malformed_reference(input, rest),
+        }
+    }
+
+    fn malformed_reference<T>(&self, input: &'a str, rest: &'a str) -> Parsed<'a, T> {
+        let written = self.written(input, rest);
+        Failure::new(
+            input,
+            written.len(),
+            format!("malformed reference `{written}`"),
+        )
+        .help(REFERENCE_HELP)
+        .fail()
     }
 
     /// `list = "[" [ value { "," value } ] "]" ;`  (on one line, spaces allowed)
