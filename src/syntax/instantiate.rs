@@ -14,7 +14,7 @@
 //! bound to an evaluated value, and a repeat's header is evaluated outside its own body.
 
 use super::ParameterError;
-use super::ast::{Attribute, Description, Item, LayerDecl, Repeat, Value};
+use super::ast::{Attribute, Copies, CopyOf, Description, Item, LayerDecl, Repeat, Value};
 use super::grid::{Configuration, Grid, closest_parameter, first_reference, fitting};
 use crate::source::{Span, Spanned};
 use std::collections::{HashMap, HashSet};
@@ -42,6 +42,7 @@ pub fn instantiate(
         bodies: Vec::new(),
         layers: Vec::new(),
         names: HashMap::new(),
+        blocks: 0,
     };
     expander.items(&description.layers, "")?;
     let substitute = |attributes: &[Attribute]| -> Result<Vec<Attribute>, ParameterError> {
@@ -263,6 +264,8 @@ struct Body {
     prefix: String,
     variable: Option<String>,
     copy: usize,
+    /// The same, as the expanded layers record it.
+    copy_of: CopyOf,
 }
 
 /// Where a layer of the expanded description came from: for reporting a duplicate name.
@@ -279,6 +282,8 @@ struct Expander<'p> {
     bodies: Vec<Body>,
     layers: Vec<LayerDecl>,
     names: HashMap<String, Origin>,
+    /// Repeats expanded so far (each copy of an enclosing repeat expands its inner ones anew).
+    blocks: usize,
 }
 
 impl Expander<'_> {
@@ -341,6 +346,14 @@ impl Expander<'_> {
             .iter()
             .map(|attribute| self.attribute(attribute))
             .collect::<Result<_, _>>()?;
+        // The blocks being copied now enclose whatever the layer already belonged to (a layer
+        // of an expanded description keeps its copies when instantiated again).
+        let copies = self
+            .bodies
+            .iter()
+            .map(|body| body.copy_of.clone())
+            .chain(layer.copies.0.iter().cloned())
+            .collect();
         self.layers.push(LayerDecl {
             name,
             kind: layer.kind.clone(),
@@ -349,6 +362,7 @@ impl Expander<'_> {
             inputs,
             expect,
             span: layer.span,
+            copies: Copies(copies),
         });
         Ok(())
     }
@@ -385,6 +399,9 @@ impl Expander<'_> {
                 Item::Repeat(_) => None,
             })
             .collect();
+        let block = self.blocks;
+        self.blocks += 1;
+        let count = bindings.len();
         for (copy, binding) in bindings.into_iter().enumerate() {
             if self.layers.len() >= MAXIMUM_LAYERS {
                 return Err(ParameterError::TooManyLayers {
@@ -404,6 +421,12 @@ impl Expander<'_> {
                 prefix: copy_prefix.clone(),
                 variable: repeat.variable.as_ref().map(|v| v.value.clone()),
                 copy,
+                copy_of: CopyOf {
+                    block,
+                    variable: repeat.variable.as_ref().map(|v| v.value.clone()),
+                    copy,
+                    count,
+                },
             });
             let result = self.items(&repeat.body, &copy_prefix);
             self.bodies.pop();

@@ -2088,6 +2088,7 @@ sweep:
                 inputs: inputs.into_iter().map(Spanned::unspanned).collect(),
                 expect,
                 span: Span::default(),
+                copies: crate::syntax::Copies::default(),
             })
     }
 
