@@ -71,14 +71,20 @@ fn every_picture_keeps_its_geometry() {
     ];
     let mut checked = 0;
     for (network, analysis) in networks() {
-        for show in shows {
-            let diagram = Diagram::of(&network, &analysis, show);
+        let diagrams = shows.iter().flat_map(|&show| {
+            [
+                Diagram::of(&network, &analysis, show),
+                Diagram::collapsed(&network, &analysis, show),
+            ]
+        });
+        for diagram in diagrams {
+            let show = &diagram.title;
             for direction in [Direction::TopToBottom, Direction::LeftToRight] {
                 let picture = Picture::of(&diagram, direction);
                 let found = defects(&picture);
                 assert!(
                     found.is_empty(),
-                    "{} {direction:?} {show:?}: {}",
+                    "{} {direction:?} ({show}): {}",
                     network.name,
                     found
                         .iter()
@@ -113,7 +119,7 @@ fn every_picture_keeps_its_geometry() {
             }
         }
     }
-    assert!(checked >= 6 * (builtin::BUILTINS.len() + 3));
+    assert!(checked >= 12 * (builtin::BUILTINS.len() + 4));
 }
 
 /// torchvision's ResNet-50 has 25,557,032 parameters (`ResNet50_Weights.IMAGENET1K_V1`,
@@ -148,6 +154,69 @@ fn googlenet_has_torchvisions_parameter_count() {
         .filter(|l| l.kind == "concat")
         .count();
     assert_eq!(concats, 9, "nine inception modules");
+}
+
+/// `--collapse` on the ResNet-50 written with `repeat`: each stage's identity bottlenecks become
+/// one box whose numbers are the sums over its copies (stage 1's two: 2 × (64·256 + 9·64·64 +
+/// 64·256 weights + 2·(64+64+256) batch-norm scales and shifts) = 142,336 parameters, of which
+/// the running means and variances, 2 × 2·(64+64+256) = 1,536, are not trained); links within a
+/// block disappear, links across its border join its box.
+#[test]
+fn collapsing_draws_each_repeated_block_as_one_box() {
+    let (repeated, analysis) = network("resnet-50-repeat");
+    let expanded = Diagram::of(&repeated, &analysis, Show::default());
+    let collapsed = Diagram::collapsed(&repeated, &analysis, Show::default());
+    let names: Vec<&str> = collapsed
+        .blocks
+        .iter()
+        .map(|block| block.name.as_str())
+        .filter(|name| name.contains('×'))
+        .collect();
+    assert_eq!(
+        names,
+        ["stage1 × 2", "stage2 × 3", "stage3 × 5", "stage4 × 2"]
+    );
+    // 2 + 3 + 5 + 2 copies of 10 layers each become 4 boxes.
+    assert_eq!(collapsed.blocks.len(), expanded.blocks.len() - 12 * 10 + 4);
+    let stage1 = collapsed
+        .blocks
+        .iter()
+        .find(|block| block.name == "stage1 × 2")
+        .expect("stage 1");
+    assert_eq!(
+        stage1.details.last().map(String::as_str),
+        Some("142,336 params (1,536 non-trainable) in all")
+    );
+    assert_eq!(stage1.details[1], "conv2d 1×1, 64");
+    assert_eq!(stage1.output.as_deref(), Some("[56×56×256]"));
+    // The stage-1 box is read by the relu that starts stage 2 and by nothing else; it reads the
+    // sum of the first bottleneck.
+    let at = collapsed
+        .blocks
+        .iter()
+        .position(|block| block.name == "stage1 × 2")
+        .expect("stage 1");
+    let name = |index: usize| collapsed.blocks[index].name.as_str();
+    let into: Vec<&str> = collapsed
+        .links
+        .iter()
+        .filter(|link| link.1 == at)
+        .map(|link| name(link.0))
+        .collect();
+    let out_of: Vec<&str> = collapsed
+        .links
+        .iter()
+        .filter(|link| link.0 == at)
+        .map(|link| name(link.1))
+        .collect();
+    assert_eq!(into, ["layer1.0.add"]);
+    assert_eq!(out_of, ["layer2.0.x"]);
+    // Without repeats, collapsing changes nothing.
+    let (plain, analysis) = network("resnet-50");
+    assert_eq!(
+        Diagram::collapsed(&plain, &analysis, Show::default()),
+        Diagram::of(&plain, &analysis, Show::default())
+    );
 }
 
 #[test]

@@ -30,6 +30,9 @@ pub struct DrawArguments {
         default_value = "shapes,params"
     )]
     show: Vec<ShowItem>,
+    /// Draw each repeated block of the description (`repeat`) as one box, "block × N".
+    #[arg(long)]
+    collapse: bool,
     /// The file to write (`-` for stdout). Default: stdout for SVG and DOT, NETWORK.png for PNG.
     #[arg(long)]
     out: Option<String>,
@@ -169,7 +172,11 @@ fn run(arguments: &DrawArguments) -> Result<ExitCode, Error> {
         RankDirection::TopToBottom => Direction::TopToBottom,
         RankDirection::LeftToRight => Direction::LeftToRight,
     };
-    let diagram = Diagram::of(&network, &analysis, show);
+    let diagram = if arguments.collapse {
+        Diagram::collapsed(&network, &analysis, show)
+    } else {
+        Diagram::of(&network, &analysis, show)
+    };
     let (bytes, size) = match format {
         DrawFormat::Dot => (draw::dot::render(&diagram, direction).into_bytes(), None),
         DrawFormat::Svg => (

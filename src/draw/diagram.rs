@@ -38,16 +38,7 @@ impl Diagram {
     /// The diagram of an analysed network.
     pub fn of(network: &Network, analysis: &Analysis, show: Show) -> Diagram {
         let order = network.order();
-        let mut slot = vec![usize::MAX; network.graph().node_count()];
-        for (position, index) in order.iter().enumerate() {
-            slot[index.index()] = position;
-        }
-        let mut links = Vec::new();
-        for (position, &index) in order.iter().enumerate() {
-            for input in network.inputs(index) {
-                links.push((slot[input.index()], position));
-            }
-        }
+        let links = links(network);
         let blocks = order
             .iter()
             .zip(&analysis.layers)
@@ -62,12 +53,34 @@ impl Diagram {
     }
 }
 
-fn block(info: &LayerInfo, caption: crate::layers::Caption, show: Show) -> Block {
-    let mut details = vec![if caption.settings.is_empty() {
+/// A layer's kind and key settings: `conv2d 5×5, 6, tanh`.
+fn heading(info: &LayerInfo, caption: &crate::layers::Caption) -> String {
+    if caption.settings.is_empty() {
         info.kind.to_string()
     } else {
         format!("{} {}", info.kind, caption.settings)
-    }];
+    }
+}
+
+/// Every link between layers as (from, to) positions in evaluation order; the links into one
+/// layer in the order it reads them.
+pub(super) fn links(network: &Network) -> Vec<(usize, usize)> {
+    let order = network.order();
+    let mut slot = vec![usize::MAX; network.graph().node_count()];
+    for (position, index) in order.iter().enumerate() {
+        slot[index.index()] = position;
+    }
+    let mut links = Vec::new();
+    for (position, &index) in order.iter().enumerate() {
+        for input in network.inputs(index) {
+            links.push((slot[input.index()], position));
+        }
+    }
+    links
+}
+
+fn block(info: &LayerInfo, caption: crate::layers::Caption, show: Show) -> Block {
+    let mut details = vec![heading(info, &caption)];
     if show.parameters && info.parameter_count() > 0 {
         details.push(parameters(info.trainable, info.non_trainable));
     }
@@ -83,7 +96,7 @@ fn block(info: &LayerInfo, caption: crate::layers::Caption, show: Show) -> Block
 }
 
 /// `156 params`, `1,024 params (512 non-trainable)`, `840 non-trainable params`.
-fn parameters(trainable: u64, non_trainable: u64) -> String {
+pub(super) fn parameters(trainable: u64, non_trainable: u64) -> String {
     let total = trainable + non_trainable;
     let noun = if total == 1 { "param" } else { "params" };
     match (trainable, non_trainable) {
@@ -97,7 +110,7 @@ fn parameters(trainable: u64, non_trainable: u64) -> String {
     }
 }
 
-fn title(analysis: &Analysis, show: Show) -> String {
+pub(super) fn title(analysis: &Analysis, show: Show) -> String {
     let totals = &analysis.totals;
     let mut title = analysis.network.clone();
     if show.parameters {

@@ -10,6 +10,7 @@
 //! (WebAssembly included); `png` rasterises in memory with tiny-skia and the bundled font, and
 //! is the only part that needs them. [`inspect`] checks a picture's geometry.
 
+mod collapse;
 pub mod diagram;
 pub mod dot;
 pub mod inspect;
