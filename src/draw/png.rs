@@ -14,8 +14,9 @@ use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
 const FONT: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
 /// Pixels per picture unit, for sharp text on high-density screens.
 pub const SCALE: f64 = 2.0;
-/// The longest side a PNG gets, in pixels; larger pictures are drawn at a smaller scale.
-pub const LONGEST_SIDE: f64 = 20_000.0;
+/// The longest side a PNG gets, in pixels (the largest many image viewers and libraries open);
+/// larger pictures are drawn at a smaller scale.
+pub const LONGEST_SIDE: f64 = 32_767.0;
 /// The most pixels a PNG gets; larger pictures are drawn at a smaller scale.
 pub const MOST_PIXELS: f64 = 60_000_000.0;
 
@@ -265,6 +266,31 @@ mod tests {
                 "advance of {character:?}"
             );
         }
+    }
+
+    #[test]
+    fn large_pictures_get_fewer_pixels_per_unit() {
+        let picture = |width: f64, height: f64| Picture {
+            name: String::new(),
+            width,
+            height,
+            title: Text {
+                content: String::new(),
+                x: 0.0,
+                baseline: 0.0,
+                size: 12.0,
+                anchor: super::super::picture::Anchor::Start,
+            },
+            boxes: Vec::new(),
+            labels: Vec::new(),
+            strokes: Vec::new(),
+        };
+        // ResNet-50 top to bottom keeps 2 pixels per unit; left to right it is too wide.
+        assert_eq!(scale_for(&picture(430.0, 15063.0)), 2.0);
+        assert_eq!(scale_for(&picture(35043.0, 184.0)), 32_767.0 / 35043.0);
+        // A large square is limited by its area.
+        let scale = scale_for(&picture(10_000.0, 10_000.0));
+        assert!((scale * 10_000.0).powi(2) <= MOST_PIXELS + 1.0);
     }
 
     #[test]
