@@ -37,22 +37,20 @@ const TOLERANCE: f64 = 0.5;
 pub fn defects(picture: &Picture) -> Vec<Defect> {
     let mut defects = Vec::new();
     // The rectangles that must stay apart: boxes, labels and the title.
-    let mut areas: Vec<(String, Rect, Option<usize>)> = picture
+    let mut areas: Vec<(String, Rect)> = picture
         .boxes
         .iter()
-        .enumerate()
-        .map(|(index, layer)| (format!("box `{}`", layer.name), layer.rect, Some(index)))
+        .map(|layer| (format!("box `{}`", layer.name), layer.rect))
         .collect();
     areas.extend(
         picture
             .labels
             .iter()
-            .map(|label| (format!("label `{}`", label.content), label.bounds(), None)),
+            .map(|label| (format!("label `{}`", label.content), label.bounds())),
     );
     areas.push((
         format!("title `{}`", picture.title.content),
         picture.title.bounds(),
-        None,
     ));
     let canvas = Rect {
         x: 0.0,
@@ -60,11 +58,11 @@ pub fn defects(picture: &Picture) -> Vec<Defect> {
         width: picture.width,
         height: picture.height,
     };
-    for (index, (name, rect, _)) in areas.iter().enumerate() {
+    for (index, (name, rect)) in areas.iter().enumerate() {
         if !canvas.contains(rect) {
             defects.push(Defect::OutsidePicture(name.clone()));
         }
-        for (other, other_rect, _) in &areas[index + 1..] {
+        for (other, other_rect) in &areas[index + 1..] {
             if rect.overlaps(other_rect) {
                 defects.push(Defect::Overlap(name.clone(), other.clone()));
             }
@@ -95,10 +93,9 @@ pub fn defects(picture: &Picture) -> Vec<Defect> {
             None => format!("stub under `{}`", picture.boxes[stroke.from].name),
         };
         let segments = flatten(stroke);
-        for (thing, rect, owner) in &areas {
+        for (thing, rect) in &areas {
             // An edge starts on its source's border and its arrow ends on its target's: it
-            // may touch them but not enter them.
-            let _ = owner;
+            // may touch them (and anything else) but not enter them.
             let inner = Rect {
                 x: rect.x + TOLERANCE,
                 y: rect.y + TOLERANCE,

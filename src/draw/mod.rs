@@ -2,7 +2,8 @@
 //! `plot_model(show_shapes=True)`: a box per layer with its name, kind, key settings and
 //! parameters, and its output shape beside its outgoing edge.
 //!
-//! The pipeline: [`Diagram`] (what each box says, from the network and its analysis) →
+//! The pipeline: [`Diagram`] (what each box says, from the network and its analysis; with
+//! `--collapse`, [`Diagram::collapsed`] makes a repeated block one box) →
 //! [`Picture`] (text measured with the bundled font's widths, a layered layout of our own in
 //! `layout/`, mapped to x and y) → SVG text ([`svg`]) or PNG bytes ([`png`]). [`dot`] writes the
 //! diagram for graphviz instead, which lays it out itself. Everything but `png` is pure

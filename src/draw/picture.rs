@@ -27,8 +27,9 @@ const LINE_SPACING: f64 = 1.25;
 const MARGIN: f64 = 12.0;
 /// Below the title.
 const TITLE_GAP: f64 = 12.0;
-/// A connection-table cell's side, and the step from one cell to the next.
+/// A connection-table cell's side.
 const CELL: f64 = 5.0;
+/// The step from one cell to the next.
 const CELL_STEP: f64 = 6.0;
 /// The widest a connection table is drawn; larger tables get smaller cells.
 const TABLE_WIDEST: f64 = 240.0;
