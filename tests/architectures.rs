@@ -193,3 +193,25 @@ fn every_configuration_of_the_sheets_grid_has_integer_sizes() {
         Some(1_199_882)
     );
 }
+
+/// The README's example of parameters and repeated blocks means the grid model: same defaults,
+/// same network.
+#[test]
+fn the_readme_example_of_parameters_is_the_grid_model() {
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    let part = readme
+        .split("### Parameters and repeated blocks")
+        .nth(1)
+        .expect("the README has the part");
+    let example = part
+        .split("```nn\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("an nn block");
+    let network =
+        netcalc::load(&Source::new("README.md", example), Format::Dsl).expect("the example loads");
+    let analysis = analyse(&network).expect("analyses");
+    assert_eq!(analysis.totals.parameters(), 650_698);
+    let description = syntax::read(&Source::new("README.md", example), Format::Dsl).expect("reads");
+    assert_eq!(Grid::of(&description).and_then(|grid| grid.count()), Ok(4));
+}

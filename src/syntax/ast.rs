@@ -29,6 +29,13 @@ pub struct Description {
 }
 
 impl Description {
+    /// The `let` parameter with this name, if declared.
+    pub fn parameter(&self, name: &str) -> Option<&Attribute> {
+        self.parameters
+            .iter()
+            .find(|parameter| parameter.key.value == name)
+    }
+
     /// Every layer declaration, those inside repeated blocks included, in the order written.
     pub fn all_layers(&self) -> Vec<&LayerDecl> {
         let mut layers = Vec::new();
@@ -102,6 +109,18 @@ pub struct Repeat {
     pub body: Vec<Item>,
     /// The header (`repeat 3 as block` / the item's `repeat:` entry).
     pub span: Span,
+}
+
+impl Repeat {
+    /// A repeated block built in code: over `over`, with this loop variable, around `body`.
+    pub fn new(over: Value, variable: Option<String>, body: Vec<Item>) -> Repeat {
+        Repeat {
+            over: Spanned::unspanned(over),
+            variable: variable.map(Spanned::unspanned),
+            body,
+            span: Span::default(),
+        }
+    }
 }
 
 /// One layer as written: an optional name, a kind, attributes, optional explicit inputs and

@@ -85,11 +85,7 @@ impl Grid {
         let mut axes = Vec::with_capacity(sweep.len());
         for entry in sweep {
             let name = &entry.key.value;
-            let Some(default) = description
-                .parameters
-                .iter()
-                .find(|parameter| parameter.key.value == *name)
-            else {
+            let Some(default) = description.parameter(name) else {
                 return Err(ParameterError::NotAParameter {
                     name: name.clone(),
                     suggestion: closest_parameter(description, name),

@@ -13,7 +13,7 @@ mod yaml_locate;
 
 pub use ast::{Attribute, Copies, CopyOf, Description, Item, LayerDecl, Repeat, Value};
 pub use grid::{Axis, Configuration, Grid};
-pub use instantiate::{MAXIMUM_LAYERS, instantiate};
+pub use instantiate::{MAXIMUM_COPIES, MAXIMUM_LAYERS, instantiate};
 pub use parameter_error::ParameterError;
 
 use crate::error::Locate;
@@ -141,6 +141,26 @@ impl Locate for SyntaxError {
             SyntaxError::Malformed { .. } => "netcalc::syntax::malformed",
             SyntaxError::Empty { .. } => "netcalc::syntax::empty",
             SyntaxError::NotText => "netcalc::syntax::not_text",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn sniffing_knows_every_top_level_key() {
+        for text in [
+            "name: x\n",
+            "# c\nlet:\n  a: 1\n",
+            "sweep: {a: [1]}\n",
+            "---\nlayers: []\n",
+        ] {
+            assert_eq!(Format::sniff(text), Format::Yaml, "{text:?}");
+        }
+        for text in ["let a=1\n", "sweep a=[1]\n", "repeat 2\n  k\n", "input 5\n"] {
+            assert_eq!(Format::sniff(text), Format::Dsl, "{text:?}");
         }
     }
 }

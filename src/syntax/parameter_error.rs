@@ -161,7 +161,15 @@ pub enum ParameterError {
     TooManyLayers {
         /// The limit.
         limit: usize,
-        /// The repeat whose copies passed it.
+        /// The layer that passed it.
+        span: Span,
+    },
+    /// The repeats make more copies than netcalc expands, layers or not.
+    #[error("the repeats make more than {limit} copies")]
+    TooManyCopies {
+        /// The limit.
+        limit: u64,
+        /// The repeat whose copy passed it.
         span: Span,
     },
 }
@@ -183,7 +191,8 @@ impl Locate for ParameterError {
             | ParameterError::NamedLayerInUnnamedRepeat { span, .. }
             | ParameterError::HiddenName { span, .. }
             | ParameterError::DuplicateName { span, .. }
-            | ParameterError::TooManyLayers { span, .. } => *span,
+            | ParameterError::TooManyLayers { span, .. }
+            | ParameterError::TooManyCopies { span, .. } => *span,
             ParameterError::ConfigurationParameter { .. } => Span::default(),
         }
     }
@@ -205,7 +214,8 @@ impl Locate for ParameterError {
             ParameterError::NamedLayerInUnnamedRepeat { .. } => "same name in every copy",
             ParameterError::HiddenName { .. } => "hides a name",
             ParameterError::DuplicateName { .. } => "name used again",
-            ParameterError::TooManyLayers { .. } => "too many copies",
+            ParameterError::TooManyLayers { .. } => "one layer too many",
+            ParameterError::TooManyCopies { .. } => "too many copies",
         }
         .to_string()
     }
@@ -268,6 +278,9 @@ impl Locate for ParameterError {
             ParameterError::TooManyLayers { .. } => {
                 Some("netcalc builds at most this many layers; repeat fewer times".to_string())
             }
+            ParameterError::TooManyCopies { .. } => {
+                Some("netcalc makes at most this many copies; repeat fewer times".to_string())
+            }
         }
     }
 
@@ -295,6 +308,7 @@ impl Locate for ParameterError {
             ParameterError::HiddenName { .. } => "netcalc::parameters::hidden_name",
             ParameterError::DuplicateName { .. } => "netcalc::parameters::duplicate_name",
             ParameterError::TooManyLayers { .. } => "netcalc::parameters::too_many_layers",
+            ParameterError::TooManyCopies { .. } => "netcalc::parameters::too_many_copies",
         }
     }
 }

@@ -2061,12 +2061,7 @@ sweep:
                     vec(inner, 1..3),
                 )
                     .prop_map(|(over, variable, body)| {
-                        Item::Repeat(Repeat {
-                            over: Spanned::unspanned(over),
-                            variable: variable.map(Spanned::unspanned),
-                            body,
-                            span: Span::default(),
-                        })
+                        Item::Repeat(Repeat::new(over, variable, body))
                     })
             });
         vec(item, size)

@@ -8,7 +8,7 @@
 use crate::catalogue::{KindFacts, facts, kinds};
 use crate::pipeline::{self, Reached};
 use crate::values::{EXPECT_KEYS, any_value, identifier, integer, layer_name, word};
-use netcalc::source::{Span, Spanned};
+use netcalc::source::Spanned;
 use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value};
 use proptest::collection::vec;
 use proptest::option::weighted;
@@ -122,15 +122,7 @@ fn wrap(layers: Vec<LayerDecl>, wrap: Option<Wrap>) -> Vec<Item> {
     let start = 1 + start.index(items.len() - 1);
     let end = start + 1 + length.index(items.len() - start);
     let body: Vec<Item> = items.drain(start..end).collect();
-    items.insert(
-        start,
-        Item::Repeat(Repeat {
-            over: Spanned::unspanned(over),
-            variable: variable.map(Spanned::unspanned),
-            body,
-            span: Span::default(),
-        }),
-    );
+    items.insert(start, Item::Repeat(Repeat::new(over, variable, body)));
     items
 }
 

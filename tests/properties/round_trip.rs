@@ -7,7 +7,7 @@ use crate::catalogue::{KindFacts, all_keys, kinds};
 use crate::pipeline::config;
 use crate::values::{EXPECT_KEYS, identifier, readable_value};
 use netcalc::layers;
-use netcalc::source::{Source, Span, Spanned};
+use netcalc::source::{Source, Spanned};
 use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value, dsl, yaml};
 use proptest::collection::vec;
 use proptest::option::weighted;
@@ -144,14 +144,7 @@ fn items() -> impl Strategy<Value = Vec<Item>> {
                 weighted(0.7, identifier()),
                 vec(inner, 1..3),
             )
-                .prop_map(|(over, variable, body)| {
-                    Item::Repeat(Repeat {
-                        over: Spanned::unspanned(over),
-                        variable: variable.map(Spanned::unspanned),
-                        body,
-                        span: Span::default(),
-                    })
-                })
+                .prop_map(|(over, variable, body)| Item::Repeat(Repeat::new(over, variable, body)))
         });
     vec(item, 1..6)
 }

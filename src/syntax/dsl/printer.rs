@@ -372,18 +372,16 @@ mod tests {
             Attribute::new("table", Value::Grid(vec![vec![true]])),
             Attribute::new("stride", Value::Integer(1)),
         ];
-        let inner = Repeat {
-            over: Spanned::unspanned(Value::Reference("block".into())),
-            variable: Some(Spanned::unspanned("f".to_string())),
-            body: vec![Item::Layer(conv)],
-            span: crate::source::Span::default(),
-        };
-        let outer = Repeat {
-            over: Spanned::unspanned(Value::Integer(2)),
-            variable: None,
-            body: vec![Item::Repeat(inner), Item::Layer(LayerDecl::new("dropout"))],
-            span: crate::source::Span::default(),
-        };
+        let inner = Repeat::new(
+            Value::Reference("block".into()),
+            Some("f".into()),
+            vec![Item::Layer(conv)],
+        );
+        let outer = Repeat::new(
+            Value::Integer(2),
+            None,
+            vec![Item::Repeat(inner), Item::Layer(LayerDecl::new("dropout"))],
+        );
         let description = Description {
             layers: vec![Item::Repeat(outer), Item::Layer(LayerDecl::new("flatten"))],
             ..Description::default()

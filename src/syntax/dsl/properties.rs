@@ -5,7 +5,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::{print, read};
-use crate::source::{Source, Span, Spanned};
+use crate::source::{Source, Spanned};
 use crate::syntax::ast::is_malformed_reference;
 use crate::syntax::{Attribute, Description, Item, LayerDecl, Repeat, SyntaxError, Value};
 
@@ -164,14 +164,7 @@ fn items(size: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Item>> {
                 proptest::option::of(identifier()),
                 vec(inner, 1..3),
             )
-                .prop_map(|(over, variable, body)| {
-                    Item::Repeat(Repeat {
-                        over: Spanned::unspanned(over),
-                        variable: variable.map(Spanned::unspanned),
-                        body,
-                        span: Span::default(),
-                    })
-                })
+                .prop_map(|(over, variable, body)| Item::Repeat(Repeat::new(over, variable, body)))
         });
     vec(item, size)
 }

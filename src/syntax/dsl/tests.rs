@@ -723,10 +723,12 @@ fn the_examples_in_grammar_md_read_and_print_back() {
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks.len(), 4);
     let no_keys = |_: &str| -> &'static [&'static str] { &[] };
     for block in &blocks {
         let description = parse(block).unwrap_or_else(|error| panic!("{error:?} in\n{block}"));
+        crate::syntax::instantiate(&description, &crate::syntax::Configuration::defaults())
+            .unwrap_or_else(|error| panic!("{error} in\n{block}"));
         let printed = super::print(&description, &no_keys);
         assert_eq!(
             parse(&printed).ok(),

@@ -403,7 +403,14 @@ fn repeat_errors() {
         &defaults,
         "netcalc::parameters::too_many_layers",
         "the repeats expand to more than 100000 layers",
-        "repeat 100000",
+        "dense 2",
+    );
+    fails(
+        "input 5\nrepeat 9223372036854775807\n  repeat 0\n    dense 2\n",
+        &defaults,
+        "netcalc::parameters::too_many_copies",
+        "the repeats make more than 1000000 copies",
+        "repeat 9223372036854775807",
     );
 }
 
