@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+mod draw;
 mod sweep;
 mod train;
 
@@ -55,6 +56,9 @@ enum Command {
         #[arg(long, value_enum)]
         to: ConvertFormat,
     },
+    /// Draws the layer graph: a box per layer with its settings and parameters, output shapes
+    /// on the edges; SVG or PNG drawn by netcalc, or DOT for graphviz.
+    Draw(draw::DrawArguments),
     /// Trains a network on MNIST-style data and writes a run folder (history, plots, weights).
     Train(train::TrainArguments),
     /// Evaluates saved weights on the test images.
@@ -119,6 +123,16 @@ enum RoundingArgument {
     Floor,
     /// Round up (Caffe pooling).
     Ceil,
+}
+
+impl RoundingArgument {
+    fn rounding(self) -> Rounding {
+        match self {
+            RoundingArgument::Exact => Rounding::Exact,
+            RoundingArgument::Floor => Rounding::Floor,
+            RoundingArgument::Ceil => Rounding::Ceil,
+        }
+    }
 }
 
 /// Problems of the command line itself, outside any description.
@@ -193,6 +207,7 @@ pub fn run() -> ExitCode {
         Command::Predict(arguments) => return train::predict(arguments),
         Command::Data(command) => return train::data(command),
         Command::Sweep(command) => return sweep::sweep(command),
+        Command::Draw(arguments) => return draw::draw(arguments),
         command => command,
     };
     match execute(command) {
@@ -277,8 +292,11 @@ fn execute(command: Command) -> Result<Output, Error> {
         | Command::Eval(_)
         | Command::Predict(_)
         | Command::Data(_)
-        | Command::Sweep(_) => {
-            unreachable!("`run` dispatches the training commands before `execute`")
+        | Command::Sweep(_)
+        | Command::Draw(_) => {
+            unreachable!(
+                "`run` dispatches the training, sweep and drawing commands before `execute`"
+            )
         }
     }
 }
@@ -365,11 +383,7 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
 
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
-    let rounding = arguments.rounding.map(|rounding| match rounding {
-        RoundingArgument::Exact => Rounding::Exact,
-        RoundingArgument::Floor => Rounding::Floor,
-        RoundingArgument::Ceil => Rounding::Ceil,
-    });
+    let rounding = arguments.rounding.map(RoundingArgument::rounding);
     let network = crate::load_with_rounding(&source, format, rounding)?;
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))

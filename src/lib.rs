@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod check;
 pub mod cli;
 pub mod data;
+pub mod draw;
 pub mod error;
 pub mod explain;
 pub mod expression;

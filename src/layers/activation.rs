@@ -176,6 +176,10 @@ impl Layer for ActivationLayer {
         self.function.name().to_string()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(self.function.name())
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         Ok(Inference::plain(single(inputs)?.clone()))
     }

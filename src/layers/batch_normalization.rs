@@ -91,6 +91,10 @@ impl Layer for BatchNormalization {
         parts.join(", ")
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         if input

@@ -162,6 +162,24 @@ impl Layer for Conv2d {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        let mut text = self.window.caption(false);
+        text.insert_str(
+            text.find(',').unwrap_or(text.len()),
+            &format!(", {}", self.filters),
+        );
+        if self.groups != 1 {
+            text.push_str(&format!(", groups {}", self.groups));
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption {
+            settings: text,
+            table: self.table.clone(),
+        }
+    }
+
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
         if channels % self.groups != 0 || !self.filters.is_multiple_of(self.groups) {

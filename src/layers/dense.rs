@@ -64,6 +64,14 @@ impl Layer for Dense {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        let mut text = self.units.to_string();
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption::text(text)
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         input

@@ -334,6 +334,27 @@ impl WindowSpec {
         text
     }
 
+    /// The window as drawings show it: `5×5`, with the stride after a slash when it is not 1
+    /// (`3×3, /2`, `1×1, /2×1`) or always (`always_stride`, for pooling, whose default stride is
+    /// the window), and the dilation when it is not 1 (`3×3, dilation 2`).
+    pub fn caption(&self, always_stride: bool) -> String {
+        let pair = |p: [u64; 2]| {
+            if p[0] == p[1] {
+                p[0].to_string()
+            } else {
+                format!("{}×{}", p[0], p[1])
+            }
+        };
+        let mut text = format!("{}×{}", self.kernel[0], self.kernel[1]);
+        if always_stride || self.stride != [1, 1] {
+            text.push_str(&format!(", /{}", pair(self.stride)));
+        }
+        if self.dilation != [1, 1] {
+            text.push_str(&format!(", dilation {}", pair(self.dilation)));
+        }
+        text
+    }
+
     /// The receptive-field step for an input of `height`×`width`.
     pub fn receptive_step(&self, height: u64, width: u64) -> ReceptiveStep {
         ReceptiveStep::Window(Window {

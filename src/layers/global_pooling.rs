@@ -71,6 +71,10 @@ impl Layer for GlobalPooling {
         }
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let (_, _, channels) = single_maps(inputs)?;
         if inputs.first().and_then(Shape::units).is_none() {

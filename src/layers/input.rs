@@ -45,6 +45,10 @@ impl Layer for Input {
         String::new()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         if !inputs.is_empty() {
             return Err(ShapeError::InputCount {

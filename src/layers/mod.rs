@@ -41,6 +41,10 @@ pub trait Layer: fmt::Debug + Send + Sync {
     /// The settings shown beside the layer's name, in the sheet's letters: `F=11, K=96, S=4, P=0`.
     fn settings(&self) -> String;
 
+    /// What a drawing of the network writes after the kind's name (`5×5, 6, tanh` for a
+    /// convolution), and any connection table to draw with the layer.
+    fn caption(&self) -> Caption;
+
     /// The output shape for these input shapes, with the size formulas. `rounding` is the
     /// network's rule for non-integer sizes; a layer may override it with its own attribute.
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError>;
@@ -91,6 +95,27 @@ pub struct ParameterGroup {
     pub count: Expression,
     /// Whether training changes it.
     pub trainable: bool,
+}
+
+/// How a drawing labels a layer (`netcalc draw`): its key settings in a short form, as figures
+/// in papers write them, and its connection table when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Caption {
+    /// The key settings, e.g. `5×5, 6, tanh` (kernel, filters, activation) or `3×3, /2` (window,
+    /// stride); empty when the kind says it all (`add`, `flatten`).
+    pub settings: String,
+    /// `table[i][j]`: input map `i` feeds output map `j` (LeNet-5's C3).
+    pub table: Option<Vec<Vec<bool>>>,
+}
+
+impl Caption {
+    /// Settings only, no table.
+    pub fn text(settings: impl Into<String>) -> Caption {
+        Caption {
+            settings: settings.into(),
+            table: None,
+        }
+    }
 }
 
 /// Connection counts as formulas.
@@ -301,6 +326,61 @@ mod tests {
         assert_eq!(error.to_string(), "`maxpool` needs the attribute `size`");
         let error = super::build(&declaration("maxpool sise=2")).expect_err("misspelt size");
         assert_eq!(error.to_string(), "`maxpool` has no attribute `sise`");
+    }
+
+    /// What `netcalc draw` writes after each kind's name: the settings papers' figures show
+    /// (ResNet's "7×7 conv, 64, /2"), from every kind's own `caption`.
+    #[test]
+    fn captions_give_the_key_settings_of_every_kind() {
+        let cases = [
+            ("input 28x28x1", ""),
+            ("conv2d 6 5x5 activation=tanh", "5×5, 6, tanh"),
+            ("conv2d 64 7x7 stride=2 padding=3", "7×7, 64, /2"),
+            (
+                "conv2d 32 3x1 stride=2x1 dilation=2 groups=4",
+                "3×1, 32, /2×1, dilation 2, groups 4",
+            ),
+            ("dense 84 activation=tanh", "84, tanh"),
+            ("activation relu", "relu"),
+            ("maxpool 3 stride=2", "3×3, /2"),
+            ("avgpool 2", "2×2, /2"),
+            ("subsample 2 trainable=false", "2×2, /2, fixed"),
+            ("subsample 2 activation=sigmoid", "2×2, /2, sigmoid"),
+            ("global_avgpool", ""),
+            ("global_maxpool", ""),
+            ("flatten", ""),
+            ("dropout 0.5", "0.5"),
+            ("lrn size=5", "size 5"),
+            ("batchnorm", ""),
+            ("rbf 10", "10"),
+            ("concat", ""),
+            ("add", ""),
+        ];
+        let mut kinds: Vec<&str> = Vec::new();
+        for (line, expected) in cases {
+            let mut decl = declaration(line);
+            super::name_positionals(&mut decl).expect("positionals");
+            let layer = super::build(&decl).expect("builds");
+            let caption = layer.caption();
+            assert_eq!(caption.settings, expected, "`{line}`");
+            assert_eq!(caption.table, None);
+            kinds.push(super::find(&decl.kind.value).expect("a kind").name);
+        }
+        for kind in CATALOGUE {
+            assert!(
+                kinds.contains(&kind.name),
+                "no caption case for `{}`",
+                kind.name
+            );
+        }
+        let mut decl = declaration("conv2d 2 3x3 table=X./.X");
+        super::name_positionals(&mut decl).expect("positionals");
+        let caption = super::build(&decl).expect("builds").caption();
+        assert_eq!(caption.settings, "3×3, 2");
+        assert_eq!(
+            caption.table,
+            Some(vec![vec![true, false], vec![false, true]])
+        );
     }
 
     #[test]

@@ -93,6 +93,10 @@ impl Layer for Pooling {
         self.window.settings()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(self.window.caption(true))
+    }
+
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
         let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;

@@ -57,6 +57,10 @@ impl Layer for Rbf {
         format!("{} units, fixed centres", self.units)
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(self.units.to_string())
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         input

@@ -84,6 +84,17 @@ impl Layer for Subsampling {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        let mut text = self.window.caption(true);
+        if !self.trainable {
+            text.push_str(", fixed");
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption::text(text)
+    }
+
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
         let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;

@@ -142,6 +142,36 @@ pub struct LayerDecl {
     pub expect: Vec<Attribute>,
     /// The whole declaration.
     pub span: Span,
+    /// For a layer of an expanded description: the copies of repeated blocks it belongs to.
+    pub copies: Copies,
+}
+
+/// Which copy of which repeated block a layer of an expanded description belongs to, outermost
+/// block first; empty for a layer written outside any `repeat` (and in every description as
+/// read). [`crate::syntax::instantiate()`] records it, so that reports can show a repeated block
+/// as one ("block × 3"). Like a span, it says where a layer comes from, not what it is: it
+/// compares equal whatever it holds, so descriptions still compare by content.
+#[derive(Debug, Clone, Default)]
+pub struct Copies(pub Vec<CopyOf>);
+
+impl PartialEq for Copies {
+    fn eq(&self, _: &Copies) -> bool {
+        true
+    }
+}
+
+/// One repeated block a layer belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOf {
+    /// Tells the block apart: the repeats' expansions numbered in the order they begin (the
+    /// same `repeat` nested in another one gives one block per copy of the outer one).
+    pub block: usize,
+    /// The block's loop variable (`as block`), if it has one.
+    pub variable: Option<String>,
+    /// Which copy, from 0.
+    pub copy: usize,
+    /// How many copies the block has.
+    pub count: usize,
 }
 
 impl LayerDecl {
@@ -155,6 +185,7 @@ impl LayerDecl {
             inputs: Vec::new(),
             expect: Vec::new(),
             span: Span::default(),
+            copies: Copies::default(),
         }
     }
 

@@ -14,8 +14,8 @@
 //! bound to an evaluated value, and a repeat's header is evaluated outside its own body.
 
 use super::ParameterError;
-use super::ast::{Attribute, Description, Item, LayerDecl, Repeat, Value};
-use super::grid::{Configuration, Grid, check_defaults, closest_parameter, fitting};
+use super::ast::{Attribute, Copies, CopyOf, Description, Item, LayerDecl, Repeat, Value};
+use super::grid::{Configuration, Grid, closest_parameter, fitting};
 use crate::source::{Span, Spanned};
 use std::collections::{HashMap, HashSet};
 
@@ -46,6 +46,7 @@ pub fn instantiate(
         bodies: Vec::new(),
         layers: Vec::new(),
         names: HashMap::new(),
+        blocks: 0,
         copies: 0,
     };
     expander.items(&description.layers, "")?;
@@ -238,6 +239,8 @@ struct Body {
     prefix: String,
     variable: Option<String>,
     copy: usize,
+    /// The same, as the expanded layers record it.
+    copy_of: CopyOf,
 }
 
 /// Where a layer of the expanded description came from: for reporting a duplicate name.
@@ -254,6 +257,8 @@ struct Expander<'p> {
     bodies: Vec<Body>,
     layers: Vec<LayerDecl>,
     names: HashMap<String, Origin>,
+    /// Repeats expanded so far (each copy of an enclosing repeat expands its inner ones anew).
+    blocks: usize,
     /// Copies made so far, in all repeats.
     copies: u64,
 }
@@ -318,6 +323,14 @@ impl Expander<'_> {
             .iter()
             .map(|attribute| self.attribute(attribute))
             .collect::<Result<_, _>>()?;
+        // The blocks being copied now enclose whatever the layer already belonged to (a layer
+        // of an expanded description keeps its copies when instantiated again).
+        let copies = self
+            .bodies
+            .iter()
+            .map(|body| body.copy_of.clone())
+            .chain(layer.copies.0.iter().cloned())
+            .collect();
         self.layers.push(LayerDecl {
             name,
             kind: layer.kind.clone(),
@@ -326,6 +339,7 @@ impl Expander<'_> {
             inputs,
             expect,
             span: layer.span,
+            copies: Copies(copies),
         });
         Ok(())
     }
@@ -338,9 +352,12 @@ impl Expander<'_> {
         };
         // Over a count the variable is the copy index; over a list, the element. Lazily: a count
         // may be far beyond what the copy limit lets through.
-        let bindings: Box<dyn Iterator<Item = Value>> = match over.value {
-            Value::Integer(count) if count >= 0 => Box::new((0..count).map(Value::Integer)),
-            Value::List(items) => Box::new(items.into_iter()),
+        let (count, bindings): (usize, Box<dyn Iterator<Item = Value>>) = match over.value {
+            Value::Integer(count) if count >= 0 => (
+                usize::try_from(count).unwrap_or(usize::MAX),
+                Box::new((0..count).map(Value::Integer)),
+            ),
+            Value::List(items) => (items.len(), Box::new(items.into_iter())),
             Value::Integer(_) | Value::Number(_) => {
                 return Err(ParameterError::RepeatCount {
                     found: super::dsl::value_text(&over.value),
@@ -364,6 +381,8 @@ impl Expander<'_> {
                 Item::Repeat(_) => None,
             })
             .collect();
+        let block = self.blocks;
+        self.blocks += 1;
         for (copy, binding) in bindings.enumerate() {
             self.copies += 1;
             if self.copies > MAXIMUM_COPIES {
@@ -384,6 +403,12 @@ impl Expander<'_> {
                 prefix: copy_prefix.clone(),
                 variable: repeat.variable.as_ref().map(|v| v.value.clone()),
                 copy,
+                copy_of: CopyOf {
+                    block,
+                    variable: repeat.variable.as_ref().map(|v| v.value.clone()),
+                    copy,
+                    count,
+                },
             });
             let result = self.items(&repeat.body, &copy_prefix);
             self.bodies.pop();

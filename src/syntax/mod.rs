@@ -11,7 +11,7 @@ mod parameter_error;
 pub mod yaml;
 mod yaml_locate;
 
-pub use ast::{Attribute, Description, Item, LayerDecl, Repeat, Value};
+pub use ast::{Attribute, Copies, CopyOf, Description, Item, LayerDecl, Repeat, Value};
 pub use grid::{Axis, Configuration, Grid};
 pub use instantiate::{MAXIMUM_COPIES, MAXIMUM_LAYERS, instantiate};
 pub use parameter_error::ParameterError;

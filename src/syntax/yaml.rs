@@ -2083,6 +2083,7 @@ sweep:
                 inputs: inputs.into_iter().map(Spanned::unspanned).collect(),
                 expect,
                 span: Span::default(),
+                copies: crate::syntax::Copies::default(),
             })
     }
 

@@ -48,6 +48,7 @@ impl<'a> Grammar<'a> {
             inputs: Vec::new(),
             expect: Vec::new(),
             span: Span::default(),
+            copies: crate::syntax::Copies::default(),
         };
         let mut end = rest;
         let (mut rest, mut more) = self.separator_after_token(end, indent)?;

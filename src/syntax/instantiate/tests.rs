@@ -106,6 +106,53 @@ fn the_sheets_grid_model_expands_to_its_best_configuration() {
     );
 }
 
+/// Each expanded layer records the copies of the blocks it came from, outermost first: what
+/// `netcalc draw --collapse` groups by.
+#[test]
+fn expanded_layers_record_their_copies() {
+    let plain = instantiate(&read(SHEET_GRID), &Configuration::defaults()).expect("instantiates");
+    let copies: Vec<String> = plain
+        .plain_layers()
+        .expect("plain")
+        .iter()
+        .map(|layer| {
+            layer
+                .copies
+                .0
+                .iter()
+                .map(|of| {
+                    let variable = of.variable.as_deref().unwrap_or("-");
+                    format!("{}:{variable} {}/{}", of.block, of.copy, of.count)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    assert_eq!(
+        copies,
+        [
+            "",
+            // `block` is block 0; its inner `f` loop is expanded anew in each copy (1, then 2).
+            "0:block 0/2, 1:f 0/2",
+            "0:block 0/2, 1:f 1/2",
+            "0:block 0/2",
+            "0:block 0/2",
+            "0:block 1/2, 2:f 0/2",
+            "0:block 1/2, 2:f 1/2",
+            "0:block 1/2",
+            "0:block 1/2",
+            "",
+            "3:units 0/1",
+            "3:units 0/1",
+            "",
+        ]
+    );
+    // Instantiating the plain description again keeps them.
+    let again = instantiate(&plain, &Configuration::defaults()).expect("plain instantiates");
+    let first = |d: &Description| d.plain_layers().expect("plain")[1].copies.0.clone();
+    assert_eq!(first(&again), first(&plain));
+}
+
 #[test]
 fn a_configuration_replaces_defaults() {
     let configuration = Configuration::new(vec![
