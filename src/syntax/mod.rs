@@ -3,6 +3,7 @@
 //! `layers::name_positionals`.
 
 pub mod ast;
+pub mod bare;
 pub mod dsl;
 pub mod yaml;
 mod yaml_locate;

@@ -6,6 +6,7 @@
 use super::KEYWORDS;
 use super::parser::is_identifier;
 use super::values::bare_text_reads_back;
+use crate::syntax::ast::dims_text;
 use crate::syntax::{Attribute, Description, LayerDecl, Value};
 
 /// How far continuation lines (connection table rows and what follows them) are indented.
@@ -167,10 +168,7 @@ fn value_text(value: &Value) -> String {
         Value::Number(number) => format!("{number:?}"),
         Value::Boolean(boolean) => boolean.to_string(),
         Value::Text(text) => text_token(text),
-        Value::Dims(dims) => {
-            let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
-            sizes.join("x")
-        }
+        Value::Dims(dims) => dims_text(dims),
         Value::Grid(rows) => {
             let rows: Vec<String> = rows.iter().map(|row| row_text(row)).collect();
             let mut text = rows.join("/");
