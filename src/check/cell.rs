@@ -201,7 +201,7 @@ fn derivation_in_parentheses(text: &str) -> Option<String> {
             None
         })?;
     let before = trimmed[..open].trim();
-    let outside_math = before.matches('$').count() % 2 == 0;
+    let outside_math = before.matches('$').count().is_multiple_of(2);
     let content = trimmed[open + 1..inner_end].trim();
     let delimiter = if content.starts_with("$$") { "$$" } else { "$" };
     let math_end = content
