@@ -303,7 +303,9 @@ fn execute(command: Command) -> Result<Output, Error> {
 
 fn explain(network: &str, layer: Option<&str>) -> Result<Output, Error> {
     let (source, format) = open(network)?;
-    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let network = crate::load(&source, format)?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
     let chosen = match layer {
         None => None,
         Some(name) => Some(find_layer(&analysis, name)?),
@@ -331,7 +333,9 @@ fn find_layer(analysis: &analysis::Analysis, name: &str) -> Result<usize, Error>
 
 fn check(arguments: &CheckArguments) -> Result<Output, Error> {
     let (source, format) = open(&arguments.network)?;
-    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let network = crate::load(&source, format)?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
     let bytes = if arguments.table == "-" {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
@@ -385,8 +389,16 @@ fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Erro
     let (source, format) = open(&arguments.network)?;
     let rounding = arguments.rounding.map(RoundingArgument::rounding);
     let network = crate::load_with_rounding(&source, format, rounding)?;
+    warn(&network);
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))
+}
+
+/// Prints the network's warnings (its dangling layers) on stderr, each at its declaration.
+fn warn(network: &crate::Network) {
+    for warning in network.warnings() {
+        eprint!("{}", render_error(&Error::new(&network.source, warning)));
+    }
 }
 
 /// A file if one exists at `name`, else the built-in architecture of that name.

@@ -1,6 +1,10 @@
 //! The layer graph: a petgraph `DiGraph` of layers built from a description, with names resolved,
 //! inputs wired, cycles refused and a topological order computed once. Immutable once built.
 
+mod outputs;
+
+pub use outputs::{DanglingLayer, Outputs};
+
 use crate::error::{Error, Locate};
 use crate::layers::{self, Layer};
 use crate::shape::Rounding;
@@ -19,6 +23,8 @@ pub struct Node {
     pub decl: LayerDecl,
     /// What the layer kind computes.
     pub layer: Box<dyn Layer>,
+    /// Marked `auxiliary=true`: the last layer of a branch only training uses ([`Outputs`]).
+    pub auxiliary: bool,
 }
 
 /// A network: the graph of its layers and its settings.
@@ -38,6 +44,7 @@ pub struct Network {
     pub train: Vec<Attribute>,
     graph: DiGraph<Node, usize>,
     order: Vec<NodeIndex>,
+    outputs: Outputs,
 }
 
 /// A description whose layers cannot form a graph.
@@ -97,6 +104,24 @@ pub enum GraphError {
         /// Its span.
         span: Span,
     },
+    /// A layer marked `auxiliary=true` that another layer reads.
+    #[error("layer `{layer}` is marked auxiliary, but `{reader}` reads it")]
+    AuxiliaryRead {
+        /// The marked layer.
+        layer: String,
+        /// A layer that reads it.
+        reader: String,
+        /// The marked layer's declaration.
+        span: Span,
+    },
+    /// Every layer that nothing reads is marked auxiliary.
+    #[error("the network has no output that is not auxiliary")]
+    NoMainOutput {
+        /// The last layer.
+        layer: String,
+        /// Its declaration.
+        span: Span,
+    },
 }
 
 impl Locate for GraphError {
@@ -107,7 +132,9 @@ impl Locate for GraphError {
             | GraphError::Cycle { span, .. }
             | GraphError::NoInput { span, .. }
             | GraphError::InputWithInputs { span, .. }
-            | GraphError::UnknownRounding { span, .. } => *span,
+            | GraphError::UnknownRounding { span, .. }
+            | GraphError::AuxiliaryRead { span, .. }
+            | GraphError::NoMainOutput { span, .. } => *span,
         }
     }
 
@@ -119,6 +146,8 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "nothing to read".to_string(),
             GraphError::InputWithInputs { .. } => "inputs of an input".to_string(),
             GraphError::UnknownRounding { .. } => "unknown rounding".to_string(),
+            GraphError::AuxiliaryRead { .. } => "marked auxiliary".to_string(),
+            GraphError::NoMainOutput { layer, .. } => format!("`{layer}` is auxiliary"),
         }
     }
 
@@ -138,6 +167,15 @@ impl Locate for GraphError {
             GraphError::UnknownRounding { .. } => {
                 Some(format!("use one of {}", Rounding::NAMES.join(", ")))
             }
+            GraphError::AuxiliaryRead { .. } => Some(
+                "mark only the last layer of an auxiliary branch, the one no layer reads"
+                    .to_string(),
+            ),
+            GraphError::NoMainOutput { .. } => Some(
+                "the network's output is its last layer that no layer reads; do not mark it \
+                 auxiliary"
+                    .to_string(),
+            ),
         }
     }
 
@@ -149,6 +187,8 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "netcalc::graph::no_input",
             GraphError::InputWithInputs { .. } => "netcalc::graph::input_with_inputs",
             GraphError::UnknownRounding { .. } => "netcalc::graph::unknown_rounding",
+            GraphError::AuxiliaryRead { .. } => "netcalc::graph::auxiliary_read",
+            GraphError::NoMainOutput { .. } => "netcalc::graph::no_main_output",
         }
     }
 }
@@ -266,10 +306,12 @@ impl Network {
             };
             layers::name_positionals(&mut decl).map_err(in_layer)?;
             let layer = layers::build_in_network(&decl, rounding).map_err(in_layer)?;
+            let auxiliary = layers::is_auxiliary(&decl).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
                 decl,
                 layer,
+                auxiliary,
             });
             by_name.insert(name, index);
         }
@@ -312,6 +354,7 @@ impl Network {
             }
         }
         let order = topological_order(&graph).map_err(fail)?;
+        let outputs = outputs::find(&graph).map_err(fail)?;
         Ok(Network {
             name: description
                 .name
@@ -323,7 +366,73 @@ impl Network {
             train: description.train,
             graph,
             order,
+            outputs,
         })
+    }
+
+    /// The network's outputs: its main output, auxiliary heads and dangling layers.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
+    }
+
+    /// What the network's structure warns about: each dangling layer, at its declaration.
+    pub fn warnings(&self) -> Vec<DanglingLayer> {
+        let output = &self.graph[self.outputs.main].name;
+        self.outputs
+            .dangling
+            .iter()
+            .map(|&node| {
+                let node = &self.graph[node];
+                DanglingLayer {
+                    layer: node.name.clone(),
+                    output: output.clone(),
+                    span: node
+                        .decl
+                        .name
+                        .as_ref()
+                        .map_or(node.decl.kind.span, |name| name.span),
+                }
+            })
+            .collect()
+    }
+
+    /// The network without its auxiliary branches (itself, rebuilt, when it has none): what
+    /// training and inference run. Every kept layer keeps its name and reads the same layers
+    /// (written out, since the layer above it may be gone); the totals' `expect` is left out,
+    /// since it counts the auxiliary branches too.
+    pub fn without_auxiliary(&self) -> Result<Network, Error> {
+        let layers = self
+            .graph
+            .node_indices()
+            .filter(|&node| !self.outputs.in_auxiliary_branch(node))
+            .map(|node| {
+                let kept = &self.graph[node];
+                let mut decl = kept.decl.clone();
+                let span = decl.name.as_ref().map_or(decl.kind.span, |name| name.span);
+                decl.name = Some(crate::source::Spanned::new(kept.name.clone(), span));
+                if !layers::is_input(&decl.kind.value) {
+                    decl.inputs = self
+                        .inputs(node)
+                        .into_iter()
+                        .map(|input| {
+                            crate::source::Spanned::new(self.graph[input].name.clone(), span)
+                        })
+                        .collect();
+                }
+                crate::syntax::Item::Layer(decl)
+            })
+            .collect();
+        let description = Description {
+            name: Some(crate::source::Spanned::unspanned(self.name.clone())),
+            about: self.about.clone().map(crate::source::Spanned::unspanned),
+            rounding: None,
+            parameters: Vec::new(),
+            layers,
+            expect: Vec::new(),
+            train: self.train.clone(),
+            sweep: Vec::new(),
+        };
+        Network::build(&self.source, description, &self.name, Some(self.rounding))
     }
 
     /// The layers in evaluation order (declaration order where the inputs allow it).

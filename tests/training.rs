@@ -24,11 +24,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The MNIST folder, absolute: the command-line tests run netcalc in temporary folders, where a
+/// relative `NETCALC_MNIST` (the README's `../shared/datasets/mnist`, meant from the repository
+/// root, where `cargo test` runs the tests) would point nowhere.
 fn mnist() -> PathBuf {
-    PathBuf::from(
-        std::env::var_os("NETCALC_MNIST")
-            .expect("set NETCALC_MNIST to the MNIST folder (../shared/datasets/mnist)"),
-    )
+    let folder = std::env::var_os("NETCALC_MNIST")
+        .expect("set NETCALC_MNIST to the MNIST folder (../shared/datasets/mnist)");
+    std::path::absolute(folder).unwrap()
 }
 
 fn network(text: &str) -> Network {

@@ -24,6 +24,21 @@ pub struct Analysis {
     pub layers: Vec<LayerInfo>,
     /// Sums over all layers.
     pub totals: Totals,
+    /// Sums over the layers of the auxiliary branches (all zero without any): what they add to
+    /// `totals` beyond the inference network ([`crate::graph::Outputs`]).
+    pub auxiliary: Totals,
+}
+
+impl Analysis {
+    /// Whether the network has auxiliary branches.
+    pub fn has_auxiliary(&self) -> bool {
+        self.layers.iter().any(|layer| layer.auxiliary)
+    }
+
+    /// The sums of the inference network: all layers but the auxiliary branches.
+    pub fn inference(&self) -> Totals {
+        self.totals.without(&self.auxiliary)
+    }
 }
 
 /// A formula and its value.
@@ -97,6 +112,8 @@ pub struct LayerInfo {
     pub macs: Counted,
     /// Bytes of this layer's output for one example, as f32.
     pub activation_bytes: u64,
+    /// Part of an auxiliary branch (it feeds only layers marked `auxiliary=true`).
+    pub auxiliary: bool,
 }
 
 impl LayerInfo {
@@ -137,6 +154,41 @@ impl Totals {
     /// Bytes of all parameters as f32.
     pub fn parameter_bytes(&self) -> u64 {
         self.parameters() * 4
+    }
+
+    /// Adds another layer's or part's sums; `None` (and `self` partly added) on overflow,
+    /// including of [`Totals::parameters`] and [`Totals::parameter_bytes`].
+    fn add(&mut self, other: &Totals) -> Option<()> {
+        self.trainable = self.trainable.checked_add(other.trainable)?;
+        self.non_trainable = self.non_trainable.checked_add(other.non_trainable)?;
+        self.trainable
+            .checked_add(self.non_trainable)
+            .and_then(|all| all.checked_mul(4))?;
+        self.connections_without_bias = self
+            .connections_without_bias
+            .checked_add(other.connections_without_bias)?;
+        self.connections_with_bias = self
+            .connections_with_bias
+            .checked_add(other.connections_with_bias)?;
+        self.macs = self.macs.checked_add(other.macs)?;
+        self.activation_bytes = self.activation_bytes.checked_add(other.activation_bytes)?;
+        Some(())
+    }
+
+    /// These sums less a part of them (saturating at zero).
+    fn without(&self, part: &Totals) -> Totals {
+        Totals {
+            trainable: self.trainable.saturating_sub(part.trainable),
+            non_trainable: self.non_trainable.saturating_sub(part.non_trainable),
+            connections_without_bias: self
+                .connections_without_bias
+                .saturating_sub(part.connections_without_bias),
+            connections_with_bias: self
+                .connections_with_bias
+                .saturating_sub(part.connections_with_bias),
+            macs: self.macs.saturating_sub(part.macs),
+            activation_bytes: self.activation_bytes.saturating_sub(part.activation_bytes),
+        }
     }
 }
 
@@ -214,6 +266,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
     let mut slot_of = vec![usize::MAX; network.graph().node_count()];
     let mut layers: Vec<LayerInfo> = Vec::with_capacity(order.len());
     let mut totals = Totals::default();
+    let mut auxiliary = Totals::default();
     for &index in order {
         let node = network.node(index);
         let inputs = network.inputs(index);
@@ -291,34 +344,20 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             .units()
             .and_then(|units| units.checked_mul(4))
             .ok_or_else(|| fail(ShapeError::Overflow("the output size".to_string())))?;
+        let in_auxiliary_branch = network.outputs().in_auxiliary_branch(index);
+        let layer_totals = Totals {
+            trainable,
+            non_trainable,
+            connections_without_bias: connections_without_bias.count,
+            connections_with_bias: connections_with_bias.count,
+            macs: macs.count,
+            activation_bytes,
+        };
         let overflow = || fail(ShapeError::Overflow("the network's totals".to_string()));
-        totals.trainable = totals
-            .trainable
-            .checked_add(trainable)
-            .ok_or_else(overflow)?;
-        totals.non_trainable = totals
-            .non_trainable
-            .checked_add(non_trainable)
-            .ok_or_else(overflow)?;
-        // Keeps `Totals::parameters` and `Totals::parameter_bytes` from overflowing.
-        totals
-            .trainable
-            .checked_add(totals.non_trainable)
-            .and_then(|all| all.checked_mul(4))
-            .ok_or_else(overflow)?;
-        totals.connections_without_bias = totals
-            .connections_without_bias
-            .checked_add(connections_without_bias.count)
-            .ok_or_else(overflow)?;
-        totals.connections_with_bias = totals
-            .connections_with_bias
-            .checked_add(connections_with_bias.count)
-            .ok_or_else(overflow)?;
-        totals.macs = totals.macs.checked_add(macs.count).ok_or_else(overflow)?;
-        totals.activation_bytes = totals
-            .activation_bytes
-            .checked_add(activation_bytes)
-            .ok_or_else(overflow)?;
+        totals.add(&layer_totals).ok_or_else(overflow)?;
+        if in_auxiliary_branch {
+            auxiliary.add(&layer_totals).ok_or_else(overflow)?;
+        }
         slot_of[index.index()] = layers.len();
         layers.push(LayerInfo {
             name: node.name.clone(),
@@ -341,11 +380,13 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             receptive_field,
             macs,
             activation_bytes,
+            auxiliary: in_auxiliary_branch,
         });
     }
     Ok(Analysis {
         network: network.name.clone(),
         layers,
         totals,
+        auxiliary,
     })
 }

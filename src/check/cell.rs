@@ -169,12 +169,60 @@ pub fn statement(text: &str) -> Result<Statement, Unreadable> {
             "the cell is longer than {MAX_CELL_LENGTH} bytes"
         )));
     }
-    let normal = normalise(text);
+    let derivation = derivation_in_parentheses(text);
+    let normal = normalise(derivation.as_deref().unwrap_or(text));
     let (rest, statement) = statement_production(&normal).map_err(|_| Unreadable::at(&normal))?;
     if !rest.trim().is_empty() {
         return Err(Unreadable::at(rest));
     }
     Ok(statement)
+}
+
+/// `320 ($3 \cdot 3 \cdot 1 \cdot 32 + 32$)`, `$18496$ ($… = 18496$)`, `1179776 ($…$, 98.32%)`:
+/// a result followed by its formula in math mode inside parentheses. Math that opens inside the
+/// parentheses makes them prose around the formula, not a factor (`6(5·5+1)` stays a product),
+/// so the cell reads as the chain `formula = result`, with what follows the formula in the
+/// parentheses (a percentage) kept after it. A percentage alone in math (`($0.11\%$)`) is left
+/// as it is.
+fn derivation_in_parentheses(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let inner_end = trimmed.strip_suffix(')')?.len();
+    let mut depth = 0usize;
+    let open = trimmed[..inner_end]
+        .char_indices()
+        .rev()
+        .find_map(|(index, c)| {
+            match c {
+                ')' => depth += 1,
+                '(' if depth == 0 => return Some(index),
+                '(' => depth -= 1,
+                _ => {}
+            }
+            None
+        })?;
+    let before = trimmed[..open].trim();
+    let outside_math = before.matches('$').count().is_multiple_of(2);
+    let content = trimmed[open + 1..inner_end].trim();
+    let delimiter = if content.starts_with("$$") { "$$" } else { "$" };
+    let math_end = content
+        .strip_prefix(delimiter)?
+        .find(delimiter)
+        .map(|end| 2 * delimiter.len() + end)?;
+    let (math, after) = content.split_at(math_end);
+    let after = after.trim();
+    let beside = match after.strip_prefix(',') {
+        Some(beside) => Some(beside.trim()),
+        None if after.is_empty() => None,
+        None => return None,
+    };
+    let percentage = normalise(math).trim().ends_with('%');
+    if before.is_empty() || !outside_math || percentage {
+        return None;
+    }
+    Some(match beside {
+        Some(beside) => format!("{math} = {before} ({beside})"),
+        None => format!("{math} = {before}"),
+    })
 }
 
 /// Reads a percentage cell: `0.99%`, `(0.056%)`, `60.52` (the column says it is a percentage).
@@ -265,7 +313,9 @@ pub fn name_cell(text: &str) -> NameCell {
     if let (Some(open), Some(close)) = (trimmed.find('('), trimmed.rfind(')'))
         && open < close
     {
-        for item in trimmed[open + 1..close].split([',', ';']) {
+        // LaTeX around the settings (`($F=11$, $K=96$)`, `($F = 11, K = 96$)`) goes first.
+        let inside = normalise(&trimmed[open + 1..close]);
+        for item in inside.split([',', ';']) {
             let item: String = item.split_whitespace().collect::<Vec<_>>().join(" ");
             if let Some((key, value)) = item.split_once('=') {
                 let key = key.trim();
@@ -362,6 +412,39 @@ mod tests {
     }
 
     #[test]
+    fn a_formula_in_math_inside_parentheses_is_the_results_derivation() {
+        let s = statement("320 ($3 \\cdot 3 \\cdot 1 \\cdot 32 + 32$)").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "3·3·1·32+32");
+        assert_eq!(value(&s.elements[1]), "320");
+        let s = statement("$18496$ ($3 \\cdot 3 \\cdot 32 \\cdot 64 + 64 = 18496$)").unwrap();
+        assert_eq!(s.elements.len(), 3);
+        let s = statement("1179776 ($12 \\cdot 12 \\cdot 64 \\cdot 128 + 128$, 98.32%)").unwrap();
+        assert_eq!(value(&s.elements[1]), "1179776");
+        assert_eq!(
+            s.percent,
+            Some(Percent {
+                scaled: 9832,
+                decimals: 2
+            })
+        );
+        // A percentage alone in math is a percentage; parentheses in math, or without math,
+        // are a factor.
+        let s = statement("$128 \\cdot 10 + 10 = 1290$ ($0.11\\%$)").unwrap();
+        assert_eq!(
+            s.percent,
+            Some(Percent {
+                scaled: 11,
+                decimals: 2
+            })
+        );
+        let s = statement("$6(5 \\cdot 5+1)$").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "6·(5·5+1)");
+        let s = statement("6 (5x5+1)").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "6·(5·5+1)");
+        assert!(statement("320 ($3 \\cdot 3$ and more)").is_err());
+    }
+
+    #[test]
     fn what_cannot_be_read_says_so() {
         for text in [
             "abc",
@@ -411,6 +494,12 @@ mod tests {
                 Setting::Pair("P".into(), "0".into()),
             ]
         );
+        for latex in [
+            "CONV1 ($F=11$, $K=96$, $S = 4$, $P = 0$)",
+            "CONV1 ($F = 11, K = 96, S=4, P=0$)",
+        ] {
+            assert_eq!(name_cell(latex).settings, name.settings, "{latex}");
+        }
         let name = name_cell("FC6 (4096 neurons)");
         assert_eq!(name.settings, vec![Setting::Count(4096, "neurons".into())]);
         assert_eq!(

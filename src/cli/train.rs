@@ -269,10 +269,20 @@ pub(super) fn all_cores() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
-/// A network and its analysis, or the error rendered against its description.
-fn load(name: &str) -> Result<Network, Error> {
+/// The network a run trains or uses ([`session::trained_network`]: without auxiliary branches,
+/// refused with a second output), after the whole description is analysed and its `expect`
+/// checked; with the names of the auxiliary heads left out.
+fn load(name: &str) -> Result<(Network, Vec<String>), Error> {
     let (source, format) = open(name)?;
-    crate::load(&source, format)
+    let network = crate::load(&source, format)?;
+    analysis::analyse(&network)?;
+    let heads = network
+        .outputs()
+        .auxiliary
+        .iter()
+        .map(|&head| network.node(head).name.clone())
+        .collect();
+    Ok((session::trained_network(network)?, heads))
 }
 
 fn resolve(network: &Network, flags: &TrainOverrides) -> Result<TrainOptions, Error> {
@@ -339,7 +349,16 @@ pub fn train(arguments: TrainArguments) -> ExitCode {
 }
 
 fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
-    let network = load(&arguments.network)?;
+    let (network, heads) = load(&arguments.network)?;
+    if !heads.is_empty() {
+        let heads: Vec<String> = heads.iter().map(|head| format!("`{head}`")).collect();
+        eprintln!(
+            "note: the auxiliary branches (ending in {}) are left out: netcalc trains the \
+             network's output `{}` alone",
+            heads.join(", "),
+            network.node(network.outputs().main).name
+        );
+    }
     let analysis = analysis::analyse(&network)?;
     let flags = TrainOverrides {
         batch_size: arguments.settings.batch_size,
@@ -619,7 +638,7 @@ fn finish<M: Trainable>(
 /// `netcalc eval`.
 pub fn eval(arguments: EvalArguments) -> ExitCode {
     let result = (|| -> Result<String, Error> {
-        let network = load(&arguments.network)?;
+        let (network, _) = load(&arguments.network)?;
         let analysis = analysis::analyse(&network)?;
         let flags = TrainOverrides {
             batch_size: arguments.settings.batch_size,
@@ -659,7 +678,7 @@ pub fn eval(arguments: EvalArguments) -> ExitCode {
 /// `netcalc predict`.
 pub fn predict(arguments: PredictArguments) -> ExitCode {
     let result = (|| -> Result<String, Error> {
-        let network = load(&arguments.network)?;
+        let (network, _) = load(&arguments.network)?;
         let analysis = analysis::analyse(&network)?;
         let options = resolve(&network, &TrainOverrides::default())?;
         let image =

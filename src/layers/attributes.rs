@@ -126,6 +126,10 @@ impl Locate for DeclarationError {
     }
 }
 
+/// Keys every layer kind takes, whose meaning is the graph's, not the kind's: `auxiliary`
+/// ([`super::is_auxiliary`]).
+pub const COMMON_KEYS: [&str; 1] = [super::AUXILIARY];
+
 /// Reads a declaration's attributes for one kind, remembering which keys the kind knows.
 pub struct AttributeReader<'d> {
     decl: &'d LayerDecl,
@@ -328,13 +332,13 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
-    /// Fails on the first attribute the kind did not ask for.
+    /// Fails on the first attribute the kind did not ask for and that is not one of the keys
+    /// every kind takes ([`COMMON_KEYS`]; they are suggested for misspellings but not listed).
     pub fn finish(self) -> Result<(), DeclarationError> {
-        let unknown: Option<&Attribute> = self
-            .decl
-            .attributes
-            .iter()
-            .find(|attribute| !self.known.contains(&attribute.key.value.as_str()));
+        let unknown: Option<&Attribute> = self.decl.attributes.iter().find(|attribute| {
+            let key = attribute.key.value.as_str();
+            !self.known.contains(&key) && !COMMON_KEYS.contains(&key)
+        });
         match unknown {
             None => Ok(()),
             Some(attribute) => Err(DeclarationError::UnknownAttribute {
@@ -342,7 +346,7 @@ impl<'d> AttributeReader<'d> {
                 key: attribute.key.value.clone(),
                 suggestion: crate::suggestion::closest(
                     &attribute.key.value,
-                    self.known.iter().copied(),
+                    self.known.iter().chain(&COMMON_KEYS).copied(),
                 )
                 .map(str::to_string),
                 known: self.known,

@@ -183,6 +183,18 @@ pub fn positional_keys(name: &str) -> &'static [&'static str] {
     find(name).map_or(&[], |kind| kind.positionals)
 }
 
+/// `auxiliary=true` marks the last layer of a branch that only training uses, such as one of
+/// GoogLeNet's auxiliary classifiers: nothing reads it, and it is not the network's output. Every
+/// kind takes it; the graph reads it ([`crate::graph::Outputs`]).
+pub const AUXILIARY: &str = "auxiliary";
+
+/// Whether a declaration is marked `auxiliary=true` (`false` when the key is absent).
+pub fn is_auxiliary(decl: &LayerDecl) -> Result<bool, DeclarationError> {
+    let kind = find(&decl.kind.value).map_or("layer", |kind| kind.name);
+    let mut reader = AttributeReader::new(decl, kind);
+    Ok(reader.boolean(AUXILIARY)?.unwrap_or(false))
+}
+
 /// Whether a kind is the graph's source of data (has no inputs of its own).
 pub fn is_input(name: &str) -> bool {
     find(name).is_some_and(|kind| kind.name == input::KIND.name)

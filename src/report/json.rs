@@ -1,7 +1,7 @@
 //! The analysis as JSON, schema `netcalc.analysis.v1` (docs/json-schema.md). Field names and
 //! meanings are stable within a schema version; new fields may be added.
 
-use crate::analysis::{Analysis, Counted, LayerInfo, ReceptiveField};
+use crate::analysis::{self, Analysis, Counted, LayerInfo, ReceptiveField};
 use crate::layers::ReceptiveStep;
 use serde::Serialize;
 
@@ -14,6 +14,9 @@ struct Document<'a> {
     network: &'a str,
     layers: Vec<Layer<'a>>,
     totals: Totals,
+    /// What the auxiliary branches add to `totals`; only when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auxiliary_totals: Option<Totals>,
 }
 
 #[derive(Serialize)]
@@ -30,6 +33,13 @@ struct Layer<'a> {
     receptive_field: Receptive,
     macs: Formula,
     activation_bytes: u64,
+    /// Written only for layers of auxiliary branches.
+    #[serde(skip_serializing_if = "is_false")]
+    auxiliary: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 #[derive(Serialize)]
@@ -179,6 +189,21 @@ fn layer<'a>(info: &'a LayerInfo, total: u64) -> Layer<'a> {
         },
         macs: formula(&info.macs),
         activation_bytes: info.activation_bytes,
+        auxiliary: info.auxiliary,
+    }
+}
+
+fn totals_of(totals: &analysis::Totals) -> Totals {
+    Totals {
+        parameters: totals.parameters(),
+        trainable: totals.trainable,
+        non_trainable: totals.non_trainable,
+        connections_without_bias: totals.connections_without_bias,
+        connections_with_bias: totals.connections_with_bias,
+        macs: totals.macs,
+        flops: u128::from(totals.macs) * 2,
+        activation_bytes: totals.activation_bytes,
+        parameter_bytes: totals.parameter_bytes(),
     }
 }
 
@@ -193,17 +218,10 @@ pub fn render(analysis: &Analysis) -> String {
             .iter()
             .map(|info| layer(info, totals.parameters()))
             .collect(),
-        totals: Totals {
-            parameters: totals.parameters(),
-            trainable: totals.trainable,
-            non_trainable: totals.non_trainable,
-            connections_without_bias: totals.connections_without_bias,
-            connections_with_bias: totals.connections_with_bias,
-            macs: totals.macs,
-            flops: u128::from(totals.macs) * 2,
-            activation_bytes: totals.activation_bytes,
-            parameter_bytes: totals.parameter_bytes(),
-        },
+        totals: totals_of(&analysis.totals),
+        auxiliary_totals: analysis
+            .has_auxiliary()
+            .then(|| totals_of(&analysis.auxiliary)),
     };
     // Serialising cannot fail: every map key is a string and every float is finite.
     let mut text = serde_json::to_string_pretty(&document).expect("serialisable document");

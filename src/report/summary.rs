@@ -57,6 +57,20 @@ pub fn grid(analysis: &Analysis) -> Grid {
             bytes(totals.activation_bytes)
         ),
     ];
+    if analysis.has_auxiliary() {
+        let auxiliary = &analysis.auxiliary;
+        let inference = analysis.inference();
+        grid.notes.push(format!(
+            "Auxiliary branches (training only, in the totals above): {} params, {} MACs",
+            thousands(auxiliary.parameters()),
+            thousands(auxiliary.macs),
+        ));
+        grid.notes.push(format!(
+            "Inference network (without them): {} params, {} MACs",
+            thousands(inference.parameters()),
+            thousands(inference.macs)
+        ));
+    }
     grid
 }
 

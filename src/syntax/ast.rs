@@ -261,7 +261,8 @@ impl Value {
     /// table, `$name` (an identifier after `$`) is a reference, and anything else is text. Both
     /// readers classify scalars with this one function, so a value means the same in YAML and in
     /// the DSL and converting loses nothing. Text that starts with `$` but is no reference is
-    /// returned as text here; both readers refuse it ([`is_malformed_reference`]).
+    /// returned as text here; both readers refuse it ([`is_malformed_reference`]). Tokens
+    /// written without quotes first pass [`super::bare::read`], which refuses other notations.
     pub fn from_text(text: &str) -> Value {
         if let Some(grid) = parse_grid(text) {
             return Value::Grid(grid);
@@ -316,14 +317,19 @@ pub fn is_identifier(text: &str) -> bool {
         && characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
+/// `12`, `-3`, `+5`, `0`: decimal digits with an optional sign and no leading zero (`017` is
+/// octal to YAML 1.1, so it is not read as 17).
 fn is_integer_literal(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
 }
 
-/// `1.5`, `-0.25`, `1e-4`, `2.5E+3`: digits with a fraction or an exponent (no `inf`, `nan`).
+/// `1.5`, `-0.25`, `+2.`, `1e-4`, `2.5E+3`: digits with a fraction or an exponent (no `inf`,
+/// `nan`).
 fn is_number_literal(text: &str) -> bool {
-    let body = text.strip_prefix('-').unwrap_or(text);
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (mantissa, exponent) = match body.find(['e', 'E']) {
         Some(at) => (&body[..at], Some(&body[at + 1..])),
         None => (body, None),
@@ -343,8 +349,12 @@ fn is_number_literal(text: &str) -> bool {
     mantissa_ok && exponent_ok && (fraction.is_some() || exponent.is_some())
 }
 
-/// `5x5`, `28x28x6` (height, width, channels) or `6@28x28` (maps@height×width).
+/// `5x5`, `28x28x6` (height, width, channels) or `6@28x28` (maps@height×width). `0x10` is a
+/// hexadecimal number to YAML, not sizes.
 pub(crate) fn parse_dims(text: &str) -> Option<Vec<u64>> {
+    if super::bare::radix(text).is_some() {
+        return None;
+    }
     let number = |s: &str| -> Option<u64> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -375,22 +385,26 @@ pub(crate) fn parse_grid(text: &str) -> Option<Vec<Vec<bool>>> {
     if !text.contains('\n') {
         return None;
     }
-    let rows: Vec<Vec<bool>> = text
+    let rows: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
-        .map(|line| {
-            line.chars()
-                .map(|c| match c {
-                    'X' | 'x' => Some(true),
-                    '.' => Some(false),
-                    _ => None,
-                })
-                .collect::<Option<Vec<bool>>>()
-        })
-        .collect::<Option<_>>()?;
-    let width = rows.first()?.len();
-    rows.iter().all(|row| row.len() == width).then_some(rows)
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    super::bare::grid_rows(&rows).ok()
+}
+
+/// The text form of sizes: `28x28x6`, or `0×16` where `0x16` would be a hexadecimal number.
+pub fn dims_text(dims: &[u64]) -> String {
+    let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
+    let text = sizes.join("x");
+    if super::bare::radix(&text).is_some() {
+        sizes.join("×")
+    } else {
+        text
+    }
 }
 
 /// The text form of a grid: one row per line, `X` and `.`, each line ending in a line break.
@@ -420,6 +434,14 @@ mod tests {
         assert_eq!(Value::from_text("relu"), Value::Text("relu".into()));
         assert_eq!(Value::from_text("x5"), Value::Text("x5".into()));
         assert_eq!(Value::from_text("inf"), Value::Text("inf".into()));
+        assert_eq!(Value::from_text("+5"), Value::Integer(5));
+        assert_eq!(Value::from_text("+0.5"), Value::Number(0.5));
+        assert_eq!(Value::from_text("0"), Value::Integer(0));
+        // Quoted, these are text in both formats (bare, they are refused: `bare::read`).
+        assert_eq!(Value::from_text("017"), Value::Text("017".into()));
+        assert_eq!(Value::from_text("0x10"), Value::Text("0x10".into()));
+        assert_eq!(Value::from_text("0x3"), Value::Text("0x3".into()));
+        assert_eq!(Value::from_text("0x3x3"), Value::Dims(vec![0, 3, 3]));
         assert_eq!(Value::from_text("."), Value::Text(".".into()));
         assert_eq!(
             Value::from_text("X.\n.X\n"),

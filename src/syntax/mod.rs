@@ -4,6 +4,7 @@
 //! named later by `layers::name_positionals`.
 
 pub mod ast;
+pub mod bare;
 pub mod dsl;
 mod grid;
 mod instantiate;

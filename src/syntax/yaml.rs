@@ -2,10 +2,13 @@
 //! [`print()`] writes a description back as canonical YAML. This is the only file that imports
 //! serde_yaml (0.9, deprecated upstream), so replacing it later touches nothing else.
 //!
-//! Scalars are classified like the DSL's: YAML integers, floats and booleans keep their type and
-//! every string goes through [`Value::from_text`], so `5x5` is sizes and a block of `X`/`.` rows is
-//! a connection table, quoted or not. YAML's own number forms still apply to unquoted scalars
-//! (`0x10` is the integer 16, `+5` is 5), while the DSL reads those as text.
+//! Scalars are classified like the DSL's: a plain (unquoted) scalar is read from its written text
+//! by the DSL's rules for bare tokens ([`bare::read`]), so YAML's own forms that the DSL refuses
+//! (`0x10`, `0o17`, `True`, `.inf`, `~`, …) are refused here too, with the same message, and
+//! `X./.X` is a connection table in both; a quoted scalar goes through [`Value::from_text`], as a
+//! quoted DSL token does. So `5x5` is sizes and a block of `X`/`.` rows is a connection table,
+//! quoted or not. serde_yaml types plain scalars by YAML's rules and does not say how they were
+//! written, so a second pass asks it for their text ([`reread_plain_scalars`]).
 //!
 //! Spans. serde_yaml reports positions only for its own syntax errors; those become
 //! [`SyntaxError::Malformed`] at the reported byte offset, with the message cleaned of its
@@ -20,13 +23,14 @@
 
 use super::SyntaxError;
 use super::ast::{
-    Attribute, Description, Item, LayerDecl, Repeat, Value, grid_text, is_identifier,
+    Attribute, Description, Item, LayerDecl, Repeat, Value, dims_text, grid_text, is_identifier,
     is_malformed_reference,
 };
+use super::bare;
 use super::yaml_locate::{Block, Entry, Outline};
 use crate::source::{Source, Span, Spanned};
 use serde::Deserialize;
-use serde::de::{self, EnumAccess, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -120,8 +124,9 @@ fn parse_documents(text: &str) -> Result<Vec<(usize, Node)>, SyntaxError> {
     let mut documents = Vec::new();
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         // The iterator repeats a syntax error forever, so the first error must end the loop.
-        let node = Node::deserialize(document).map_err(|error| yaml_error(&error, text))?;
+        let mut node = Node::deserialize(document).map_err(|error| yaml_error(&error, text))?;
         if node != Node::Null {
+            reread_plain_scalars(text, index, &mut node)?;
             documents.push((index, node));
         }
     }
@@ -139,6 +144,8 @@ enum Node {
     LargeInteger(String),
     Float(f64),
     String(String),
+    /// A plain scalar written as the DSL's inline connection table (`X../.XX`), as written.
+    InlineGrid(String),
     Sequence(Vec<Node>),
     Mapping(Vec<(Node, Node)>),
 }
@@ -150,6 +157,7 @@ impl Node {
             Node::Boolean(_) => "a boolean",
             Node::Integer(_) | Node::LargeInteger(_) => "an integer",
             Node::Float(_) => "a number",
+            Node::InlineGrid(_) => "a connection table",
             Node::String(_) => "text",
             Node::Sequence(_) => "a list",
             Node::Mapping(_) => "a mapping",
@@ -162,7 +170,7 @@ impl Node {
             Node::Null => "null".to_string(),
             Node::Boolean(boolean) => boolean.to_string(),
             Node::Integer(integer) => integer.to_string(),
-            Node::LargeInteger(text) | Node::String(text) => text.clone(),
+            Node::LargeInteger(text) | Node::String(text) | Node::InlineGrid(text) => text.clone(),
             Node::Float(number) => format!("{number:?}"),
             Node::Sequence(_) => "[…]".to_string(),
             Node::Mapping(_) => "{…}".to_string(),
@@ -253,6 +261,164 @@ impl<'de> Visitor<'de> for NodeVisitor {
             "YAML tags such as `!name` are not supported",
         ))
     }
+}
+
+/// Reads the plain (unquoted) scalars of document `index` again, from their written text, by the
+/// DSL's rules for bare tokens ([`bare::read`]): serde_yaml typed them by YAML's own rules, which
+/// take `0x10` for 16, `True` for a boolean and `~` for null, while the DSL refuses those tokens.
+/// A second pass over the document, guided by the nodes of the first, asks serde_yaml for each
+/// scalar as a string; serde_yaml lends plain and unescaped quoted scalars straight from the
+/// text, so their position there tells a plain scalar from a quoted one (whose text starts right
+/// after its quote). Quoted, escaped, block and multi-line scalars keep the first reading. The
+/// first refused token is the error, spanning it exactly.
+fn reread_plain_scalars(text: &str, index: usize, root: &mut Node) -> Result<(), SyntaxError> {
+    let Some(document) = serde_yaml::Deserializer::from_str(text).nth(index) else {
+        return Ok(());
+    };
+    let mut refused = None;
+    let outcome = PlainScalars {
+        node: root,
+        refused: &mut refused,
+        text,
+    }
+    .deserialize(document);
+    match refused {
+        Some(error) => Err(error),
+        None => outcome.map_err(|error| yaml_error(&error, text)),
+    }
+}
+
+/// The second pass over one node (see [`reread_plain_scalars`]).
+struct PlainScalars<'pass, 'text> {
+    node: &'pass mut Node,
+    refused: &'pass mut Option<SyntaxError>,
+    text: &'text str,
+}
+
+impl<'de> DeserializeSeed<'de> for PlainScalars<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let PlainScalars {
+            node,
+            refused,
+            text,
+        } = self;
+        match node {
+            Node::Sequence(items) => deserializer.deserialize_seq(PlainChildren {
+                nodes: items.iter_mut().collect(),
+                refused,
+                text,
+            }),
+            Node::Mapping(entries) => deserializer.deserialize_map(PlainChildren {
+                nodes: entries.iter_mut().map(|(_, value)| value).collect(),
+                refused,
+                text,
+            }),
+            scalar => {
+                let span = deserializer.deserialize_str(PlainSpan { text })?;
+                if let Some(span) = span
+                    && refused.is_none()
+                    && let Err(error) = reread_plain_scalar(scalar, span, text)
+                {
+                    *refused = Some(error);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The items of a sequence, or the values of a mapping. Keys are names, not values: they keep
+/// serde_yaml's reading, and the reader wants them to be text.
+struct PlainChildren<'pass, 'text> {
+    nodes: Vec<&'pass mut Node>,
+    refused: &'pass mut Option<SyntaxError>,
+    text: &'text str,
+}
+
+impl<'de> Visitor<'de> for PlainChildren<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("the collection the first reading found")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<(), A::Error> {
+        for node in self.nodes {
+            let seed = PlainScalars {
+                node,
+                refused: &mut *self.refused,
+                text: self.text,
+            };
+            sequence.next_element_seed(seed)?;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut mapping: A) -> Result<(), A::Error> {
+        for value in self.nodes {
+            mapping.next_key::<de::IgnoredAny>()?;
+            mapping.next_value_seed(PlainScalars {
+                node: value,
+                refused: &mut *self.refused,
+                text: self.text,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a scalar is written, when it is plain and lent from the text.
+struct PlainSpan<'text> {
+    text: &'text str,
+}
+
+impl<'de> Visitor<'de> for PlainSpan<'_> {
+    type Value = Option<Span>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a scalar")
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Option<Span>, E> {
+        let offset = (value.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize);
+        let span = offset
+            .filter(|offset| !value.is_empty() && offset + value.len() <= self.text.len())
+            .map(|offset| Span::new(offset, value.len()));
+        let quoted = span.is_some_and(|span| {
+            span.offset > 0 && matches!(self.text.as_bytes()[span.offset - 1], b'"' | b'\'')
+        });
+        Ok(span.filter(|_| !quoted))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Option<Span>, E> {
+        Ok(None)
+    }
+}
+
+/// A plain scalar's node as [`bare::read`] reads its written text: the same node when serde_yaml
+/// read it the same way, another when not (`X./.X` is a connection table, kept as written so
+/// that a name or `about` text reads it as text, as before), or the refusal.
+fn reread_plain_scalar(node: &mut Node, span: Span, text: &str) -> Result<(), SyntaxError> {
+    let token = &text[span.offset..span.offset + span.length];
+    *node = match bare::read(token) {
+        Ok(Value::Integer(integer)) => Node::Integer(integer),
+        Ok(Value::Number(number)) => Node::Float(number),
+        Ok(Value::Boolean(boolean)) => Node::Boolean(boolean),
+        Ok(Value::Grid(_)) => Node::InlineGrid(token.to_string()),
+        Ok(Value::Text(_) | Value::Dims(_) | Value::List(_) | Value::Reference(_)) => {
+            Node::String(token.to_string())
+        }
+        Err(refusal) => {
+            return Err(SyntaxError::Malformed {
+                message: refusal.message,
+                span: Span::new(span.offset + refusal.start, refusal.length),
+                help: refusal.help,
+            });
+        }
+    };
+    Ok(())
 }
 
 /// A serde_yaml error as a [`SyntaxError`] at the byte offset it reports.
@@ -740,9 +906,11 @@ impl<'text> Reader<'text> {
         let span = site.value();
         let text = match value {
             Node::String(text) => text.clone(),
-            Node::Boolean(_) | Node::Integer(_) | Node::LargeInteger(_) | Node::Float(_) => {
-                self.written_scalar(site).unwrap_or_else(|| value.label())
-            }
+            Node::Boolean(_)
+            | Node::Integer(_)
+            | Node::LargeInteger(_)
+            | Node::Float(_)
+            | Node::InlineGrid(_) => self.written_scalar(site).unwrap_or_else(|| value.label()),
             Node::Null => return Err(no_value(key, site)),
             Node::Sequence(_) | Node::Mapping(_) => {
                 return Err(malformed(
@@ -870,6 +1038,8 @@ fn convert(node: &Node, site: Site, key: &str, depth: usize) -> Result<Value, Sy
             ),
         )),
         Node::String(text) => Ok(Value::from_text(text)),
+        Node::InlineGrid(token) => bare::read(token)
+            .map_err(|refusal| malformed(refusal.message, site.value(), refusal.help.as_deref())),
         Node::Sequence(_) if depth >= MAXIMUM_LIST_DEPTH => Err(malformed(
             format!("`{key}`: lists are nested more than {MAXIMUM_LIST_DEPTH} deep"),
             site.value(),
@@ -1104,19 +1274,7 @@ fn flow_value(value: &Value) -> String {
         Value::Number(number) => number_text(*number),
         Value::Boolean(boolean) => boolean.to_string(),
         Value::Text(text) => scalar_text(text),
-        Value::Dims(dims) => {
-            let text = dims
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join("x");
-            // `0x10` would read as a hexadecimal integer.
-            if text.starts_with("0x") {
-                double_quoted(&text)
-            } else {
-                text
-            }
-        }
+        Value::Dims(dims) => dims_text(dims),
         Value::Grid(grid) => double_quoted(&grid_text(grid)),
         Value::List(items) => {
             let items: Vec<String> = items.iter().map(flow_value).collect();
@@ -1170,8 +1328,9 @@ const RESERVED_WORDS: [&str; 25] = [
 ];
 
 /// A conservative test: starts with a letter or `_`, continues with letters, digits, single
-/// blanks and `_-./+@'()`, ends without a blank, and is not a null or boolean word. Such text
-/// has no YAML indicator, comment, `: ` or flow punctuation and cannot read as a number.
+/// blanks and `_-./+@'()`, ends without a blank, is not a null or boolean word and reads back as
+/// this text by the bare-token rules (not `X./.X`). Such text has no YAML indicator, comment,
+/// `: ` or flow punctuation and cannot read as a number.
 fn is_plain_safe(text: &str) -> bool {
     let mut characters = text.chars();
     let starts_well = characters
@@ -1181,6 +1340,7 @@ fn is_plain_safe(text: &str) -> bool {
         && characters.all(|c| c.is_ascii_alphanumeric() || " _-./+@'()".contains(c))
         && !text.ends_with(' ')
         && !RESERVED_WORDS.contains(&text)
+        && bare::read(text).is_ok_and(|value| value == Value::Text(text.to_string()))
 }
 
 fn double_quoted(text: &str) -> String {
@@ -1590,8 +1750,11 @@ train: {epochs: 12, optimizer: adadelta}
         let (message, position, spanned, _) = failure("layers:\n  - kind: conv2d\n    filters:\n");
         assert_eq!(message, "`filters` has no value");
         assert_eq!((position, spanned.as_str()), ((3, 5), "filters:"));
-        let (message, ..) = failure("input: ~\n");
-        assert_eq!(message, "`input` has no value");
+        let (message, position, spanned, _) = failure("input: ~\n");
+        assert_eq!(message, "`~` is YAML's null, not a value");
+        assert_eq!((position, spanned.as_str()), ((1, 8), "~"));
+        let (message, ..) = failure("input: 5\ntrain: {epochs: null}\n");
+        assert_eq!(message, "`null` is YAML's null, not a value");
     }
 
     #[test]
@@ -1625,12 +1788,22 @@ train: {epochs: 12, optimizer: adadelta}
             ),
             (
                 "shape: 99999999999999999999",
+                "integer `99999999999999999999` does not fit in 64 bits",
+                (3, 12),
+            ),
+            (
+                "shape: !!int \"99999999999999999999\"",
                 "`shape`: the integer 99999999999999999999 is too large",
                 (3, 12),
             ),
             (
                 "shape: -.inf",
-                "`shape` must be a finite number, not -.inf",
+                "`-.inf` is YAML's infinity; netcalc reads only finite numbers",
+                (3, 12),
+            ),
+            (
+                "shape: !!float \".nan\"",
+                "`shape` must be a finite number, not .nan",
                 (3, 12),
             ),
             ("shape: {a: 1}", "`shape` cannot be a mapping", (3, 12)),
@@ -1866,8 +2039,8 @@ name: \"12\"
 layers:
   - name: in
     kind: input
-    shape: \"0x10\"
-    expect: {output: \"0x10\"}
+    shape: 0×10
+    expect: {output: 0×10}
   - kind: conv2d
     filters: -3
     rate: 5.0

@@ -6,8 +6,10 @@
 
 use crate::analysis::Analysis;
 use crate::data::mnist::{CLASS_COUNT, Dataset};
+use crate::error::{Error, Locate};
 use crate::graph::Network;
 use crate::layers::{Pass, Role};
+use crate::source::Span;
 use crate::tensor::{Compute, Tensor, elementwise};
 use crate::train::error::TrainError;
 use crate::train::executor::Model;
@@ -26,6 +28,74 @@ use rand_chacha::rand_core::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The network a run trains and later evaluates: the description's network without its
+/// auxiliary branches, which netcalc does not train (their extra losses, as in GoogLeNet, are not
+/// implemented), so the weights hold the inference network's. A network with a dangling layer (a
+/// second output) is refused, naming it: training needs one output.
+pub fn trained_network(network: Network) -> Result<Network, Error> {
+    let outputs = network.outputs();
+    if !outputs.dangling.is_empty() {
+        let node = |index| network.node(index);
+        let first = node(outputs.dangling[0]);
+        let error = ExtraOutputs {
+            output: node(outputs.main).name.clone(),
+            extra: outputs
+                .dangling
+                .iter()
+                .map(|&index| node(index).name.clone())
+                .collect(),
+            span: first
+                .decl
+                .name
+                .as_ref()
+                .map_or(first.decl.kind.span, |name| name.span),
+        };
+        return Err(Error::new(&network.source, error));
+    }
+    if outputs.has_auxiliary() {
+        network.without_auxiliary()
+    } else {
+        Ok(network)
+    }
+}
+
+/// A network with more outputs than its last layer, given to training.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "training needs one output, but besides `{output}` no layer reads {}",
+    self.extra.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+)]
+pub struct ExtraOutputs {
+    /// The network's output.
+    pub output: String,
+    /// The other layers nothing reads, in declaration order.
+    pub extra: Vec<String>,
+    /// The first one's declaration.
+    pub span: Span,
+}
+
+impl Locate for ExtraOutputs {
+    fn span(&self) -> Span {
+        self.span
+    }
+
+    fn label(&self) -> String {
+        "read by no layer".to_string()
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            "name it in a later layer's inputs, remove it, or mark a branch that only training \
+             uses `auxiliary=true` (netcalc trains without such branches)"
+                .to_string(),
+        )
+    }
+
+    fn code(&self) -> &'static str {
+        "netcalc::train::extra_outputs"
+    }
+}
 
 /// Loads the training images (split and subset as the options say), the validation images if
 /// any, and the test images.
@@ -467,6 +537,7 @@ pub fn resume_optimizer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Source;
     use crate::train::optimizer::{Adadelta, Adam, EPSILON, OptimizerState};
     use crate::train::options::TrainOverrides;
     use std::num::NonZeroUsize;
@@ -594,6 +665,31 @@ mod tests {
             )),
             "{message}"
         );
+    }
+
+    #[test]
+    fn training_takes_one_output_and_leaves_auxiliary_branches_out() {
+        let load =
+            |text: &str| crate::load(&Source::new("t.nn", text), crate::Format::Dsl).unwrap();
+        let refused = trained_network(load(
+            "input 8\nstem: dense 4\nside: dense 3 <- stem\nalso: dense 3 <- stem\nout: dense 2 <- stem\n",
+        ))
+        .expect_err("two extra outputs");
+        assert_eq!(
+            refused.to_string(),
+            "training needs one output, but besides `out` no layer reads `side`, `also`"
+        );
+        assert_eq!(refused.line_column(), Some((3, 1)));
+        let trained = trained_network(load(
+            "input 8\nstem: dense 4\nhead: dense 3 auxiliary=true <- stem\nout: dense 2 <- stem\n",
+        ))
+        .unwrap();
+        let names: Vec<&str> = trained
+            .order()
+            .iter()
+            .map(|&node| trained.node(node).name.as_str())
+            .collect();
+        assert_eq!(names, ["input_1", "stem", "out"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use super::KEYWORDS;
 use super::parser::is_identifier;
 use super::values::bare_text_reads_back;
+use crate::syntax::ast::dims_text;
 use crate::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value};
 
 /// How much deeper than their statement continuation lines (connection table rows and what
@@ -217,10 +218,7 @@ pub(super) fn value_text(value: &Value) -> String {
         Value::Number(number) => format!("{number:?}"),
         Value::Boolean(boolean) => boolean.to_string(),
         Value::Text(text) => text_token(text),
-        Value::Dims(dims) => {
-            let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
-            sizes.join("x")
-        }
+        Value::Dims(dims) => dims_text(dims),
         Value::Grid(rows) => {
             let rows: Vec<String> = rows.iter().map(|row| row_text(row)).collect();
             let mut text = rows.join("/");
