@@ -19,8 +19,8 @@ use crate::source::Source;
 /// Words that start a statement when they open a line and are not followed by `:`.
 const KEYWORDS: [&str; 5] = ["network", "about", "rounding", "expect", "train"];
 
-/// Reads a DSL description. Text with no statement at all (empty, blank or only comments) is
-/// [`SyntaxError::Empty`]; anything else that breaks the grammar is [`SyntaxError::Malformed`]
+/// Reads a DSL description. Text that declares no layer (empty, blank, only comments, or only
+/// `network`, `about`, `rounding`, `train` and `expect` statements) is [`SyntaxError::Empty`]; anything else that breaks the grammar is [`SyntaxError::Malformed`]
 /// with the span of the offending token.
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
     parser::read_text(&source.text)
