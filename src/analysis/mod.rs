@@ -16,7 +16,7 @@ use crate::shape::Shape;
 use crate::source::Span;
 
 /// Everything computed for a network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     /// The network's name.
     pub network: String,
@@ -76,7 +76,7 @@ pub struct ParameterInfo {
 }
 
 /// What the analysis computed for one layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LayerInfo {
     /// The layer's name.
     pub name: String,

@@ -330,6 +330,11 @@ fn network() -> impl Strategy<Value = (Description, Vec<Expected>)> {
     )
 }
 
+/// The sequential networks of [`network`], without what the test expects of them.
+pub fn sequential_network() -> impl Strategy<Value = Description> {
+    network().prop_map(|(description, _)| description)
+}
+
 /// Receptive fields ordered by how much they see: a window by its size, the whole input above
 /// every window.
 fn sees_at_least(later: &ReceptiveField, earlier: &ReceptiveField) -> bool {

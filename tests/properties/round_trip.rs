@@ -1,14 +1,17 @@
 //! Converting loses nothing, with the real catalogue: descriptions over real kinds (positional
 //! values already named by their keys) print and read back to themselves in the DSL (after
 //! `layers::name_positionals`) and in YAML, and `netcalc convert` DSL → YAML → DSL gives the same
-//! text back.
+//! text back. For valid descriptions, converting to the other format and back keeps the analysis
+//! (every layer's and the totals' numbers and formulas, and the `expect` assertions holding).
 
 use crate::catalogue::{KindFacts, all_keys, kinds};
 use crate::pipeline::config;
+use crate::valid_descriptions::valid_description;
 use crate::values::{EXPECT_KEYS, identifier, readable_value};
 use netcalc::layers;
 use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value, dsl, yaml};
+use netcalc::syntax::{Attribute, Description, Format, Item, LayerDecl, Repeat, Value, dsl, yaml};
+use netcalc::{Analysis, analyse};
 use proptest::collection::vec;
 use proptest::option::weighted;
 use proptest::prelude::*;
@@ -271,5 +274,68 @@ fn convert_dsl_to_yaml_to_dsl_is_stable() {
     });
     if let Err(error) = result {
         panic!("{error}");
+    }
+}
+
+/// The file a text in `format` is read from; both have the stem `generated`, which names a network
+/// that does not name itself.
+fn file_name(format: Format) -> &'static str {
+    match format {
+        Format::Dsl => "generated.nn",
+        Format::Yaml => "generated.yaml",
+    }
+}
+
+/// Prints a description as `netcalc convert --to FORMAT` does.
+fn print(description: &Description, format: Format) -> String {
+    match format {
+        Format::Dsl => dsl::print(description, &layers::positional_keys),
+        Format::Yaml => yaml::print(description),
+    }
+}
+
+/// What `netcalc convert` does to a text in `from`: read it, name its positional values and
+/// print it in `to` (`convert_dsl_to_yaml_to_dsl_is_stable` pins the command to these steps).
+fn convert_text(text: &str, from: Format, to: Format) -> Result<String, TestCaseError> {
+    let source = Source::new(file_name(from), text);
+    let mut description = netcalc::syntax::read(&source, from)
+        .map_err(|error| TestCaseError::fail(format!("{error:?} reading:\n{text}")))?;
+    for layer in &mut description.layers {
+        layers::name_positionals(layer).map_err(|error| TestCaseError::fail(error.to_string()))?;
+    }
+    Ok(print(&description, to))
+}
+
+/// The analysis of a text in `format`, as `netcalc table FILE` computes it.
+fn analysis_of(text: &str, format: Format) -> Result<Analysis, TestCaseError> {
+    let source = Source::new(file_name(format), text);
+    netcalc::load(&source, format)
+        .and_then(|network| analyse(&network))
+        .map_err(|error| TestCaseError::fail(format!("{error} in:\n{text}")))
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn converting_to_the_other_format_and_back_keeps_the_analysis(
+        description in valid_description()
+    ) {
+        for (format, other) in [(Format::Dsl, Format::Yaml), (Format::Yaml, Format::Dsl)] {
+            let text = print(&description, format);
+            let analysis = analysis_of(&text, format)?;
+            let converted = convert_text(&text, format, other)?;
+            prop_assert_eq!(
+                &analysis_of(&converted, other)?,
+                &analysis,
+                "{:?} analyses differently; converted from:\n{}\nto:\n{}",
+                other,
+                text,
+                converted
+            );
+            let back = convert_text(&converted, other, format)?;
+            prop_assert_eq!(&back, &text, "converted to:\n{}", converted);
+            prop_assert_eq!(&analysis_of(&back, format)?, &analysis);
+        }
     }
 }

@@ -22,8 +22,8 @@ const KEYWORDS: [&str; 8] = [
     "network", "about", "rounding", "expect", "train", "let", "sweep", "repeat",
 ];
 
-/// Reads a DSL description. Text with no statement at all (empty, blank or only comments) is
-/// [`SyntaxError::Empty`]; anything else that breaks the grammar is [`SyntaxError::Malformed`]
+/// Reads a DSL description. Text that declares no layer (empty, blank, only comments, or only
+/// `network`, `about`, `rounding`, `train` and `expect` statements) is [`SyntaxError::Empty`]; anything else that breaks the grammar is [`SyntaxError::Malformed`]
 /// with the span of the offending token.
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
     parser::read_text(&source.text)

@@ -94,7 +94,6 @@ impl<'a> Grammar<'a> {
     /// `description = { blank_line | statement line_end } ;`
     pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Option<Description>> {
         let mut description = Description::default();
-        let mut statements = 0_usize;
         let mut rest = input.strip_prefix('\u{feff}').unwrap_or(input);
         while !rest.is_empty() {
             if let Ok((after, _)) = self.blank_line(rest) {
@@ -103,10 +102,14 @@ impl<'a> Grammar<'a> {
             }
             let (after, ()) = self.statement(rest, &mut description)?;
             let (after, _) = self.line_end(after)?;
-            statements += 1;
             rest = after;
         }
-        Ok((rest, (statements > 0).then_some(description)))
+        // Without a layer there is no description, as in YAML (whose `layers: []` is empty too):
+        // otherwise `convert` would print YAML that does not read.
+        Ok((
+            rest,
+            (!description.layers.is_empty()).then_some(description),
+        ))
     }
 
     /// `blank_line = spaces [ comment ] ( line_break | end_of_text ) ;`
