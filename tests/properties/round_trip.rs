@@ -300,7 +300,7 @@ fn convert_text(text: &str, from: Format, to: Format) -> Result<String, TestCase
     let source = Source::new(file_name(from), text);
     let mut description = netcalc::syntax::read(&source, from)
         .map_err(|error| TestCaseError::fail(format!("{error:?} reading:\n{text}")))?;
-    for layer in &mut description.layers {
+    for layer in description.all_layers_mut() {
         layers::name_positionals(layer).map_err(|error| TestCaseError::fail(error.to_string()))?;
     }
     Ok(print(&description, to))

@@ -7,7 +7,7 @@
 use netcalc::analysis::ReceptiveField;
 use netcalc::builtin::BUILTINS;
 use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value, yaml};
+use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Value, yaml};
 use netcalc::{Network, analyse};
 use proptest::collection::vec;
 use proptest::option::weighted;
@@ -97,7 +97,7 @@ fn branched_network() -> impl Strategy<Value = Description> {
             head.attributes = vec![integer("units", units)];
             layers.push(head);
             Description {
-                layers,
+                layers: layers.into_iter().map(Item::from).collect(),
                 ..Description::default()
             }
         })
@@ -165,11 +165,15 @@ impl Decorations {
             description.train = self.train;
         }
         let mut taken: Vec<String> = description
-            .layers
-            .iter()
+            .all_layers()
+            .into_iter()
             .filter_map(|layer| layer.name.as_ref().map(|name| name.value.clone()))
             .collect();
-        for (layer, choice) in description.layers.iter_mut().zip(self.layer_names) {
+        for (layer, choice) in description
+            .all_layers_mut()
+            .into_iter()
+            .zip(self.layer_names)
+        {
             if let Some(name) = choice.map(|index| AWKWARD_NAMES[index].to_string())
                 && layer.name.is_none()
                 && !taken.contains(&name)
@@ -211,7 +215,7 @@ fn add_true_expectations(description: &mut Description, chosen: u64) {
     // Every layer here reads only layers declared before it, so the evaluation order is the
     // order of declaration.
     assert_eq!(analysis.layers.len(), description.layers.len());
-    for (info, layer) in analysis.layers.iter().zip(&mut description.layers) {
+    for (info, layer) in analysis.layers.iter().zip(description.all_layers_mut()) {
         if let Some(name) = &layer.name {
             assert_eq!(name.value, info.name, "evaluated in the order declared");
         }
