@@ -104,6 +104,10 @@ impl<'a> Grammar<'a> {
             let (after, _) = self.line_end(after)?;
             statements += 1;
             rest = after;
+            if description.layers.len() > crate::limits::MAX_LAYERS {
+                // `syntax::read` refuses it; the rest of the text is not read.
+                break;
+            }
         }
         Ok((rest, (statements > 0).then_some(description)))
     }

@@ -1,0 +1,39 @@
+//! The limits on what netcalc reads (src/limits.rs): a description of more layers than the limit
+//! is refused at the first layer too many, with the golden message
+//! `tests/fixtures/limits/too-many-layers.stderr`; one at the limit is read. (The 16 MiB limit on
+//! a file's size has its golden case under tests/cmd/errors, on /dev/zero.)
+
+use netcalc::limits::MAX_LAYERS;
+use std::process::Command;
+
+/// An input layer and `dense` layers up to `layers` layers in all.
+fn description(layers: usize) -> String {
+    let mut text = String::from("input 1\n");
+    for _ in 1..layers {
+        text.push_str("dense 1\n");
+    }
+    text
+}
+
+#[test]
+fn one_layer_past_the_limit_is_refused_there_and_the_limit_itself_is_read() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("over.nn"), description(MAX_LAYERS + 1)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_netcalc"))
+        .args(["convert", "--to", "dsl", "over.nn"])
+        .current_dir(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/limits/too-many-layers.stderr");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        std::fs::read_to_string(golden).unwrap()
+    );
+    // The library reads exactly the limit.
+    let source = netcalc::Source::new("limit.nn", description(MAX_LAYERS));
+    let read = netcalc::syntax::read(&source, netcalc::Format::Dsl).unwrap();
+    assert_eq!(read.layers.len(), MAX_LAYERS);
+}
