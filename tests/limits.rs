@@ -47,6 +47,8 @@ fn a_large_description_takes_bounded_memory() {
     const LAYERS: usize = 50_000;
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("large.nn"), description(LAYERS)).unwrap();
+    // Reaped below by wait4, which also gives its peak memory (Child::wait would not).
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_netcalc"))
         .args(["summary", "large.nn"])
         .current_dir(folder.path())
