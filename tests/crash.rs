@@ -308,7 +308,7 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_keeps_the_last_state() {
 #[test]
 fn a_second_run_into_the_same_folder_is_refused_and_a_killed_one_leaves_no_lock() {
     let folder = workspace();
-    let first = train_command(folder.path(), "run", 1_000_000, false)
+    let mut first = train_command(folder.path(), "run", 1_000_000, false)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -317,6 +317,9 @@ fn a_second_run_into_the_same_folder_is_refused_and_a_killed_one_leaves_no_lock(
     // Wait (without a time limit of our own: the test harness has one) until it holds the lock.
     let lock = folder.path().join("run/.lock");
     while std::fs::read_to_string(&lock).map_or(true, |note| note.trim() != holder) {
+        if let Some(status) = first.try_wait().unwrap() {
+            panic!("the first run ended before it held the lock: {status}");
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     let second = run(train_command(folder.path(), "run", 1, false));
