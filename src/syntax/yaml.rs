@@ -194,6 +194,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = sequence.next_element()? {
             items.push(item);
         }
+        items.shrink_to_fit();
         Ok(Node::Sequence(items))
     }
 
@@ -202,6 +203,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(entry) = mapping.next_entry()? {
             entries.push(entry);
         }
+        // Without the room a growing vector keeps: a layer's mapping is often one or two pairs.
+        entries.shrink_to_fit();
         Ok(Node::Mapping(entries))
     }
 
@@ -636,8 +639,10 @@ impl<'text> Reader<'text> {
     fn layers(&self, value: &Node, site: Site) -> Result<Vec<LayerDecl>, SyntaxError> {
         match value {
             Node::Null => Ok(Vec::new()),
+            // One layer past the limit is enough for `syntax::read` to refuse the list.
             Node::Sequence(items) => items
                 .iter()
+                .take(crate::limits::MAX_LAYERS + 1)
                 .enumerate()
                 .map(|(index, item)| self.layer(item, index, site))
                 .collect(),
