@@ -337,10 +337,9 @@ fn check(arguments: &CheckArguments) -> Result<Output, Error> {
     warn(&network);
     let analysis = analysis::analyse(&network)?;
     let bytes = if arguments.table == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+        crate::limits::read_limited(std::io::stdin().lock())
     } else {
-        std::fs::read(&arguments.table)
+        crate::limits::read_file(std::path::Path::new(&arguments.table))
     }
     .map_err(|error| {
         Error::unplaced(CommandError::Unreadable {
@@ -405,7 +404,7 @@ fn warn(network: &crate::Network) {
 fn open(name: &str) -> Result<(Source, Format), Error> {
     let path = std::path::Path::new(name);
     if path.exists() {
-        let bytes = std::fs::read(path).map_err(|error| {
+        let bytes = crate::limits::read_file(path).map_err(|error| {
             Error::unplaced(CommandError::Unreadable {
                 path: name.to_string(),
                 message: error.to_string(),

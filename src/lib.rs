@@ -13,6 +13,7 @@ pub mod explain;
 pub mod expression;
 pub mod graph;
 pub mod layers;
+pub mod limits;
 pub mod report;
 pub mod shape;
 pub mod source;

@@ -289,9 +289,11 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let layer = &node.layer;
         let inference = layer.infer(&input_shapes, network.rounding).map_err(fail)?;
         let output = inference.output;
-        let mut parameters = Vec::new();
+        let groups = layer.parameters(&input_shapes, &output);
+        // Exactly the room needed (a growing vector took four slots for a dense layer's two).
+        let mut parameters = Vec::with_capacity(groups.len());
         let (mut trainable, mut non_trainable) = (0u64, 0u64);
-        for group in layer.parameters(&input_shapes, &output) {
+        for group in groups {
             // Parameter formulas stay as the layer wrote them: the sheet writes the depth even
             // when it is 1 (`3·3·1·32+32`).
             let size = Counted::evaluate(group.count, "the parameter count").map_err(fail)?;

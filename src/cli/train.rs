@@ -11,6 +11,7 @@ use crate::graph::Network;
 use crate::layers::Pass;
 use crate::source::Span;
 use crate::train::TrainError;
+use crate::train::folder_lock::FolderLock;
 use crate::train::history::History;
 use crate::train::images::InputLayout;
 use crate::train::loss;
@@ -68,6 +69,17 @@ pub struct TrainArguments {
     /// Print only the final result: no progress bar, no per-epoch lines.
     #[arg(long)]
     quiet: bool,
+    /// Save the weights, optimizer state and history after an epoch when this many seconds have
+    /// passed since the last save (0: after every epoch); the end of a run always saves.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    save_every: f64,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
+        _ => Err("expected a number of seconds ≥ 0".to_string()),
+    }
 }
 
 /// How the weights are trained (train and sweep run).
@@ -373,14 +385,18 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
     };
     let options = resolve(&network, &flags)?;
     let folder = data_folder(&arguments.settings.data)?;
-    let (data, test) = session::load_data(&folder, &options).map_err(fail)?;
-    let layout =
-        session::input_layout(&analysis, data.training.rows, data.training.cols).map_err(fail)?;
     let out = arguments
         .out
         .clone()
         .unwrap_or_else(|| RunFolder::default_path(&network.name, options.seed));
     let run_folder = RunFolder::create(&out).map_err(fail)?;
+    // One writer per run folder, from before the data is read (a second run is refused at
+    // once) to the end of the run (the kernel lets go of the lock however this process ends).
+    let _lock = FolderLock::acquire(&run_folder.path, "netcalc train")
+        .map_err(|error| fail(TrainError::from(error)))?;
+    let (data, test) = session::load_data(&folder, &options).map_err(fail)?;
+    let layout =
+        session::input_layout(&analysis, data.training.rows, data.training.cols).map_err(fail)?;
     let stop = interrupt_flag();
     // The test loss includes the L2 penalty, as the training and validation costs do.
     on_threads(options.threads, || {
@@ -446,10 +462,13 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                 1,
                 0.0,
                 None,
+                false,
             );
         }
         let bar = progress_bar(arguments.quiet);
         let mut last_save = Instant::now();
+        // The epoch the last save holds, so that the end of the run does not save it again.
+        let mut saved_epochs = None;
         let outcome = run::train(
             &mut model,
             optimizer.as_mut(),
@@ -483,12 +502,16 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
             },
             &mut |history, model, optimizer| {
                 // Keep the weights, the optimizer's state and the history on disk as the run
-                // goes, at most every 10 s.
-                if last_save.elapsed().as_secs() >= 10 {
-                    let epochs = history.last_epoch();
-                    run_folder.save_history(history)?;
-                    run_folder.save_weights(model, &network.name, epochs)?;
-                    run_folder.save_optimizer(optimizer, &options, &network.name, epochs)?;
+                // goes, as one checkpoint, at most every `--save-every` seconds.
+                if last_save.elapsed().as_secs_f64() >= arguments.save_every {
+                    run_folder.save_state(
+                        &model.named_parameters(),
+                        &network.name,
+                        Some((optimizer, &options)),
+                        history,
+                        history.last_epoch(),
+                    )?;
+                    saved_epochs = Some(history.last_epoch());
                     last_save = Instant::now();
                 }
                 Ok(())
@@ -511,6 +534,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
             epochs,
             decay,
             Some(outcome.ending),
+            saved_epochs == Some(epochs),
         )
     })
 }
@@ -586,6 +610,7 @@ fn finish<M: Trainable>(
     epochs: usize,
     decay: f32,
     ending: Option<Ending>,
+    saved: bool,
 ) -> Result<ExitCode, Error> {
     // A run that failed for any reason but a non-finite loss (a loss that does not fit the
     // output, a kernel's refusal, a file that cannot be written) leaves the folder as it was.
@@ -595,15 +620,18 @@ fn finish<M: Trainable>(
         }
         other => other,
     };
-    folder.save_history(history).map_err(fail)?;
-    folder
-        .save_weights(model, &network.name, epochs)
-        .map_err(fail)?;
-    match optimizer {
-        Some(optimizer) => folder.save_optimizer(optimizer, options, &network.name, epochs),
-        None => folder.remove_optimizer(),
+    // The state of the last epoch, unless the run saved it after that epoch already.
+    if !saved {
+        folder
+            .save_state(
+                &model.named_parameters(),
+                &network.name,
+                optimizer.map(|optimizer| (optimizer, options)),
+                history,
+                epochs,
+            )
+            .map_err(fail)?;
     }
-    .map_err(fail)?;
     folder.save_plots(history, &network.name).map_err(fail)?;
     let saved = format!(
         "Run folder: {} ({})",

@@ -85,16 +85,23 @@ pub fn train_into(
         stop,
         progress,
         &mut |history, model, optimizer| {
-            let epochs = history.last_epoch();
-            folder.save_history(history)?;
-            folder.save_weights(model, &network.name, epochs)?;
-            folder.save_optimizer(optimizer, options, &network.name, epochs)
+            folder.save_state(
+                &model.named_parameters(),
+                &network.name,
+                Some((optimizer, options)),
+                history,
+                history.last_epoch(),
+            )
         },
     );
     let epochs = outcome.history.last_epoch();
-    folder.save_history(&outcome.history)?;
-    folder.save_weights(&model, &network.name, epochs)?;
-    folder.save_optimizer(optimizer.as_ref(), options, &network.name, epochs)?;
+    folder.save_state(
+        &model.named_parameters(),
+        &network.name,
+        Some((optimizer.as_ref(), options)),
+        &outcome.history,
+        epochs,
+    )?;
     folder.save_plots(&outcome.history, &network.name)?;
     match outcome.ending {
         Ending::Finished => Ok(Trained::Finished(outcome.history)),

@@ -70,10 +70,17 @@ impl Format {
 }
 
 /// Reads a description in the given format.
+/// More than [`crate::limits::MAX_LAYERS`] layers are refused (the DSL reader stops reading
+/// one layer past the limit).
 pub fn read(source: &Source, format: Format) -> Result<Description, SyntaxError> {
-    match format {
+    let description = match format {
         Format::Yaml => yaml::read(source),
         Format::Dsl => dsl::read(source),
+    }?;
+    match description.layers.get(crate::limits::MAX_LAYERS) {
+        Some(Item::Layer(layer)) => Err(SyntaxError::TooManyLayers { span: layer.span }),
+        Some(Item::Repeat(repeat)) => Err(SyntaxError::TooManyLayers { span: repeat.span }),
+        None => Ok(description),
     }
 }
 
@@ -109,12 +116,27 @@ pub enum SyntaxError {
     /// The bytes are not UTF-8 text.
     #[error("the file is not UTF-8 text")]
     NotText,
+    /// More layers than netcalc analyses.
+    #[error(
+        "the description declares more than {} layers, the most netcalc reads",
+        thousands(crate::limits::MAX_LAYERS)
+    )]
+    TooManyLayers {
+        /// The first layer past the limit.
+        span: Span,
+    },
+}
+
+fn thousands(number: usize) -> String {
+    crate::report::numbers::thousands(number as u64)
 }
 
 impl Locate for SyntaxError {
     fn span(&self) -> Span {
         match self {
-            SyntaxError::Malformed { span, .. } | SyntaxError::Empty { span } => *span,
+            SyntaxError::Malformed { span, .. }
+            | SyntaxError::Empty { span }
+            | SyntaxError::TooManyLayers { span } => *span,
             SyntaxError::NotText => Span::default(),
         }
     }
@@ -124,6 +146,7 @@ impl Locate for SyntaxError {
             SyntaxError::Malformed { .. } => "here".to_string(),
             SyntaxError::Empty { .. } => "nothing here".to_string(),
             SyntaxError::NotText => "not text".to_string(),
+            SyntaxError::TooManyLayers { .. } => "one layer too many".to_string(),
         }
     }
 
@@ -134,6 +157,11 @@ impl Locate for SyntaxError {
                 Some("write at least an input layer, e.g. `input 28x28x1`".to_string())
             }
             SyntaxError::NotText => None,
+            SyntaxError::TooManyLayers { .. } => Some(
+                "the limit (README, \"Limits\") keeps an absurd input from filling the memory; \
+                 split the network"
+                    .to_string(),
+            ),
         }
     }
 
@@ -142,6 +170,7 @@ impl Locate for SyntaxError {
             SyntaxError::Malformed { .. } => "netcalc::syntax::malformed",
             SyntaxError::Empty { .. } => "netcalc::syntax::empty",
             SyntaxError::NotText => "netcalc::syntax::not_text",
+            SyntaxError::TooManyLayers { .. } => "netcalc::syntax::too_many_layers",
         }
     }
 }

@@ -245,6 +245,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = sequence.next_element()? {
             items.push(item);
         }
+        items.shrink_to_fit();
         Ok(Node::Sequence(items))
     }
 
@@ -253,6 +254,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(entry) = mapping.next_entry()? {
             entries.push(entry);
         }
+        // Without the room a growing vector keeps: a layer's mapping is often one or two pairs.
+        entries.shrink_to_fit();
         Ok(Node::Mapping(entries))
     }
 
@@ -708,8 +711,10 @@ impl<'text> Reader<'text> {
     fn layers(&self, value: &Node, site: Site) -> Result<Vec<Item>, SyntaxError> {
         match value {
             Node::Null => Ok(Vec::new()),
+            // One layer past the limit is enough for `syntax::read` to refuse the list.
             Node::Sequence(items) => items
                 .iter()
+                .take(crate::limits::MAX_LAYERS + 1)
                 .enumerate()
                 .map(|(index, item)| self.item(item, index, site))
                 .collect(),

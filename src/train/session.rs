@@ -11,6 +11,7 @@ use crate::graph::Network;
 use crate::layers::{Pass, Role};
 use crate::source::Span;
 use crate::tensor::{Compute, Tensor, elementwise};
+use crate::train::checkpoint;
 use crate::train::error::TrainError;
 use crate::train::executor::Model;
 use crate::train::files::write_atomically;
@@ -339,44 +340,62 @@ impl RunFolder {
         self.path.join(optimizer_file::FILE_NAME)
     }
 
-    /// The optimizer's state after `epochs` epochs (those of the weights saved with it), with
-    /// the options' learning rate and momentum and the network's name as metadata.
-    pub fn save_optimizer(
+    /// Saves the run's state after `epochs` epochs as one checkpoint
+    /// ([`crate::train::checkpoint`]: a crash or a full disk at any moment leaves the previous
+    /// state whole): the weights, with the network's name and the epochs as metadata; the
+    /// optimizer's state with the options' learning rate and momentum, when there is an optimizer
+    /// (the closed-form fit has none, and the state it saves has no optimizer file, so that an
+    /// older run's cannot be resumed with its weights); and the history as JSON and CSV.
+    pub fn save_state(
         &self,
-        optimizer: &dyn Optimizer,
-        options: &TrainOptions,
+        weights: &[(String, &Tensor)],
         network: &str,
+        optimizer: Option<(&dyn Optimizer, &TrainOptions)>,
+        history: &History,
         epochs: usize,
     ) -> Result<(), TrainError> {
-        let file = OptimizerFile {
-            state: optimizer.state(),
-            learning_rate: options.learning_rate,
-            momentum: if optimizer.kind() == OptimizerKind::Sgd {
-                options.momentum
-            } else {
-                0.0
-            },
-            epochs,
-            network: network.to_string(),
+        let metadata = BTreeMap::from([
+            (NETWORK_KEY.to_string(), network.to_string()),
+            (EPOCHS_KEY.to_string(), epochs.to_string()),
+        ]);
+        let weights = weights::to_bytes(weights, &metadata).map_err(|reason| {
+            TrainError::Weights(weights::WeightsError::Format {
+                path: self.weights_path(),
+                reason,
+            })
+        })?;
+        let optimizer = match optimizer {
+            Some((optimizer, options)) => {
+                let file = OptimizerFile {
+                    state: optimizer.state(),
+                    learning_rate: options.learning_rate,
+                    momentum: if optimizer.kind() == OptimizerKind::Sgd {
+                        options.momentum
+                    } else {
+                        0.0
+                    },
+                    epochs,
+                    network: network.to_string(),
+                };
+                let bytes = optimizer_file::to_bytes(&file).map_err(|reason| {
+                    TrainError::OptimizerState {
+                        path: self.optimizer_path(),
+                        reason,
+                    }
+                })?;
+                Some(bytes)
+            }
+            None => None,
         };
-        optimizer_file::write(&self.optimizer_path(), &file)
-    }
-
-    /// Removes the optimizer file, if any: weights that no optimizer made (the closed-form fit)
-    /// must not be resumed with an older run's state.
-    pub fn remove_optimizer(&self) -> Result<(), TrainError> {
-        let path = self.optimizer_path();
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(TrainError::Write { path, source }),
+        let json = history.to_json();
+        let csv = history.to_csv();
+        let mut files: Vec<(&str, &[u8])> = vec![("weights.safetensors", &weights)];
+        if let Some(bytes) = &optimizer {
+            files.push((optimizer_file::FILE_NAME, bytes));
         }
-    }
-
-    /// The history as CSV and JSON.
-    pub fn save_history(&self, history: &History) -> Result<(), TrainError> {
-        self.write("history.csv", history.to_csv().as_bytes())?;
-        self.write("history.json", history.to_json().as_bytes())
+        files.push(("history.json", json.as_bytes()));
+        files.push(("history.csv", csv.as_bytes()));
+        Ok(checkpoint::save(&self.path, epochs, &files)?)
     }
 
     /// The history read back from `history.json`, if the folder has one.
@@ -399,24 +418,6 @@ impl RunFolder {
             self.write(&format!("{}.png", curve.name()), &png)?;
         }
         Ok(())
-    }
-
-    /// The model's parameters, with the network's name and the epochs done as metadata.
-    pub fn save_weights<M: Trainable>(
-        &self,
-        model: &M,
-        network: &str,
-        epochs: usize,
-    ) -> Result<(), TrainError> {
-        let metadata = BTreeMap::from([
-            (NETWORK_KEY.to_string(), network.to_string()),
-            (EPOCHS_KEY.to_string(), epochs.to_string()),
-        ]);
-        Ok(weights::write(
-            &self.weights_path(),
-            &model.named_parameters(),
-            &metadata,
-        )?)
     }
 
     /// The resolved options and the network's name, as JSON.
@@ -564,8 +565,16 @@ mod tests {
         }
         let folder = tempfile::tempdir().unwrap();
         let run = RunFolder::create(folder.path()).unwrap();
-        run.save_optimizer(&adadelta, &options(OptimizerKind::Adadelta), "mlp", 4)
-            .unwrap();
+        let optimizer: &dyn Optimizer = &adadelta;
+        let options = options(OptimizerKind::Adadelta);
+        run.save_state(
+            &[],
+            "mlp",
+            Some((optimizer, &options)),
+            &History::default(),
+            4,
+        )
+        .unwrap();
         (folder, run.weights_path(), adadelta.state())
     }
 
@@ -699,9 +708,10 @@ mod tests {
             path: weights.parent().unwrap().to_path_buf(),
         };
         assert!(run.optimizer_path().exists());
-        run.remove_optimizer().unwrap();
+        run.save_state(&[], "mlp", None, &History::default(), 1)
+            .unwrap();
         assert!(!run.optimizer_path().exists());
-        run.remove_optimizer().unwrap();
+        assert!(run.weights_path().exists());
         assert!(!RunFolder::files(false).contains(&"optimizer.safetensors"));
         assert_eq!(RunFolder::files(true), RunFolder::FILES);
     }

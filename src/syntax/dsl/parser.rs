@@ -103,6 +103,10 @@ impl<'a> Grammar<'a> {
             let (after, ()) = self.statement(rest, &mut description)?;
             let (after, _) = self.line_end(after)?;
             rest = after;
+            if description.layers.len() > crate::limits::MAX_LAYERS {
+                // `syntax::read` refuses it; the rest of the text is not read.
+                break;
+            }
         }
         // Without a layer there is no description, as in YAML (whose `layers: []` is empty too):
         // otherwise `convert` would print YAML that does not read.
