@@ -286,7 +286,11 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             .iter()
             .map(|info| info.receptive_field)
             .collect();
-        let receptive_field = ReceptiveField::after(step, &input_fields).map_err(fail)?;
+        let receptive_field = if input_fields.is_empty() {
+            ReceptiveField::input(&output)
+        } else {
+            ReceptiveField::after(step, &input_fields).map_err(fail)?
+        };
         let activation_bytes = output
             .units()
             .and_then(|units| units.checked_mul(4))

@@ -281,11 +281,11 @@ pub fn roles(layer: &LayerInfo) -> Vec<Role> {
         }
     }
     if let ReceptiveStep::Window(window) = layer.step {
-        for axis in 0..2 {
+        for axis in 0..window.kernel.len() {
             let kernel = window.kernel[axis];
             add_role(
                 kernel,
-                format!("F: the window is {}×{}", window.kernel[0], window.kernel[1]),
+                format!("F: the window is {}", window.kernel.described()),
                 false,
             );
             add_role(
@@ -383,7 +383,7 @@ pub fn sizes_text(formulas: &[DimensionFormula]) -> String {
 /// `5×5`, `all units (fully connected)`, `1×1` for a layer that reads one unit.
 pub fn step_text(step: ReceptiveStep) -> String {
     match step {
-        ReceptiveStep::Window(window) => format!("{}×{}", window.kernel[0], window.kernel[1]),
+        ReceptiveStep::Window(window) => window.kernel.described(),
         ReceptiveStep::Whole => "all units (fully connected)".to_string(),
         ReceptiveStep::Pointwise => "1×1".to_string(),
     }
@@ -392,7 +392,7 @@ pub fn step_text(step: ReceptiveStep) -> String {
 /// `32×32`, or `the whole input`.
 pub fn field_text(field: ReceptiveField) -> String {
     match field {
-        ReceptiveField::Window { size, .. } => format!("{}×{}", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "the whole input".to_string(),
     }
 }

@@ -38,13 +38,13 @@ fn layer_lines(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
     heading.push(')');
     if layer.input_shapes.is_empty() {
         let units = layer.output.units().unwrap_or(0);
-        return vec![
-            heading,
-            format!(
-                "  The network's input: {} = {units} values.",
-                shape_product(layer)
-            ),
-        ];
+        let what = match layer.output.vocabulary() {
+            Some(vocabulary) => {
+                format!("{units} token ids, each a whole number below {vocabulary}")
+            }
+            None => format!("{} = {units} values", shape_product(layer)),
+        };
+        return vec![heading, format!("  The network's input: {what}.")];
     }
     let reads: Vec<String> = layer
         .inputs
@@ -71,7 +71,7 @@ fn layer_lines(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
 
 /// `28·28·6` for a shape.
 fn shape_product(layer: &LayerInfo) -> String {
-    Expression::product_of(&layer.output.0).to_string()
+    Expression::product_of(layer.output.dims()).to_string()
 }
 
 fn output(layer: &LayerInfo) -> String {
@@ -291,7 +291,7 @@ fn connections(layer: &LayerInfo, counted: &Counted, with_bias: bool) -> String 
 
 fn kernel_area(layer: &LayerInfo) -> u64 {
     match layer.step {
-        ReceptiveStep::Window(window) => window.kernel[0].saturating_mul(window.kernel[1]),
+        ReceptiveStep::Window(window) => window.kernel.iter().fold(1, |a, &k| a.saturating_mul(k)),
         _ => 0,
     }
 }
@@ -307,7 +307,7 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
     let previous = layer.inputs.join(" and ");
     let in_input = match layer.receptive_field {
         ReceptiveField::Whole => "the whole input".to_string(),
-        ReceptiveField::Window { size, .. } => format!("{}×{} of the input", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => format!("{} of the input", size.described()),
     };
     match layer.step {
         ReceptiveStep::Whole => {
@@ -317,10 +317,10 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
             format!("one unit of {previous}, at the same place, so still {in_input}.")
         }
         ReceptiveStep::Window(window) => {
-            let mut text = format!(
-                "{}×{} units of {previous}",
-                window.kernel[0], window.kernel[1]
-            );
+            let mut text = match *window.kernel {
+                [_] => format!("{} of {previous}", window.kernel.described()),
+                _ => format!("{} units of {previous}", window.kernel),
+            };
             match growth(analysis, layer) {
                 Some(growth) => text.push_str(&format!("; in the input {growth}.")),
                 None => text.push_str(&format!(", so {in_input}.")),
@@ -363,16 +363,24 @@ fn growth(analysis: &Analysis, layer: &LayerInfo) -> Option<String> {
             Expression::product(steps),
         ])
     };
-    let (height, width) = (axis_formula(0), axis_formula(1));
-    if height.count().ok()? != size[0] || width.count().ok()? != size[1] {
-        return None;
+    let formulas: Vec<Expression> = (0..size.len()).map(axis_formula).collect();
+    for (formula, &value) in formulas.iter().zip(size.iter()) {
+        if formula.count().ok()? != value {
+            return None;
+        }
     }
-    let formulas = if height == width {
-        format!("{height} = {}", size[0])
-    } else {
-        format!("{height} = {} by {width} = {}", size[0], size[1])
+    let text = match formulas.as_slice() {
+        [first, rest @ ..] if rest.iter().all(|other| other == first) => {
+            format!("{first} = {}", size[0])
+        }
+        several => several
+            .iter()
+            .zip(size.iter())
+            .map(|(formula, value)| format!("{formula} = {value}"))
+            .collect::<Vec<_>>()
+            .join(" by "),
     };
-    Some(format!("{formulas}, so {}×{}", size[0], size[1]))
+    Some(format!("{text}, so {}", size.described()))
 }
 
 fn macs(layer: &LayerInfo) -> String {

@@ -228,6 +228,24 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
+    /// One positive integer per position axis of a window: for 2 axes as [`Self::pair`] reads
+    /// them, for 1 axis a positive integer.
+    pub fn lengths(&mut self, key: &'static str, axes: usize) -> Read<crate::shape::Axes<u64>> {
+        if axes == 2 {
+            return Ok(self.pair(key)?.map(crate::shape::Axes::from));
+        }
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        match &value.value {
+            Value::Integer(n) if *n > 0 => Ok(Some(crate::shape::Axes::filled(axes, *n as u64))),
+            Value::Dims(dims) if dims.len() == axes && dims.iter().all(|&d| d > 0) => {
+                Ok(crate::shape::Axes::from_slice(dims))
+            }
+            _ => Err(self.invalid(key, value, "must be a positive integer")),
+        }
+    }
+
     /// A real number (integers accepted).
     pub fn number(&mut self, key: &'static str) -> Read<f64> {
         let Some(value) = self.value(key) else {

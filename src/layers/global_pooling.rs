@@ -76,7 +76,7 @@ impl Layer for GlobalPooling {
         if inputs.first().and_then(Shape::units).is_none() {
             return Err(ShapeError::Overflow("the connection count".to_string()));
         }
-        Ok(Inference::plain(Shape(vec![channels])))
+        Ok(Inference::plain(Shape::new(vec![channels])))
     }
 
     fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {

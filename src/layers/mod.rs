@@ -249,13 +249,32 @@ fn unknown_kind(decl: &LayerDecl) -> DeclarationError {
     }
 }
 
-/// The one input shape of a single-input layer.
+/// The one input shape of a single-input layer, which must hold real values: token ids go
+/// through an `embedding` first.
 pub(crate) fn single(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
+    let input = single_of_any(inputs)?;
+    values(input)?;
+    Ok(input)
+}
+
+/// The one input shape of a single-input layer, values or token ids.
+pub(crate) fn single_of_any(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
     match inputs {
         [input] => Ok(input),
         _ => Err(ShapeError::InputCount {
             expected: "exactly one input",
             found: inputs.len(),
+        }),
+    }
+}
+
+/// Refuses token ids where real values belong.
+pub(crate) fn values(shape: &Shape) -> Result<(), ShapeError> {
+    match shape.element() {
+        crate::shape::Element::Values => Ok(()),
+        crate::shape::Element::Tokens { .. } => Err(ShapeError::Rank {
+            expected: "real values (token ids go through an `embedding` first)",
+            found: shape.clone(),
         }),
     }
 }
@@ -269,9 +288,30 @@ pub(crate) fn single_maps(inputs: &[Shape]) -> Result<(u64, u64, u64), ShapeErro
     })
 }
 
+/// The steps and features of a single L×D sequence input.
+pub(crate) fn single_sequence(inputs: &[Shape]) -> Result<(u64, u64), ShapeError> {
+    let input = single(inputs)?;
+    input.sequence().ok_or_else(|| ShapeError::Rank {
+        expected: "a sequence L×D (steps × features)",
+        found: input.clone(),
+    })
+}
+
+/// The position axes and the channels of a single input for a window over `axes` of them:
+/// feature maps H×W×C for 2, a sequence L×D for 1.
+pub(crate) fn single_positions(inputs: &[Shape], axes: usize) -> Result<(&[u64], u64), ShapeError> {
+    let input = single(inputs)?;
+    if axes == 1 {
+        single_sequence(inputs)?;
+    } else {
+        single_maps(inputs)?;
+    }
+    Ok((input.positions(), input.channels()))
+}
+
 /// Units of a shape as a product formula of its axes, e.g. `6·6·256`.
 pub(crate) fn units_formula(shape: &Shape) -> Expression {
-    Expression::product_of(&shape.0)
+    Expression::product_of(shape.dims())
 }
 
 #[cfg(test)]

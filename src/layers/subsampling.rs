@@ -49,7 +49,7 @@ struct Subsampling {
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
-    let window = pooling::read_window(reader)?;
+    let window = pooling::read_window(reader, 2)?;
     let trainable = reader.boolean("trainable")?.unwrap_or(true);
     let activation = Activation::read(reader, "activation")?;
     Ok(Box::new(Subsampling {
@@ -86,8 +86,9 @@ impl Layer for Subsampling {
 
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
-        let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;
-        let output = Shape(vec![out_height, out_width, channels]);
+        let (sizes, formulas) = self.window.output(&[height, width], rounding)?;
+        let [out_height, out_width] = [sizes[0], sizes[1]];
+        let output = Shape::new(vec![out_height, out_width, channels]);
         let links = output.units().and_then(|units| {
             let fan_in = self.window.kernel[0]
                 .checked_mul(self.window.kernel[1])?
@@ -129,7 +130,7 @@ impl Layer for Subsampling {
 
     fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
         let (height, width, _) = single_maps(inputs).unwrap_or((0, 0, 0));
-        self.window.receptive_step(height, width)
+        self.window.receptive_step(&[height, width])
     }
 
     fn macs(&self, _: &[Shape], output: &Shape) -> Expression {

@@ -24,10 +24,13 @@ struct Layer<'a> {
     inputs: &'a [String],
     input_shapes: Vec<&'a [u64]>,
     output_shape: &'a [u64],
+    /// Only for token ids: how many different ids there are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_vocabulary: Option<u64>,
     output_size: Vec<Size>,
     parameters: Parameters,
     connections: Connections,
-    receptive_field: Receptive,
+    receptive_field: Receptive<'a>,
     macs: Formula,
     activation_bytes: u64,
 }
@@ -72,19 +75,19 @@ struct Connections {
 }
 
 #[derive(Serialize)]
-struct Receptive {
-    previous: Step,
-    input: Field,
+struct Receptive<'a> {
+    previous: Step<'a>,
+    input: Field<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Step {
+enum Step<'a> {
     Window {
-        kernel: [u64; 2],
-        stride: [u64; 2],
-        dilation: [u64; 2],
-        padding_before: [u64; 2],
+        kernel: &'a [u64],
+        stride: &'a [u64],
+        dilation: &'a [u64],
+        padding_before: &'a [u64],
     },
     Whole,
     Pointwise,
@@ -92,11 +95,11 @@ enum Step {
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Field {
+enum Field<'a> {
     Window {
-        size: [u64; 2],
-        jump: [u64; 2],
-        start: [f64; 2],
+        size: &'a [u64],
+        jump: &'a [u64],
+        start: &'a [f64],
     },
     Whole,
 }
@@ -127,8 +130,9 @@ fn layer<'a>(info: &'a LayerInfo, total: u64) -> Layer<'a> {
         kind: info.kind,
         settings: &info.settings,
         inputs: &info.inputs,
-        input_shapes: info.input_shapes.iter().map(|s| s.0.as_slice()).collect(),
-        output_shape: &info.output.0,
+        input_shapes: info.input_shapes.iter().map(|s| s.dims()).collect(),
+        output_shape: info.output.dims(),
+        output_vocabulary: info.output.vocabulary(),
         output_size: info
             .formulas
             .iter()
@@ -162,17 +166,17 @@ fn layer<'a>(info: &'a LayerInfo, total: u64) -> Layer<'a> {
             with_bias: formula(&info.connections_with_bias),
         },
         receptive_field: Receptive {
-            previous: match info.step {
+            previous: match &info.step {
                 ReceptiveStep::Window(w) => Step::Window {
-                    kernel: w.kernel,
-                    stride: w.stride,
-                    dilation: w.dilation,
-                    padding_before: w.padding_before,
+                    kernel: &w.kernel,
+                    stride: &w.stride,
+                    dilation: &w.dilation,
+                    padding_before: &w.padding_before,
                 },
                 ReceptiveStep::Whole => Step::Whole,
                 ReceptiveStep::Pointwise => Step::Pointwise,
             },
-            input: match info.receptive_field {
+            input: match &info.receptive_field {
                 ReceptiveField::Window { size, jump, start } => Field::Window { size, jump, start },
                 ReceptiveField::Whole => Field::Whole,
             },

@@ -60,10 +60,10 @@ pub fn grid(analysis: &Analysis) -> Grid {
     grid
 }
 
-/// `32×32` or `whole input`.
+/// `32×32` (`9` steps of a sequence) or `whole input`.
 fn field(field: &ReceptiveField) -> String {
     match field {
-        ReceptiveField::Window { size, .. } => format!("{}×{}", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "whole input".to_string(),
     }
 }

@@ -157,7 +157,7 @@ impl<'n> Model<'n> {
                 readers: 0,
                 output_shape: info
                     .output
-                    .0
+                    .dims()
                     .iter()
                     .map(|&extent| usize::try_from(extent).unwrap_or(usize::MAX))
                     .collect(),

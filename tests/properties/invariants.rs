@@ -346,7 +346,7 @@ fn check_layer(info: &LayerInfo, expected: &Expected) -> Result<(), TestCaseErro
     let name = &info.name;
     prop_assert_eq!(
         &info.output,
-        &Shape(expected.output.clone()),
+        &Shape::new(expected.output.clone()),
         "output of {}",
         name
     );
