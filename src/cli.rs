@@ -75,6 +75,10 @@ struct ReportArguments {
     /// What to do with non-integer output sizes; overrides the description's `rounding`.
     #[arg(long, value_enum)]
     rounding: Option<RoundingArgument>,
+    /// Whose counting conventions to follow (BatchNorm buffers, recurrent biases, pooling's ceil
+    /// rule, defaults); overrides the description's `conventions`.
+    #[arg(long, value_enum)]
+    conventions: Option<ConventionsArgument>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +108,14 @@ enum CheckFormat {
 enum ConvertFormat {
     Yaml,
     Dsl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConventionsArgument {
+    /// Keras' (the default).
+    Keras,
+    /// PyTorch's.
+    Pytorch,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -362,7 +374,15 @@ fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Erro
         RoundingArgument::Floor => Rounding::Floor,
         RoundingArgument::Ceil => Rounding::Ceil,
     });
-    let network = crate::load_with_rounding(&source, format, rounding)?;
+    let conventions = arguments.conventions.map(|conventions| match conventions {
+        ConventionsArgument::Keras => crate::conventions::Conventions::Keras,
+        ConventionsArgument::Pytorch => crate::conventions::Conventions::Pytorch,
+    });
+    let overrides = crate::graph::Overrides {
+        rounding,
+        conventions,
+    };
+    let network = crate::load_with(&source, format, overrides)?;
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))
 }

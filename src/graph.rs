@@ -1,6 +1,7 @@
 //! The layer graph: a petgraph `DiGraph` of layers built from a description, with names resolved,
 //! inputs wired, cycles refused and a topological order computed once. Immutable once built.
 
+use crate::conventions::Conventions;
 use crate::error::{Error, Locate};
 use crate::layers::{self, Layer};
 use crate::shape::Rounding;
@@ -21,6 +22,15 @@ pub struct Node {
     pub layer: Box<dyn Layer>,
 }
 
+/// What the command line sets in place of the description.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--rounding`.
+    pub rounding: Option<Rounding>,
+    /// `--conventions`.
+    pub conventions: Option<Conventions>,
+}
+
 /// A network: the graph of its layers and its settings.
 #[derive(Debug)]
 pub struct Network {
@@ -32,6 +42,8 @@ pub struct Network {
     pub source: Source,
     /// How non-integer output sizes are handled unless a layer says otherwise.
     pub rounding: Rounding,
+    /// Whose counting conventions layers follow unless they say otherwise.
+    pub conventions: Conventions,
     /// Assertions on the totals.
     pub expect: Vec<Attribute>,
     /// Training settings as written.
@@ -97,6 +109,14 @@ pub enum GraphError {
         /// Its span.
         span: Span,
     },
+    /// Conventions netcalc does not know.
+    #[error("unknown conventions `{name}`")]
+    UnknownConventions {
+        /// As written.
+        name: String,
+        /// Its span.
+        span: Span,
+    },
 }
 
 impl Locate for GraphError {
@@ -107,7 +127,8 @@ impl Locate for GraphError {
             | GraphError::Cycle { span, .. }
             | GraphError::NoInput { span, .. }
             | GraphError::InputWithInputs { span, .. }
-            | GraphError::UnknownRounding { span, .. } => *span,
+            | GraphError::UnknownRounding { span, .. }
+            | GraphError::UnknownConventions { span, .. } => *span,
         }
     }
 
@@ -119,6 +140,7 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "nothing to read".to_string(),
             GraphError::InputWithInputs { .. } => "inputs of an input".to_string(),
             GraphError::UnknownRounding { .. } => "unknown rounding".to_string(),
+            GraphError::UnknownConventions { .. } => "unknown conventions".to_string(),
         }
     }
 
@@ -138,6 +160,9 @@ impl Locate for GraphError {
             GraphError::UnknownRounding { .. } => {
                 Some(format!("use one of {}", Rounding::NAMES.join(", ")))
             }
+            GraphError::UnknownConventions { .. } => {
+                Some(format!("use one of {}", Conventions::NAMES.join(", ")))
+            }
         }
     }
 
@@ -149,6 +174,7 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "netcalc::graph::no_input",
             GraphError::InputWithInputs { .. } => "netcalc::graph::input_with_inputs",
             GraphError::UnknownRounding { .. } => "netcalc::graph::unknown_rounding",
+            GraphError::UnknownConventions { .. } => "netcalc::graph::unknown_conventions",
         }
     }
 }
@@ -183,13 +209,14 @@ impl Locate for InLayer {
 
 impl Network {
     /// Builds the graph of a description: names positional values, builds every layer, wires
-    /// inputs (the previous layer unless named), and orders the layers. `rounding_override`
-    /// replaces the description's `rounding` (the command line's `--rounding`).
+    /// inputs (the previous layer unless named), and orders the layers. `overrides` replace the
+    /// description's `rounding` and `conventions` (the command line's `--rounding` and
+    /// `--conventions`).
     pub fn build(
         source: &Source,
         description: Description,
         fallback_name: &str,
-        rounding_override: Option<Rounding>,
+        overrides: Overrides,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
         if description.layers.is_empty() {
@@ -208,7 +235,17 @@ impl Network {
                 })
             })?,
         };
-        let rounding = rounding_override.unwrap_or(rounding);
+        let rounding = overrides.rounding.unwrap_or(rounding);
+        let conventions = match &description.conventions {
+            None => Conventions::default(),
+            Some(name) => Conventions::from_name(&name.value).ok_or_else(|| {
+                fail(GraphError::UnknownConventions {
+                    name: name.value.clone(),
+                    span: name.span,
+                })
+            })?,
+        };
+        let conventions = overrides.conventions.unwrap_or(conventions);
         let mut graph: DiGraph<Node, usize> =
             DiGraph::with_capacity(description.layers.len(), description.layers.len());
         let mut by_name: HashMap<String, NodeIndex> =
@@ -254,7 +291,7 @@ impl Network {
                 )
             };
             layers::name_positionals(&mut decl).map_err(in_layer)?;
-            let layer = layers::build_in_network(&decl, rounding).map_err(in_layer)?;
+            let layer = layers::build_in_network(&decl, rounding, conventions).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
                 decl,
@@ -308,6 +345,7 @@ impl Network {
             about: description.about.map(|about| about.value),
             source: source.clone(),
             rounding,
+            conventions,
             expect: description.expect,
             train: description.train,
             graph,

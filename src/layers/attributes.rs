@@ -132,6 +132,7 @@ pub struct AttributeReader<'d> {
     kind: &'static str,
     known: Vec<&'static str>,
     rounding: Option<crate::shape::Rounding>,
+    conventions: Option<crate::conventions::Conventions>,
 }
 
 type Read<T> = Result<Option<T>, DeclarationError>;
@@ -144,6 +145,7 @@ impl<'d> AttributeReader<'d> {
             kind,
             known: Vec::new(),
             rounding: None,
+            conventions: None,
         }
     }
 
@@ -158,6 +160,30 @@ impl<'d> AttributeReader<'d> {
     /// The rounding rule of the network the layer is in, when known.
     pub fn network_rounding(&self) -> Option<crate::shape::Rounding> {
         self.rounding
+    }
+
+    /// The same reader, for a layer of a network that follows `conventions`.
+    pub fn with_conventions(
+        self,
+        conventions: crate::conventions::Conventions,
+    ) -> AttributeReader<'d> {
+        AttributeReader {
+            conventions: Some(conventions),
+            ..self
+        }
+    }
+
+    /// The conventions of the network the layer is in, when known.
+    pub fn network_conventions(&self) -> Option<crate::conventions::Conventions> {
+        self.conventions
+    }
+
+    /// The layer's own `conventions=keras|pytorch`, else its network's, else Keras'.
+    pub fn conventions(&mut self) -> Result<crate::conventions::Conventions, DeclarationError> {
+        let own = self
+            .choice("conventions", &crate::conventions::Conventions::NAMES)?
+            .and_then(crate::conventions::Conventions::from_name);
+        Ok(own.or(self.conventions).unwrap_or_default())
     }
 
     /// The raw value of `key`, marking the key as known.

@@ -13,6 +13,9 @@ pub struct Description {
     pub about: Option<Spanned<String>>,
     /// What to do when an output size is not an integer (`rounding floor` / `rounding:`).
     pub rounding: Option<Spanned<String>>,
+    /// Whose counting conventions the network follows, `keras` or `pytorch`
+    /// (`conventions pytorch` / `conventions:`).
+    pub conventions: Option<Spanned<String>>,
     /// Layers in the order written.
     pub layers: Vec<LayerDecl>,
     /// Assertions on the network's totals (`expect …` / `expect:`).

@@ -28,15 +28,22 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// The keys a description may have at the top level.
-const TOP_LEVEL_KEYS: [&str; 7] = [
-    "name", "about", "rounding", "input", "layers", "expect", "train",
+const TOP_LEVEL_KEYS: [&str; 8] = [
+    "name",
+    "about",
+    "rounding",
+    "conventions",
+    "input",
+    "layers",
+    "expect",
+    "train",
 ];
 
 /// How deeply lists may nest inside one attribute value.
 const MAXIMUM_LIST_DEPTH: usize = 32;
 
 /// Reads a YAML description: one document, a mapping with the keys `name`, `about`, `rounding`,
-/// `input`, `layers`, `expect` and `train`. Empty documents (nothing but comments or `---`) are
+/// `conventions`, `input`, `layers`, `expect` and `train`. Empty documents (nothing but comments or `---`) are
 /// skipped; a second non-empty document is an error, as is a description that declares no layer
 /// ([`SyntaxError::Empty`]).
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
@@ -440,6 +447,9 @@ impl<'text> Reader<'text> {
                 Some("rounding") => {
                     description.rounding = Some(self.scalar_text(value, site, "rounding")?)
                 }
+                Some("conventions") => {
+                    description.conventions = Some(self.scalar_text(value, site, "conventions")?)
+                }
                 Some("input") => input_layer = Some(self.input_layer(value, site)?),
                 Some("layers") => layers = self.layers(value, site)?,
                 Some("expect") => description.expect = self.attributes(value, site, "expect")?,
@@ -781,6 +791,7 @@ pub fn print(description: &Description) -> String {
         ("name", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (key, field) in fields {
         if let Some(text) = field {
@@ -1124,6 +1135,7 @@ train: {epochs: 12, optimizer: adadelta}
                 "where the numbers come from".to_string(),
             )),
             rounding: Some(Spanned::unspanned("floor".to_string())),
+            conventions: None,
             layers: vec![
                 layer(
                     None,
@@ -1663,16 +1675,18 @@ train: {seed: 1}
             proptest::option::of(any_text()),
             proptest::option::of(any_text()),
             proptest::option::of(any_text()),
+            proptest::option::of(any_text()),
             any_first_layer(),
             vec(any_layer(), 0..4),
             any_attributes(3, &[]),
             any_attributes(3, &[]),
         )
             .prop_map(
-                |(name, about, rounding, first, rest, expect, train)| Description {
+                |(name, about, rounding, conventions, first, rest, expect, train)| Description {
                     name: name.map(Spanned::unspanned),
                     about: about.map(Spanned::unspanned),
                     rounding: rounding.map(Spanned::unspanned),
+                    conventions: conventions.map(Spanned::unspanned),
                     layers: std::iter::once(first).chain(rest).collect(),
                     expect,
                     train,

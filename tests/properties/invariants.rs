@@ -322,6 +322,7 @@ fn network() -> impl Strategy<Value = (Description, Vec<Expected>)> {
             }
             let description = Description {
                 rounding: Some(Spanned::unspanned("floor".to_string())),
+                conventions: None,
                 layers,
                 ..Description::default()
             };
@@ -403,7 +404,7 @@ proptest! {
     #[test]
     fn analysis_agrees_with_naive_counts_on_sequential_networks((description, expected) in network()) {
         let source = Source::new("sequential", "");
-        let network = Network::build(&source, description, "sequential", None)
+        let network = Network::build(&source, description, "sequential", Default::default())
             .map_err(|error| TestCaseError::fail(format!("does not build: {error}")))?;
         let analysis = analyse(&network)
             .map_err(|error| TestCaseError::fail(format!("does not analyse: {error}")))?;

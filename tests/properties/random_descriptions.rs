@@ -105,6 +105,7 @@ fn description() -> impl Strategy<Value = Description> {
                 name: name.map(Spanned::unspanned),
                 about: None,
                 rounding: rounding.map(Spanned::unspanned),
+                conventions: None,
                 layers,
                 expect: expect.unwrap_or_default(),
                 train: Vec::new(),

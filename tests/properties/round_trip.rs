@@ -164,6 +164,9 @@ fn description() -> impl Strategy<Value = Description> {
             |(name, about, rounding, input, layers, expect, train)| Description {
                 name: name.map(Spanned::unspanned),
                 about: about.map(Spanned::unspanned),
+                conventions: rounding
+                    .as_ref()
+                    .map(|_| Spanned::unspanned("pytorch".to_string())),
                 rounding: rounding.map(Spanned::unspanned),
                 layers: input.into_iter().chain(layers).collect(),
                 expect,

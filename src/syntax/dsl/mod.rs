@@ -17,7 +17,14 @@ use super::{Description, SyntaxError};
 use crate::source::Source;
 
 /// Words that start a statement when they open a line and are not followed by `:`.
-const KEYWORDS: [&str; 5] = ["network", "about", "rounding", "expect", "train"];
+const KEYWORDS: [&str; 6] = [
+    "network",
+    "about",
+    "rounding",
+    "conventions",
+    "expect",
+    "train",
+];
 
 /// Reads a DSL description. Text with no statement at all (empty, blank or only comments) is
 /// [`SyntaxError::Empty`]; anything else that breaks the grammar is [`SyntaxError::Malformed`]

@@ -21,6 +21,7 @@ pub(super) fn print(
         ("network", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (keyword, word) in words {
         if let Some(word) = word {
@@ -295,6 +296,7 @@ mod tests {
             name: Some(Spanned::unspanned("LeNet 5".to_string())),
             about: Some(Spanned::unspanned("a \"classic\"".to_string())),
             rounding: Some(Spanned::unspanned("floor".to_string())),
+            conventions: None,
             layers: vec![LayerDecl::new("input")],
             expect: vec![Attribute::new("params", Value::Integer(61706))],
             train: vec![Attribute::new("learning_rate", Value::Number(1.0))],

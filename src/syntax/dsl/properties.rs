@@ -147,15 +147,17 @@ fn description() -> impl Strategy<Value = Description> {
         proptest::option::of(name()),
         proptest::option::of(name()),
         proptest::option::of(name()),
+        proptest::option::of(name()),
         vec(layer(), 0..5),
         attributes(0..3),
         attributes(0..3),
     )
         .prop_map(
-            |(name, about, rounding, layers, expect, train)| Description {
+            |(name, about, rounding, conventions, layers, expect, train)| Description {
                 name: name.map(Spanned::unspanned),
                 about: about.map(Spanned::unspanned),
                 rounding: rounding.map(Spanned::unspanned),
+                conventions: conventions.map(Spanned::unspanned),
                 layers,
                 expect,
                 train,
