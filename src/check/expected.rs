@@ -255,26 +255,42 @@ pub fn roles(layer: &LayerInfo) -> Vec<Role> {
         }
     };
     if let [input] = layer.input_shapes.as_slice() {
-        match input.maps() {
-            Some((height, width, depth)) => {
+        match (input.maps(), input.sequence()) {
+            (Some((height, width, depth)), _) => {
                 add_role(depth, format!("D: {name} reads {}", maps(depth)), false);
                 add_role(height, format!("N: the input is {height}×{width}"), false);
                 add_role(width, format!("N: the input is {height}×{width}"), false);
             }
-            None => {
+            (None, Some((steps, features))) => {
+                add_role(
+                    features,
+                    format!("D: {name} reads {features} features per step"),
+                    false,
+                );
+                add_role(steps, format!("L: the input has {steps} steps"), false);
+            }
+            (None, None) => {
                 if let Some(units) = input.units() {
                     add_role(units, format!("{name} reads {units} units"), false);
                 }
             }
         }
     }
-    match layer.output.maps() {
-        Some((height, width, depth)) => {
+    match (layer.output.maps(), layer.output.sequence()) {
+        (Some((height, width, depth)), _) => {
             add_role(depth, format!("K: {name} outputs {}", maps(depth)), false);
             add_role(height, format!("the output is {height}×{width}"), false);
             add_role(width, format!("the output is {height}×{width}"), false);
         }
-        None => {
+        (None, Some((steps, features))) => {
+            add_role(
+                features,
+                format!("{name} outputs {features} features per step"),
+                false,
+            );
+            add_role(steps, format!("the output has {steps} steps"), false);
+        }
+        (None, None) => {
             if let Some(units) = layer.output.units() {
                 add_role(units, format!("{name} has {units} units"), false);
             }
@@ -371,6 +387,7 @@ pub fn size_text(formula: &DimensionFormula) -> String {
 pub fn sizes_text(formulas: &[DimensionFormula]) -> String {
     let text = size_text;
     match formulas {
+        [length] => text(length),
         [height, width] if height.expression == width.expression => text(height),
         several => several
             .iter()
