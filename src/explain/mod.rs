@@ -109,6 +109,7 @@ fn output(layer: &LayerInfo) -> String {
         })
         .collect();
     let sizes = match per_axis.as_slice() {
+        [length] => format!("{length} steps"),
         [height, width] if height == width => format!("{height} per side"),
         _ => layer
             .formulas
@@ -133,6 +134,12 @@ fn parameters(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
     };
     let all = analysis.totals.parameters();
     let share = format!("{} of the network's {all}", percent(total.count, all));
+    if let Some(explanation) = &layer.explanation {
+        return vec![format!(
+            "  Parameters: {}: {} = {} ({share}).",
+            explanation.parameters, total.formula, total.count
+        )];
+    }
     let inputs = layer.input_shapes.first().map_or(0, |s| s.channels());
     if let Some(groups) = map_groups(&total.formula, kernel_area(layer)) {
         let mut lines = vec![format!(
@@ -224,7 +231,11 @@ fn per_filter(layer: &LayerInfo) -> Option<String> {
         [one] => one.to_string(),
         several => Expression::product(several.to_vec()).to_string(),
     };
-    let word = if layer.output.rank() == 3 {
+    // A window wider than one unit makes a convolution's units filters (conv1d on sequences
+    // too); dense units read per position have a window of 1.
+    let windowed =
+        matches!(layer.step, ReceptiveStep::Window(window) if window.kernel.iter().any(|&k| k > 1));
+    let word = if layer.output.rank() == 3 || windowed {
         "filters"
     } else {
         "units"
@@ -242,12 +253,37 @@ fn connections(layer: &LayerInfo, counted: &Counted, with_bias: bool) -> String 
     if with_bias && counted.formula == layer.connections_without_bias.formula {
         return format!("the same {}, as {} has no bias.", counted.count, layer.name);
     }
+    let links = if with_bias { " (with bias)" } else { "" };
+    if let Some(words) = layer
+        .explanation
+        .as_ref()
+        .and_then(|e| e.connections.as_ref())
+    {
+        let bias = if with_bias { ", and its bias" } else { "" };
+        return format!(
+            "{words}{bias}, so {} = {} connections.",
+            counted.formula, counted.count
+        );
+    }
+    if let Some(explanation) = &layer.explanation
+        && let Some(per_kind) = &explanation.links
+    {
+        let per_unit = &per_kind[usize::from(with_bias)];
+        let word = if *per_unit == Expression::Number(1) {
+            "unit"
+        } else {
+            "units"
+        };
+        return format!(
+            "{} is connected to {per_unit} {word}{links}, so {} = {} connections.",
+            explanation.units, counted.formula, counted.count
+        );
+    }
     let units = layer.output.units().unwrap_or(0);
     let area = match layer.output.maps() {
         Some((height, width, _)) => height.saturating_mul(width),
         None => 1,
     };
-    let links = if with_bias { " (with bias)" } else { "" };
     match split_terms(&counted.formula, units, area).as_deref() {
         Some([single]) => format!(
             "each of the {} units in {} is connected to {} units{links}, so {} = {} connections.",
@@ -385,6 +421,9 @@ fn growth(analysis: &Analysis, layer: &LayerInfo) -> Option<String> {
 
 fn macs(layer: &LayerInfo) -> String {
     let macs = &layer.macs;
+    if let Some(words) = layer.explanation.as_ref().and_then(|e| e.macs.as_ref()) {
+        return format!("{words}: {} = {}.", macs.formula, macs.count);
+    }
     if macs.count == 0 {
         return "none (no weights to multiply).".to_string();
     }
