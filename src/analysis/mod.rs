@@ -85,6 +85,9 @@ pub struct LayerInfo {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Values the layer keeps that its conventions do not count as parameters (PyTorch's
+    /// BatchNorm running statistics), in none of the parameter counts.
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: Counted,
     /// Connections with bias.
@@ -97,6 +100,8 @@ pub struct LayerInfo {
     pub macs: Counted,
     /// Bytes of this layer's output for one example, as f32.
     pub activation_bytes: u64,
+    /// What the layer says of its parts, for `netcalc explain` (recurrent layers' gates).
+    pub explanation: Option<crate::layers::Explanation>,
 }
 
 impl LayerInfo {
@@ -118,6 +123,8 @@ pub struct Totals {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Buffers (not parameters under the network's conventions).
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: u64,
     /// Connections with bias.
@@ -237,11 +244,17 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let inference = layer.infer(&input_shapes, network.rounding).map_err(fail)?;
         let output = inference.output;
         let mut parameters = Vec::new();
-        let (mut trainable, mut non_trainable) = (0u64, 0u64);
+        let (mut trainable, mut non_trainable, mut buffers) = (0u64, 0u64, 0u64);
         for group in layer.parameters(&input_shapes, &output) {
             // Parameter formulas stay as the layer wrote them: the sheet writes the depth even
             // when it is 1 (`3·3·1·32+32`).
             let size = Counted::evaluate(group.count, "the parameter count").map_err(fail)?;
+            if group.buffer {
+                buffers = buffers
+                    .checked_add(size.count)
+                    .ok_or_else(|| fail(ShapeError::Overflow("the buffer count".to_string())))?;
+                continue;
+            }
             let sum = if group.trainable {
                 &mut trainable
             } else {
@@ -310,6 +323,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             .checked_add(totals.non_trainable)
             .and_then(|all| all.checked_mul(4))
             .ok_or_else(overflow)?;
+        totals.buffers = totals.buffers.checked_add(buffers).ok_or_else(overflow)?;
         totals.connections_without_bias = totals
             .connections_without_bias
             .checked_add(connections_without_bias.count)
@@ -328,6 +342,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             name: node.name.clone(),
             kind,
             settings: layer.settings(),
+            explanation: layer.explanation(&input_shapes, &output),
             inputs: inputs
                 .iter()
                 .map(|i| network.node(*i).name.clone())
@@ -339,6 +354,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             parameter_total,
             trainable,
             non_trainable,
+            buffers,
             connections_without_bias,
             connections_with_bias,
             step,

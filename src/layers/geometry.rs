@@ -140,6 +140,9 @@ pub struct WindowSpec {
     pub padding: Padding,
     /// This layer's own rounding rule, overriding the network's.
     pub rounding: Option<Rounding>,
+    /// PyTorch's rule for rounding up: a last window that would start in the right padding is
+    /// dropped (`conventions: pytorch`).
+    pub pytorch_ceil: bool,
 }
 
 /// The default stride of a window layer.
@@ -215,12 +218,15 @@ impl WindowSpec {
             .choice("rounding", &Rounding::NAMES)?
             .and_then(Rounding::from_name)
             .or(reader.network_rounding());
+        let pytorch_ceil =
+            reader.network_conventions() == Some(crate::conventions::Conventions::Pytorch);
         Ok(WindowSpec {
             kernel,
             stride,
             dilation,
             padding,
             rounding,
+            pytorch_ceil,
         })
     }
 
@@ -291,13 +297,30 @@ impl WindowSpec {
         if padding > 0 {
             numerator = Expression::sum(vec![numerator, Expression::Number(padding)]);
         }
-        let expression = Expression::sum(vec![
+        let mut expression = Expression::sum(vec![
             Expression::quotient(numerator, Expression::Number(self.stride[axis])),
             Expression::Number(1),
         ]);
-        let exact = expression
+        let mut exact = expression
             .ratio()
             .ok_or_else(|| ShapeError::Overflow(format!("the output {name}")))?;
+        // PyTorch (`pooling_output_shape`): rounding up must not add a window that starts in
+        // the right padding, i.e. at or after input + left padding; such a window is dropped,
+        // written `-1` in the formula.
+        let rounds_up = matches!(self.padding, Padding::Explicit(_) | Padding::Valid)
+            && self.rounding.unwrap_or(rounding) == Rounding::Ceil
+            && exact.integer().is_none();
+        if self.pytorch_ceil && rounds_up {
+            let last_start = u64::try_from(exact.ceil() - 1)
+                .unwrap_or(0)
+                .saturating_mul(self.stride[axis]);
+            if last_start >= input.saturating_add(padding / 2) {
+                expression = Expression::difference(expression, Expression::Number(1));
+                exact = expression
+                    .ratio()
+                    .ok_or_else(|| ShapeError::Overflow(format!("the output {name}")))?;
+            }
+        }
         // `same` padding is defined by rounding down when the padding is clamped at zero, and
         // Keras' `causal` output is ⌈input / stride⌉, which is the floor of this formula.
         let rounding = if matches!(self.padding, Padding::Same | Padding::Causal) {
@@ -397,6 +420,7 @@ mod tests {
             dilation: Axes::from([1; 2]),
             padding,
             rounding: None,
+            pytorch_ceil: false,
         }
     }
 
@@ -434,6 +458,42 @@ mod tests {
         assert_eq!(sizes, [3, 3]);
     }
 
+    /// The figure: torch's `MaxPool2d(2, 2, padding=1, ceil_mode=True)` on a 5×5 input
+    /// gives 3×3 (the fourth window would start at 6 ≥ 5 + 1, in the right padding), where plain
+    /// rounding up gives ⌈(5-2+2)/2+1⌉ = ⌈3.5⌉ = 4. PyTorch's rule, from `pooling_output_shape`
+    /// in ATen's Pool.h: out = ⌈(in + 2p − k)/s⌉ + 1, minus 1 if (out − 1)·s ≥ in + p.
+    #[test]
+    fn pytorch_drops_a_last_window_that_starts_in_the_padding() {
+        let keras = spec(2, 2, Padding::Explicit(Axes::from([1, 1])));
+        let (sizes, _) = keras.output(&[5, 5], Rounding::Ceil).unwrap();
+        assert_eq!(sizes, [4, 4]);
+        let pytorch = WindowSpec {
+            pytorch_ceil: true,
+            ..keras
+        };
+        let (sizes, formulas) = pytorch.output(&[5, 5], Rounding::Ceil).unwrap();
+        assert_eq!(sizes, [3, 3]);
+        assert_eq!(formulas[0].expression.to_string(), "(5-2+2)/2+1-1");
+        // Where the last window starts inside the input, nothing is dropped: 6×6, k=3, s=2,
+        // p=1 gives ⌈(6-3+2)/2+1⌉ = 4 in both (the fourth window starts at 6 < 6 + 1).
+        let (sizes, _) = WindowSpec {
+            kernel: Axes::from([3; 2]),
+            ..pytorch
+        }
+        .output(&[6, 6], Rounding::Ceil)
+        .unwrap();
+        assert_eq!(sizes, [4, 4]);
+        // Without padding the last window always starts inside: 6×6, k=3, s=2 gives 3.
+        let (sizes, _) = WindowSpec {
+            kernel: Axes::from([3; 2]),
+            padding: Padding::Valid,
+            ..pytorch
+        }
+        .output(&[6, 6], Rounding::Ceil)
+        .unwrap();
+        assert_eq!(sizes, [3, 3]);
+    }
+
     #[test]
     fn same_padding_keeps_the_size_at_stride_one() {
         let (sizes, formulas) = spec(3, 1, Padding::Same)
@@ -455,6 +515,7 @@ mod tests {
             dilation: Axes::from([2]),
             padding: Padding::Causal,
             rounding: None,
+            pytorch_ceil: false,
         };
         // Keras Conv1D(kernel_size=3, strides=2, dilation_rate=2, padding='causal') on 10 steps:
         // 2·(3-1) = 4 steps of padding before, (10-5+4)/2+1 = 5.5, floor 5 (Keras' causal

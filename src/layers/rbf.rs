@@ -71,6 +71,7 @@ impl Layer for Rbf {
             name: "centres",
             count: self.links(inputs),
             trainable: false,
+            buffer: false,
         }]
     }
 

@@ -77,7 +77,12 @@ pub fn check_on(
     let inputs = inputs.to_vec();
     let inference = layer.infer(&inputs, Rounding::Exact).expect("shape");
     assert_eq!(inference.output.to_string(), output, "output of `{line}`");
-    let groups = layer.parameters(&inputs, &inference.output);
+    // Buffers are not parameters: they are left out here as in the analysis's totals.
+    let groups: Vec<_> = layer
+        .parameters(&inputs, &inference.output)
+        .into_iter()
+        .filter(|group| !group.buffer)
+        .collect();
     let formula = groups
         .iter()
         .map(|g| g.count.to_string())
@@ -155,7 +160,7 @@ pub fn check_details(
         total(
             groups
                 .iter()
-                .filter(|g| g.trainable == trainable)
+                .filter(|g| g.trainable == trainable && !g.buffer)
                 .map(|g| g.count.clone()),
         )
     });

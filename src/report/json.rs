@@ -109,12 +109,19 @@ struct Totals {
     parameters: u64,
     trainable: u64,
     non_trainable: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    buffers: u64,
     connections_without_bias: u64,
     connections_with_bias: u64,
     macs: u64,
     flops: u128,
     activation_bytes: u64,
     parameter_bytes: u64,
+}
+
+/// Leaves `buffers` out of the JSON of networks that have none.
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 fn formula(counted: &Counted) -> Formula {
@@ -201,6 +208,7 @@ pub fn render(analysis: &Analysis) -> String {
             parameters: totals.parameters(),
             trainable: totals.trainable,
             non_trainable: totals.non_trainable,
+            buffers: totals.buffers,
             connections_without_bias: totals.connections_without_bias,
             connections_with_bias: totals.connections_with_bias,
             macs: totals.macs,

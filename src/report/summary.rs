@@ -34,7 +34,7 @@ pub fn grid(analysis: &Analysis) -> Grid {
         ]);
     }
     let totals = &analysis.totals;
-    grid.notes = vec![
+    let mut notes = vec![
         format!(
             "Total params: {} ({} as f32)",
             thousands(totals.parameters()),
@@ -57,6 +57,16 @@ pub fn grid(analysis: &Analysis) -> Grid {
             bytes(totals.activation_bytes)
         ),
     ];
+    if totals.buffers > 0 {
+        notes.insert(
+            3,
+            format!(
+                "Buffers: {} (running statistics, not parameters under PyTorch's conventions)",
+                thousands(totals.buffers)
+            ),
+        );
+    }
+    grid.notes = notes;
     grid
 }
 
