@@ -263,6 +263,7 @@ impl Layer for Conv2d {
                 name,
                 count: Expression::sum(terms),
                 trainable: true,
+                buffer: false,
             }];
         }
         let mut weights = self.kernel_area();
@@ -274,12 +275,14 @@ impl Layer for Conv2d {
             name: "weights",
             count: Expression::product(weights),
             trainable: true,
+            buffer: false,
         }];
         if self.use_bias {
             groups.push(ParameterGroup {
                 name: "bias",
                 count: Expression::Number(self.filters),
                 trainable: true,
+                buffer: false,
             });
         }
         groups
@@ -408,8 +411,12 @@ impl Layer for Conv2d {
             output.data_mut(),
             pass.compute,
         )?;
+        let kept = activation::keep_input(self.activation, &output);
         let output = activation::apply(self.activation, output, pass.compute)?;
-        Ok(Forward::plain(output))
+        Ok(Forward {
+            output,
+            saved: Box::new(kept),
+        })
     }
 
     fn backward(
@@ -423,8 +430,17 @@ impl Layer for Conv2d {
         let input = one(inputs)?;
         let geometry = self.geometry(self.maps_of(input)?)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        let gradient =
-            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        let kept = forward
+            .saved
+            .downcast_ref::<Option<Tensor>>()
+            .and_then(Option::as_ref);
+        let gradient = activation::gradient(
+            self.activation,
+            kept,
+            &forward.output,
+            output_gradient,
+            compute,
+        )?;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         conv2d_backward_data(
             &geometry,

@@ -167,12 +167,14 @@ impl Layer for Dense {
             name: "weights",
             count: weights.simplified(),
             trainable: true,
+            buffer: false,
         }];
         if self.use_bias {
             groups.push(ParameterGroup {
                 name: "bias",
                 count: Expression::Number(self.units),
                 trainable: true,
+                buffer: false,
             });
         }
         groups
@@ -280,8 +282,12 @@ impl Layer for Dense {
             output.data_mut(),
             pass.compute,
         )?;
+        let kept = activation::keep_input(self.activation, &output);
         let output = activation::apply(self.activation, output, pass.compute)?;
-        Ok(Forward::plain(output))
+        Ok(Forward {
+            output,
+            saved: Box::new(kept),
+        })
     }
 
     fn backward(
@@ -296,8 +302,17 @@ impl Layer for Dense {
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
         let (batch, fan_in) = self.rows(input, weights)?;
         let units = extent(self.units);
-        let gradient =
-            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        let kept = forward
+            .saved
+            .downcast_ref::<Option<Tensor>>()
+            .and_then(Option::as_ref);
+        let gradient = activation::gradient(
+            self.activation,
+            kept,
+            &forward.output,
+            output_gradient,
+            compute,
+        )?;
         // dX = dY·Wᵀ, with W stored [inputs, units].
         let mut input_gradient = Tensor::zeros(input.shape())?;
         let mut product = Product::new(batch, units, fan_in);

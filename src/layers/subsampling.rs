@@ -111,11 +111,13 @@ impl Layer for Subsampling {
                 name: "coefficient",
                 count: Expression::Number(maps),
                 trainable: true,
+                buffer: false,
             },
             ParameterGroup {
                 name: "bias",
                 count: Expression::Number(maps),
                 trainable: true,
+                buffer: false,
             },
         ]
     }
@@ -176,10 +178,11 @@ impl Layer for Subsampling {
                 }
             }
         }
+        let kept = activation::keep_input(self.activation, &sums);
         let output = activation::apply(self.activation, sums, pass.compute)?;
         Ok(Forward {
             output,
-            saved: Box::new(Means(means)),
+            saved: Box::new(Means(means, kept)),
         })
     }
 
@@ -194,15 +197,20 @@ impl Layer for Subsampling {
         let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
         let maps = geometry.input.channels;
-        let Means(means) =
+        let Means(means, kept) =
             forward
                 .saved
                 .downcast_ref::<Means>()
                 .ok_or_else(|| TensorError::Geometry {
                     reason: "subsample's backward pass needs its own forward pass".to_string(),
                 })?;
-        let sum_gradient =
-            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        let sum_gradient = activation::gradient(
+            self.activation,
+            kept.as_ref(),
+            &forward.output,
+            output_gradient,
+            compute,
+        )?;
         same_shape("the output gradient", &sum_gradient, means)?;
         let mut parameter_gradients = Vec::new();
         let mut mean_gradient = sum_gradient.into_owned();
@@ -244,8 +252,9 @@ struct MapFactors<'a> {
     bias: &'a [f32],
 }
 
-/// The window means of a forward pass, kept for the coefficient's gradient.
-struct Means(Tensor);
+/// The window means of a forward pass, kept for the coefficient's gradient, and the
+/// pre-activation when the activation is differentiated from its input.
+struct Means(Tensor, Option<Tensor>);
 
 impl Subsampling {
     /// The coefficients and biases (`None` when the layer is not trainable), after checking that
