@@ -7,22 +7,39 @@ pub mod execution;
 pub mod geometry;
 
 mod activation;
+mod adaptive_pooling;
 mod add;
 mod average_pooling;
+mod average_pooling1d;
 mod batch_normalization;
 mod concat;
+mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pooling;
+mod global_pooling1d;
+mod gru;
 mod input;
+mod layer_normalization;
 mod local_response_normalization;
+mod lstm;
 mod max_pooling;
+mod max_pooling1d;
+mod multi_head_attention;
+mod permute;
 mod pooling;
+mod positional_embedding;
 mod rbf;
+mod recurrence;
+mod reshape;
+mod simple_rnn;
 mod sizes;
 mod subsampling;
+mod upsampling;
 
 pub use activation::Activation;
 pub use attributes::{AttributeReader, DeclarationError};
@@ -80,6 +97,32 @@ pub trait Layer: fmt::Debug + Send + Sync {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError>;
+
+    /// Words for `netcalc explain` that the formulas cannot give (an LSTM's gates); `None`, the
+    /// default, lets the explanation read the formulas. The one method with a default body:
+    /// most kinds are explained by their formulas alone.
+    fn explanation(&self, _inputs: &[Shape], _output: &Shape) -> Option<Explanation> {
+        None
+    }
+}
+
+/// What a layer says of itself for `netcalc explain`, where its formulas alone do not tell what
+/// its parts are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// What the parameters are, the words before their formula: "an LSTM layer has 4 gates …".
+    pub parameters: String,
+    /// Whose connections are counted: "at each of the 28 steps, each of the 4·128 gate units".
+    pub units: String,
+    /// One unit's links without and with bias, e.g. `28+128` and `28+128+1`; `None` lets the
+    /// explanation read the connection formulas.
+    pub links: Option<[Expression; 2]>,
+    /// What the MACs are, in words before their formula (attention's products between
+    /// positions); `None` lets the explanation read the formula.
+    pub macs: Option<String>,
+    /// Whose connections are counted, in words before their formula, where `links` cannot say it
+    /// (attention's four projections); `None` uses `units` and `links`.
+    pub connections: Option<String>,
 }
 
 /// One parameter tensor of a layer.
@@ -91,6 +134,10 @@ pub struct ParameterGroup {
     pub count: Expression,
     /// Whether training changes it.
     pub trainable: bool,
+    /// A buffer rather than a parameter: state the layer keeps that its framework does not count
+    /// among the parameters (PyTorch's BatchNorm running statistics). Buffers are reported apart
+    /// and left out of every parameter total.
+    pub buffer: bool,
 }
 
 /// Connection counts as formulas.
@@ -137,6 +184,11 @@ pub static CATALOGUE: &[Kind] = &[
     subsampling::KIND,
     global_pooling::AVERAGE_KIND,
     global_pooling::MAX_KIND,
+    conv1d::KIND,
+    max_pooling1d::KIND,
+    average_pooling1d::KIND,
+    global_pooling1d::AVERAGE_KIND,
+    global_pooling1d::MAX_KIND,
     flatten::KIND,
     dropout::KIND,
     local_response_normalization::KIND,
@@ -144,6 +196,19 @@ pub static CATALOGUE: &[Kind] = &[
     rbf::KIND,
     concat::KIND,
     add::KIND,
+    embedding::KIND,
+    positional_embedding::KIND,
+    simple_rnn::KIND,
+    lstm::KIND,
+    gru::KIND,
+    layer_normalization::KIND,
+    multi_head_attention::KIND,
+    conv2d_transpose::KIND,
+    upsampling::KIND,
+    adaptive_pooling::AVERAGE_KIND,
+    adaptive_pooling::MAX_KIND,
+    reshape::KIND,
+    permute::KIND,
 ];
 
 /// The kind with this name or alias.
@@ -204,12 +269,16 @@ pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
     build_reading(decl, |reader| reader)
 }
 
-/// Builds the layer a declaration describes as part of a network with this rounding rule.
+/// Builds the layer a declaration describes as part of a network with this rounding rule and
+/// these conventions.
 pub fn build_in_network(
     decl: &LayerDecl,
     rounding: Rounding,
+    conventions: crate::conventions::Conventions,
 ) -> Result<Box<dyn Layer>, DeclarationError> {
-    build_reading(decl, |reader| reader.in_network(rounding))
+    build_reading(decl, |reader| {
+        reader.in_network(rounding).with_conventions(conventions)
+    })
 }
 
 fn build_reading(
