@@ -161,7 +161,9 @@ pub(crate) fn read_settings(reader: &mut AttributeReader) -> Result<Settings, De
     let return_sequences = reader.boolean("return_sequences")?.unwrap_or(false);
     let bidirectional = reader.boolean("bidirectional")?.unwrap_or(false);
     let merge = reader.choice("merge", &["concat", "sum"])?;
-    if let (Some(_), false) = (merge, bidirectional) {
+    // `merge=concat` restates the default and is harmless on one direction; a sum of one
+    // direction means nothing, so it asks for the second one.
+    if let (Some("sum"), false) = (merge, bidirectional) {
         let value = reader.value("merge").expect("read above");
         return Err(reader.invalid("merge", value, "needs bidirectional=true"));
     }
