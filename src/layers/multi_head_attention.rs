@@ -800,7 +800,9 @@ mod tests {
             "10·8·64·(512+1)+10·8·64·(512+1)+10·8·64·(512+1)+10·512·(8·64+1) = 10506240",
         );
         // Keras' docstring example: MultiHeadAttention(num_heads=2, key_dim=2) with target
-        // (8, 16) and source (4, 16): output (None, 8, 16); 3·(16·2·2+2·2)+2·2·16+16 = 284.
+        // (8, 16) and source (4, 16) gives output (None, 8, 16). Its parameters, from the shapes
+        // its EinsumDense layers build (kernels (16, 2, 2) with biases (2, 2) for query, key and
+        // value; output kernel (2, 2, 16) with bias (16,)): 3·(64+4)+64+16 = 284.
         check(
             "multi_head_attention 2 2",
             &[&[8, 16], &[4, 16]],
