@@ -119,8 +119,13 @@ fn output(layer: &LayerInfo) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     };
+    let rule = layer
+        .explanation
+        .as_ref()
+        .and_then(|e| e.size_rule.as_deref())
+        .unwrap_or("(N-F+2P)/S+1");
     format!(
-        "(N-F+2P)/S+1 = {sizes}, so {} outputs {}.",
+        "{rule} = {sizes}, so {} outputs {}.",
         layer.name, layer.output
     )
 }
@@ -259,10 +264,11 @@ fn connections(layer: &LayerInfo, counted: &Counted, with_bias: bool) -> String 
         .as_ref()
         .and_then(|e| e.connections.as_ref())
     {
-        let bias = if with_bias { ", and its bias" } else { "" };
         return format!(
-            "{words}{bias}, so {} = {} connections.",
-            counted.formula, counted.count
+            "{}, so {} = {} connections.",
+            words[usize::from(with_bias)],
+            counted.formula,
+            counted.count
         );
     }
     if let Some(explanation) = &layer.explanation

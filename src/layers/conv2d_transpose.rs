@@ -23,9 +23,9 @@
 
 use super::sizes::{extent, one, split_parameters};
 use super::{
-    Activation, AttributeReader, Connections, DeclarationError, DimensionFormula, Forward,
-    Gradients, Inference, Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role,
-    ShapeError, activation, single_maps,
+    Activation, AttributeReader, Connections, DeclarationError, DimensionFormula, Explanation,
+    Forward, Gradients, Inference, Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep,
+    Role, ShapeError, activation, single_maps,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
@@ -397,6 +397,37 @@ impl Layer for Transpose {
         Ok(Gradients {
             inputs: vec![input_gradient],
             parameters: parameter_gradients,
+        })
+    }
+
+    fn explanation(&self, inputs: &[Shape], output: &Shape) -> Option<Explanation> {
+        let (height, width, channels) = inputs.first()?.maps()?;
+        let (out_height, out_width, _) = output.maps()?;
+        let [kh, kw] = self.kernel;
+        let bias = if self.use_bias { " and one bias" } else { "" };
+        let without = format!(
+            "each of the {height}·{width}·{channels} input units adds into {kh}·{kw}·{} output \
+             units",
+            self.filters
+        );
+        let with = if self.use_bias {
+            format!(
+                "{without}, and each of the {out_height}·{out_width}·{} output units has a bias",
+                self.filters
+            )
+        } else {
+            without.clone()
+        };
+        Some(Explanation {
+            parameters: format!(
+                "{} filters, each with {kh}·{kw}·{channels} weights{bias}",
+                self.filters
+            ),
+            units: String::new(),
+            links: None,
+            macs: None,
+            connections: Some([without, with]),
+            size_rule: Some("(N-1)·S+D·(F-1)+1-2P+output_padding".to_string()),
         })
     }
 }

@@ -215,6 +215,7 @@ impl Layer for Embedding {
             ),
             macs: None,
             connections: None,
+            size_rule: None,
             links: Some([Expression::Number(1), Expression::Number(1)]),
         })
     }

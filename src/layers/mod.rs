@@ -120,9 +120,11 @@ pub struct Explanation {
     /// What the MACs are, in words before their formula (attention's products between
     /// positions); `None` lets the explanation read the formula.
     pub macs: Option<String>,
-    /// Whose connections are counted, in words before their formula, where `links` cannot say it
-    /// (attention's four projections); `None` uses `units` and `links`.
-    pub connections: Option<String>,
+    /// Whose connections are counted without and with bias, in words before their formula, where
+    /// `links` cannot say it (attention's four projections); `None` uses `units` and `links`.
+    pub connections: Option<[String; 2]>,
+    /// The output size rule, where it is not the window's (N-F+2P)/S+1.
+    pub size_rule: Option<String>,
 }
 
 /// One parameter tensor of a layer.

@@ -437,6 +437,12 @@ impl Layer for Attention {
                  that skips the masked pairs needs {masked} = {masked_count} there, {total} in all)"
             ));
         }
+        let words = format!(
+            "each projected value reads the inputs of its position: the query's {query_length}·{heads}·{key_dim} \
+                 values {query_features} inputs each, the key's {key_length}·{heads}·{key_dim} values {key_features} each, \
+                 the value's {key_length}·{heads}·{value_dim} values {value_features} each, and the output's \
+                 {query_length}·{output_dim} values the {heads}·{value_dim} values of the heads"
+        );
         Some(Explanation {
             parameters,
             units: format!(
@@ -444,12 +450,8 @@ impl Layer for Attention {
             ),
             links: None,
             macs: Some(macs),
-            connections: Some(format!(
-                "each projected value reads the inputs of its position: the query's {query_length}·{heads}·{key_dim} \
-                 values {query_features} inputs each, the key's {key_length}·{heads}·{key_dim} values {key_features} each, \
-                 the value's {key_length}·{heads}·{value_dim} values {value_features} each, and the output's \
-                 {query_length}·{output_dim} values the {heads}·{value_dim} values of the heads"
-            )),
+            size_rule: None,
+            connections: Some([words.clone(), format!("{words}, and its bias")]),
         })
     }
 }

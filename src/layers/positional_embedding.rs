@@ -181,6 +181,7 @@ impl Layer for PositionalEmbedding {
             ),
             macs: None,
             connections: None,
+            size_rule: None,
             links: Some([
                 Expression::Number(1),
                 Expression::sum(vec![Expression::Number(1), Expression::Number(1)]),

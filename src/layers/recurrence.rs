@@ -503,6 +503,7 @@ impl Layer for Recurrent {
             links: Some([self.fan_in(features, false), self.fan_in(features, true)]),
             macs: None,
             connections: None,
+            size_rule: None,
         })
     }
 }
