@@ -40,6 +40,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("mlp-784-400-10", "mlp-784-400-10.yaml"),
     builtin!("mlp-784-100-100-10", "mlp-784-100-100-10.yaml"),
     builtin!("mlp-784-30-10", "mlp-784-30-10.yaml"),
+    builtin!("mnist-lstm", "mnist-lstm.yaml"),
 ];
 
 /// The built-in with this name (case-insensitive).

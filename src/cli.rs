@@ -84,6 +84,10 @@ struct ReportArguments {
     /// What to do with non-integer output sizes; overrides the description's `rounding`.
     #[arg(long, value_enum)]
     rounding: Option<RoundingArgument>,
+    /// Whose counting conventions to follow (BatchNorm buffers, recurrent biases, pooling's ceil
+    /// rule, defaults); overrides the description's `conventions`.
+    #[arg(long, value_enum)]
+    conventions: Option<ConventionsArgument>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +117,14 @@ enum CheckFormat {
 enum ConvertFormat {
     Yaml,
     Dsl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConventionsArgument {
+    /// Keras' (the default).
+    Keras,
+    /// PyTorch's.
+    Pytorch,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -386,8 +398,20 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
 
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
-    let rounding = arguments.rounding.map(RoundingArgument::rounding);
-    let network = crate::load_with_rounding(&source, format, rounding)?;
+    let rounding = arguments.rounding.map(|rounding| match rounding {
+        RoundingArgument::Exact => Rounding::Exact,
+        RoundingArgument::Floor => Rounding::Floor,
+        RoundingArgument::Ceil => Rounding::Ceil,
+    });
+    let conventions = arguments.conventions.map(|conventions| match conventions {
+        ConventionsArgument::Keras => crate::conventions::Conventions::Keras,
+        ConventionsArgument::Pytorch => crate::conventions::Conventions::Pytorch,
+    });
+    let overrides = crate::graph::Overrides {
+        rounding,
+        conventions,
+    };
+    let network = crate::load_with(&source, format, overrides)?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))

@@ -5,6 +5,7 @@ mod outputs;
 
 pub use outputs::{DanglingLayer, Outputs};
 
+use crate::conventions::Conventions;
 use crate::error::{Error, Locate};
 use crate::layers::{self, Layer};
 use crate::shape::Rounding;
@@ -27,6 +28,15 @@ pub struct Node {
     pub auxiliary: bool,
 }
 
+/// What the command line sets in place of the description.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--rounding`.
+    pub rounding: Option<Rounding>,
+    /// `--conventions`.
+    pub conventions: Option<Conventions>,
+}
+
 /// A network: the graph of its layers and its settings.
 #[derive(Debug)]
 pub struct Network {
@@ -38,6 +48,8 @@ pub struct Network {
     pub source: Source,
     /// How non-integer output sizes are handled unless a layer says otherwise.
     pub rounding: Rounding,
+    /// Whose counting conventions layers follow unless they say otherwise.
+    pub conventions: Conventions,
     /// Assertions on the totals.
     pub expect: Vec<Attribute>,
     /// Training settings as written.
@@ -122,6 +134,14 @@ pub enum GraphError {
         /// Its declaration.
         span: Span,
     },
+    /// Conventions netcalc does not know.
+    #[error("unknown conventions `{name}`")]
+    UnknownConventions {
+        /// As written.
+        name: String,
+        /// Its span.
+        span: Span,
+    },
 }
 
 impl Locate for GraphError {
@@ -135,6 +155,7 @@ impl Locate for GraphError {
             | GraphError::UnknownRounding { span, .. }
             | GraphError::AuxiliaryRead { span, .. }
             | GraphError::NoMainOutput { span, .. } => *span,
+            | GraphError::UnknownConventions { span, .. } => *span,
         }
     }
 
@@ -148,6 +169,7 @@ impl Locate for GraphError {
             GraphError::UnknownRounding { .. } => "unknown rounding".to_string(),
             GraphError::AuxiliaryRead { .. } => "marked auxiliary".to_string(),
             GraphError::NoMainOutput { layer, .. } => format!("`{layer}` is auxiliary"),
+            GraphError::UnknownConventions { .. } => "unknown conventions".to_string(),
         }
     }
 
@@ -176,6 +198,9 @@ impl Locate for GraphError {
                  auxiliary"
                     .to_string(),
             ),
+            GraphError::UnknownConventions { .. } => {
+                Some(format!("use one of {}", Conventions::NAMES.join(", ")))
+            }
         }
     }
 
@@ -189,6 +214,7 @@ impl Locate for GraphError {
             GraphError::UnknownRounding { .. } => "netcalc::graph::unknown_rounding",
             GraphError::AuxiliaryRead { .. } => "netcalc::graph::auxiliary_read",
             GraphError::NoMainOutput { .. } => "netcalc::graph::no_main_output",
+            GraphError::UnknownConventions { .. } => "netcalc::graph::unknown_conventions",
         }
     }
 }
@@ -225,13 +251,14 @@ impl Network {
     /// Builds the graph of a description: instantiates it with its parameters' defaults
     /// ([`crate::syntax::instantiate()`]: references replaced, repeated blocks expanded; a plain
     /// description stays as it is), names positional values, builds every layer, wires inputs
-    /// (the previous layer unless named), and orders the layers. `rounding_override` replaces the
-    /// description's `rounding` (the command line's `--rounding`).
+    /// (the previous layer unless named), and orders the layers. `overrides` replace the
+    /// description's `rounding` and `conventions` (the command line's `--rounding` and
+    /// `--conventions`).
     pub fn build(
         source: &Source,
         description: Description,
         fallback_name: &str,
-        rounding_override: Option<Rounding>,
+        overrides: Overrides,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
         let description = crate::syntax::instantiate(&description, &Configuration::defaults())
@@ -261,7 +288,17 @@ impl Network {
                 })
             })?,
         };
-        let rounding = rounding_override.unwrap_or(rounding);
+        let rounding = overrides.rounding.unwrap_or(rounding);
+        let conventions = match &description.conventions {
+            None => Conventions::default(),
+            Some(name) => Conventions::from_name(&name.value).ok_or_else(|| {
+                fail(GraphError::UnknownConventions {
+                    name: name.value.clone(),
+                    span: name.span,
+                })
+            })?,
+        };
+        let conventions = overrides.conventions.unwrap_or(conventions);
         let mut graph: DiGraph<Node, usize> =
             DiGraph::with_capacity(declarations.len(), declarations.len());
         let mut by_name: HashMap<String, NodeIndex> = HashMap::with_capacity(declarations.len());
@@ -305,7 +342,7 @@ impl Network {
                 )
             };
             layers::name_positionals(&mut decl).map_err(in_layer)?;
-            let layer = layers::build_in_network(&decl, rounding).map_err(in_layer)?;
+            let layer = layers::build_in_network(&decl, rounding, conventions).map_err(in_layer)?;
             let auxiliary = layers::is_auxiliary(&decl).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
@@ -362,6 +399,7 @@ impl Network {
             about: description.about.map(|about| about.value),
             source: source.clone(),
             rounding,
+            conventions,
             expect: description.expect,
             train: description.train,
             graph,

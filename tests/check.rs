@@ -65,6 +65,7 @@ fn the_sheets_tables_pass() {
             &["--variant", "starred"],
         ),
         ("alexnet", "sheet-4c-alexnet.tsv", &[]),
+        ("mnist-lstm", "mnist-lstm.md", &[]),
     ] {
         let (code, findings) = check(network, table, extra);
         assert_eq!(findings, vec![], "{table} against {network}");
@@ -188,6 +189,14 @@ fn planted_errors_are_caught_as_their_kind() {
             &[("value", "Total", "parameters")],
         ),
         ("missing-row.tsv", "lenet-5", &[("missing_row", "S4", "")]),
+        (
+            "lstm-input-as-units.md",
+            "mnist-lstm",
+            &[
+                ("value", "lstm", "Parameters"),
+                ("formula", "lstm", "Parameters"),
+            ],
+        ),
         ("extra-row.tsv", "alexnet", &[("extra_row", "CONV6", "")]),
         (
             "unreadable-cell.tsv",

@@ -87,6 +87,41 @@ fn the_keras_cnn_learns_in_one_epoch() {
 }
 
 #[test]
+fn the_row_by_row_lstm_learns_in_two_epochs() {
+    // The built-in mnist-lstm (LSTM(128) over 28 rows of 28 pixels) with Adam on 3,000 images for
+    // two epochs in mini-batches of 32; backpropagation through time must work for this.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.003),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(3_000, 1_000);
+    let (history, accuracy) = train(&builtin("mnist-lstm"), &options, &data, &test);
+    assert!(accuracy > 0.7, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
+}
+
+#[test]
+fn the_vision_transformer_learns_in_two_epochs() {
+    // The two-block transformer of EXPERIMENTS.md (patches, positions, attention, layernorm,
+    // gelu) with Adam on 3,000 images for two epochs in mini-batches of 32.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.003),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(3_000, 1_000);
+    let transformer = network(include_str!("fixtures/sequences/vit-mnist.nn"));
+    let (history, accuracy) = train(&transformer, &options, &data, &test);
+    assert!(accuracy > 0.7, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
+}
+
+#[test]
 fn lenet_5_of_1998_learns_with_its_rbf_penalty() {
     // LeNet-5 as in the paper (scaled tanh, trainable subsampling, the C3 table, fixed RBF codes),
     // trained on eq. (8) of the paper with Adam (lr 0.001) in mini-batches of 32: 6,000 images,

@@ -100,6 +100,9 @@ pub struct LayerInfo {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Values the layer keeps that its conventions do not count as parameters (PyTorch's
+    /// BatchNorm running statistics), in none of the parameter counts.
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: Counted,
     /// Connections with bias.
@@ -114,6 +117,8 @@ pub struct LayerInfo {
     pub activation_bytes: u64,
     /// Part of an auxiliary branch (it feeds only layers marked `auxiliary=true`).
     pub auxiliary: bool,
+    /// What the layer says of its parts, for `netcalc explain` (recurrent layers' gates).
+    pub explanation: Option<crate::layers::Explanation>,
 }
 
 impl LayerInfo {
@@ -135,6 +140,8 @@ pub struct Totals {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Buffers (not parameters under the network's conventions).
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: u64,
     /// Connections with bias.
@@ -161,6 +168,7 @@ impl Totals {
     fn add(&mut self, other: &Totals) -> Option<()> {
         self.trainable = self.trainable.checked_add(other.trainable)?;
         self.non_trainable = self.non_trainable.checked_add(other.non_trainable)?;
+        self.buffers = self.buffers.checked_add(other.buffers)?;
         self.trainable
             .checked_add(self.non_trainable)
             .and_then(|all| all.checked_mul(4))?;
@@ -180,6 +188,7 @@ impl Totals {
         Totals {
             trainable: self.trainable.saturating_sub(part.trainable),
             non_trainable: self.non_trainable.saturating_sub(part.non_trainable),
+            buffers: self.buffers.saturating_sub(part.buffers),
             connections_without_bias: self
                 .connections_without_bias
                 .saturating_sub(part.connections_without_bias),
@@ -292,11 +301,17 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let groups = layer.parameters(&input_shapes, &output);
         // Exactly the room needed (a growing vector took four slots for a dense layer's two).
         let mut parameters = Vec::with_capacity(groups.len());
-        let (mut trainable, mut non_trainable) = (0u64, 0u64);
+        let (mut trainable, mut non_trainable, mut buffers) = (0u64, 0u64, 0u64);
         for group in groups {
             // Parameter formulas stay as the layer wrote them: the sheet writes the depth even
             // when it is 1 (`3·3·1·32+32`).
             let size = Counted::evaluate(group.count, "the parameter count").map_err(fail)?;
+            if group.buffer {
+                buffers = buffers
+                    .checked_add(size.count)
+                    .ok_or_else(|| fail(ShapeError::Overflow("the buffer count".to_string())))?;
+                continue;
+            }
             let sum = if group.trainable {
                 &mut trainable
             } else {
@@ -341,7 +356,11 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             .iter()
             .map(|info| info.receptive_field)
             .collect();
-        let receptive_field = ReceptiveField::after(step, &input_fields).map_err(fail)?;
+        let receptive_field = if input_fields.is_empty() {
+            ReceptiveField::input(&output)
+        } else {
+            ReceptiveField::after(step, &input_fields).map_err(fail)?
+        };
         let activation_bytes = output
             .units()
             .and_then(|units| units.checked_mul(4))
@@ -350,6 +369,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let layer_totals = Totals {
             trainable,
             non_trainable,
+            buffers,
             connections_without_bias: connections_without_bias.count,
             connections_with_bias: connections_with_bias.count,
             macs: macs.count,
@@ -365,6 +385,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             name: node.name.clone(),
             kind,
             settings: layer.settings(),
+            explanation: layer.explanation(&input_shapes, &output),
             inputs: inputs
                 .iter()
                 .map(|i| network.node(*i).name.clone())
@@ -376,6 +397,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             parameter_total,
             trainable,
             non_trainable,
+            buffers,
             connections_without_bias,
             connections_with_bias,
             step,

@@ -112,10 +112,10 @@ impl Statement {
 }
 
 /// A receptive field as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
-    /// `5×5` (a single `5` is square).
-    Window([u64; 2]),
+    /// `5×5`, or a single `5`: square on maps, the steps of a sequence.
+    Window(Vec<u64>),
     /// `All neurons (fully connected)`, `whole input`.
     Whole,
 }
@@ -291,14 +291,33 @@ pub fn field(text: &str) -> Result<Field, Unreadable> {
         Some(open) if normal.trim_end().ends_with(')') => &normal[..open],
         _ => &normal[..],
     };
+    // `3 steps` on a sequence.
+    let window = window.trim();
+    let window = window
+        .strip_suffix("steps")
+        .or_else(|| window.strip_suffix("step"))
+        .unwrap_or(window);
     let dims = shape(window)?;
     match dims.as_slice() {
-        [side] => Ok(Field::Window([*side, *side])),
-        [height, width] => Ok(Field::Window([*height, *width])),
+        [_] | [_, _] => Ok(Field::Window(dims)),
         _ => Err(Unreadable::new(format!(
             "`{}` is not a receptive field (write `5×5` or `all`)",
             text.trim()
         ))),
+    }
+}
+
+impl Field {
+    /// Whether a written window is this size per axis; a single number stands for the same size
+    /// on every axis (`5` for 5×5 on maps, 5 steps on a sequence).
+    pub fn is_window(&self, axes: &[u64]) -> bool {
+        match self {
+            Field::Window(written) => match written.as_slice() {
+                [side] => !axes.is_empty() && axes.iter().all(|axis| axis == side),
+                sizes => sizes == axes,
+            },
+            Field::Whole => false,
+        }
     }
 }
 
@@ -476,8 +495,10 @@ mod tests {
             vec![vec![26, 26, 32]]
         );
         assert!(shapes("[55×5a×96]").is_err());
-        assert_eq!(field("5×5").unwrap(), Field::Window([5, 5]));
-        assert_eq!(field("3").unwrap(), Field::Window([3, 3]));
+        assert_eq!(field("5×5").unwrap(), Field::Window(vec![5, 5]));
+        assert_eq!(field("3").unwrap(), Field::Window(vec![3]));
+        assert_eq!(field("9 steps").unwrap(), Field::Window(vec![9]));
+        assert_eq!(field("1 step").unwrap(), Field::Window(vec![1]));
         assert_eq!(
             field("All neurons (fully connected)").unwrap(),
             Field::Whole

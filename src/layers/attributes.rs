@@ -136,6 +136,7 @@ pub struct AttributeReader<'d> {
     kind: &'static str,
     known: Vec<&'static str>,
     rounding: Option<crate::shape::Rounding>,
+    conventions: Option<crate::conventions::Conventions>,
 }
 
 type Read<T> = Result<Option<T>, DeclarationError>;
@@ -148,6 +149,7 @@ impl<'d> AttributeReader<'d> {
             kind,
             known: Vec::new(),
             rounding: None,
+            conventions: None,
         }
     }
 
@@ -162,6 +164,30 @@ impl<'d> AttributeReader<'d> {
     /// The rounding rule of the network the layer is in, when known.
     pub fn network_rounding(&self) -> Option<crate::shape::Rounding> {
         self.rounding
+    }
+
+    /// The same reader, for a layer of a network that follows `conventions`.
+    pub fn with_conventions(
+        self,
+        conventions: crate::conventions::Conventions,
+    ) -> AttributeReader<'d> {
+        AttributeReader {
+            conventions: Some(conventions),
+            ..self
+        }
+    }
+
+    /// The conventions of the network the layer is in, when known.
+    pub fn network_conventions(&self) -> Option<crate::conventions::Conventions> {
+        self.conventions
+    }
+
+    /// The layer's own `conventions=keras|pytorch`, else its network's, else Keras'.
+    pub fn conventions(&mut self) -> Result<crate::conventions::Conventions, DeclarationError> {
+        let own = self
+            .choice("conventions", &crate::conventions::Conventions::NAMES)?
+            .and_then(crate::conventions::Conventions::from_name);
+        Ok(own.or(self.conventions).unwrap_or_default())
     }
 
     /// The raw value of `key`, marking the key as known.
@@ -229,6 +255,24 @@ impl<'d> AttributeReader<'d> {
                 Ok(Some([dims[0], dims[1]]))
             }
             _ => Err(self.invalid(key, value, "must be a positive integer or HxW")),
+        }
+    }
+
+    /// One positive integer per position axis of a window: for 2 axes as [`Self::pair`] reads
+    /// them, for 1 axis a positive integer.
+    pub fn lengths(&mut self, key: &'static str, axes: usize) -> Read<crate::shape::Axes<u64>> {
+        if axes == 2 {
+            return Ok(self.pair(key)?.map(crate::shape::Axes::from));
+        }
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        match &value.value {
+            Value::Integer(n) if *n > 0 => Ok(Some(crate::shape::Axes::filled(axes, *n as u64))),
+            Value::Dims(dims) if dims.len() == axes && dims.iter().all(|&d| d > 0) => {
+                Ok(crate::shape::Axes::from_slice(dims))
+            }
+            _ => Err(self.invalid(key, value, "must be a positive integer")),
         }
     }
 

@@ -42,7 +42,7 @@ impl Layer for Flatten {
         let units = input
             .units()
             .ok_or_else(|| ShapeError::Overflow(format!("the size of {input}")))?;
-        Ok(Inference::plain(Shape(vec![units])))
+        Ok(Inference::plain(Shape::new(vec![units])))
     }
 
     fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {

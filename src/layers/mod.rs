@@ -7,22 +7,39 @@ pub mod execution;
 pub mod geometry;
 
 mod activation;
+mod adaptive_pooling;
 mod add;
 mod average_pooling;
+mod average_pooling1d;
 mod batch_normalization;
 mod concat;
+mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pooling;
+mod global_pooling1d;
+mod gru;
 mod input;
+mod layer_normalization;
 mod local_response_normalization;
+mod lstm;
 mod max_pooling;
+mod max_pooling1d;
+mod multi_head_attention;
+mod permute;
 mod pooling;
+mod positional_embedding;
 mod rbf;
+mod recurrence;
+mod reshape;
+mod simple_rnn;
 mod sizes;
 mod subsampling;
+mod upsampling;
 
 pub use activation::Activation;
 pub use attributes::{AttributeReader, DeclarationError};
@@ -84,6 +101,34 @@ pub trait Layer: fmt::Debug + Send + Sync {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError>;
+
+    /// Words for `netcalc explain` that the formulas cannot give (an LSTM's gates); `None`, the
+    /// default, lets the explanation read the formulas. The one method with a default body:
+    /// most kinds are explained by their formulas alone.
+    fn explanation(&self, _inputs: &[Shape], _output: &Shape) -> Option<Explanation> {
+        None
+    }
+}
+
+/// What a layer says of itself for `netcalc explain`, where its formulas alone do not tell what
+/// its parts are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// What the parameters are, the words before their formula: "an LSTM layer has 4 gates …".
+    pub parameters: String,
+    /// Whose connections are counted: "at each of the 28 steps, each of the 4·128 gate units".
+    pub units: String,
+    /// One unit's links without and with bias, e.g. `28+128` and `28+128+1`; `None` lets the
+    /// explanation read the connection formulas.
+    pub links: Option<[Expression; 2]>,
+    /// What the MACs are, in words before their formula (attention's products between
+    /// positions); `None` lets the explanation read the formula.
+    pub macs: Option<String>,
+    /// Whose connections are counted without and with bias, in words before their formula, where
+    /// `links` cannot say it (attention's four projections); `None` uses `units` and `links`.
+    pub connections: Option<[String; 2]>,
+    /// The output size rule, where it is not the window's (N-F+2P)/S+1.
+    pub size_rule: Option<String>,
 }
 
 /// One parameter tensor of a layer.
@@ -95,6 +140,10 @@ pub struct ParameterGroup {
     pub count: Expression,
     /// Whether training changes it.
     pub trainable: bool,
+    /// A buffer rather than a parameter: state the layer keeps that its framework does not count
+    /// among the parameters (PyTorch's BatchNorm running statistics). Buffers are reported apart
+    /// and left out of every parameter total.
+    pub buffer: bool,
 }
 
 /// How a drawing labels a layer (`netcalc draw`): its key settings in a short form, as figures
@@ -162,6 +211,11 @@ pub static CATALOGUE: &[Kind] = &[
     subsampling::KIND,
     global_pooling::AVERAGE_KIND,
     global_pooling::MAX_KIND,
+    conv1d::KIND,
+    max_pooling1d::KIND,
+    average_pooling1d::KIND,
+    global_pooling1d::AVERAGE_KIND,
+    global_pooling1d::MAX_KIND,
     flatten::KIND,
     dropout::KIND,
     local_response_normalization::KIND,
@@ -169,6 +223,19 @@ pub static CATALOGUE: &[Kind] = &[
     rbf::KIND,
     concat::KIND,
     add::KIND,
+    embedding::KIND,
+    positional_embedding::KIND,
+    simple_rnn::KIND,
+    lstm::KIND,
+    gru::KIND,
+    layer_normalization::KIND,
+    multi_head_attention::KIND,
+    conv2d_transpose::KIND,
+    upsampling::KIND,
+    adaptive_pooling::AVERAGE_KIND,
+    adaptive_pooling::MAX_KIND,
+    reshape::KIND,
+    permute::KIND,
 ];
 
 /// The kind with this name or alias.
@@ -255,12 +322,16 @@ pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
     build_reading(decl, |reader| reader)
 }
 
-/// Builds the layer a declaration describes as part of a network with this rounding rule.
+/// Builds the layer a declaration describes as part of a network with this rounding rule and
+/// these conventions.
 pub fn build_in_network(
     decl: &LayerDecl,
     rounding: Rounding,
+    conventions: crate::conventions::Conventions,
 ) -> Result<Box<dyn Layer>, DeclarationError> {
-    build_reading(decl, |reader| reader.in_network(rounding))
+    build_reading(decl, |reader| {
+        reader.in_network(rounding).with_conventions(conventions)
+    })
 }
 
 fn build_reading(
@@ -300,13 +371,32 @@ fn unknown_kind(decl: &LayerDecl) -> DeclarationError {
     }
 }
 
-/// The one input shape of a single-input layer.
+/// The one input shape of a single-input layer, which must hold real values: token ids go
+/// through an `embedding` first.
 pub(crate) fn single(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
+    let input = single_of_any(inputs)?;
+    values(input)?;
+    Ok(input)
+}
+
+/// The one input shape of a single-input layer, values or token ids.
+pub(crate) fn single_of_any(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
     match inputs {
         [input] => Ok(input),
         _ => Err(ShapeError::InputCount {
             expected: "exactly one input",
             found: inputs.len(),
+        }),
+    }
+}
+
+/// Refuses token ids where real values belong.
+pub(crate) fn values(shape: &Shape) -> Result<(), ShapeError> {
+    match shape.element() {
+        crate::shape::Element::Values => Ok(()),
+        crate::shape::Element::Tokens { .. } => Err(ShapeError::Rank {
+            expected: "real values (token ids go through an `embedding` first)",
+            found: shape.clone(),
         }),
     }
 }
@@ -320,9 +410,30 @@ pub(crate) fn single_maps(inputs: &[Shape]) -> Result<(u64, u64, u64), ShapeErro
     })
 }
 
+/// The steps and features of a single L×D sequence input.
+pub(crate) fn single_sequence(inputs: &[Shape]) -> Result<(u64, u64), ShapeError> {
+    let input = single(inputs)?;
+    input.sequence().ok_or_else(|| ShapeError::Rank {
+        expected: "a sequence L×D (steps × features)",
+        found: input.clone(),
+    })
+}
+
+/// The position axes and the channels of a single input for a window over `axes` of them:
+/// feature maps H×W×C for 2, a sequence L×D for 1.
+pub(crate) fn single_positions(inputs: &[Shape], axes: usize) -> Result<(&[u64], u64), ShapeError> {
+    let input = single(inputs)?;
+    if axes == 1 {
+        single_sequence(inputs)?;
+    } else {
+        single_maps(inputs)?;
+    }
+    Ok((input.positions(), input.channels()))
+}
+
 /// Units of a shape as a product formula of its axes, e.g. `6·6·256`.
 pub(crate) fn units_formula(shape: &Shape) -> Expression {
-    Expression::product_of(&shape.0)
+    Expression::product_of(shape.dims())
 }
 
 #[cfg(test)]

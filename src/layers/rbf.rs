@@ -67,7 +67,7 @@ impl Layer for Rbf {
             .units()
             .and_then(|units| units.checked_mul(self.units))
             .ok_or_else(|| ShapeError::Overflow("the centre count".to_string()))?;
-        Ok(Inference::plain(Shape(vec![self.units])))
+        Ok(Inference::plain(Shape::new(vec![self.units])))
     }
 
     fn parameters(&self, inputs: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
@@ -75,6 +75,7 @@ impl Layer for Rbf {
             name: "centres",
             count: self.links(inputs),
             trainable: false,
+            buffer: false,
         }]
     }
 

@@ -17,6 +17,9 @@ pub struct Description {
     /// Parameters and their default values (`let NAME=VALUE …` / `let:`), in the order written.
     /// References (`$NAME`) elsewhere stand for their values; see [`crate::syntax::instantiate()`].
     pub parameters: Vec<Attribute>,
+    /// Whose counting conventions the network follows, `keras` or `pytorch`
+    /// (`conventions pytorch` / `conventions:`).
+    pub conventions: Option<Spanned<String>>,
     /// Layers and repeated blocks in the order written.
     pub layers: Vec<Item>,
     /// Assertions on the network's totals (`expect …` / `expect:`).

@@ -45,8 +45,9 @@ impl Format {
     /// Guesses the format of a text with no telling file name: YAML when its first meaningful line
     /// is a YAML key (`name:`, `layers:`, …) or a document marker, the DSL otherwise.
     pub fn sniff(text: &str) -> Format {
-        const YAML_KEYS: [&str; 9] = [
+        const YAML_KEYS: [&str; 10] = [
             "name:",
+            "conventions:",
             "about:",
             "layers:",
             "input:",

@@ -35,8 +35,17 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// The keys a description may have at the top level.
-const TOP_LEVEL_KEYS: [&str; 9] = [
-    "name", "about", "rounding", "let", "input", "layers", "expect", "train", "sweep",
+const TOP_LEVEL_KEYS: [&str; 10] = [
+    "name",
+    "about",
+    "rounding",
+    "conventions",
+    "let",
+    "input",
+    "layers",
+    "expect",
+    "train",
+    "sweep",
 ];
 
 /// The keys of a repeated block's item in `layers:`.
@@ -46,9 +55,9 @@ const REPEAT_KEYS: [&str; 3] = ["repeat", "as", "layers"];
 const MAXIMUM_LIST_DEPTH: usize = 32;
 
 /// Reads a YAML description: one document, a mapping with the keys `name`, `about`, `rounding`,
-/// `let`, `input`, `layers`, `expect`, `train` and `sweep`. Empty documents (nothing but comments
-/// or `---`) are skipped; a second non-empty document is an error, as is a description that
-/// declares no layer ([`SyntaxError::Empty`]).
+/// `conventions`, `let`, `input`, `layers`, `expect`, `train` and `sweep`. Empty documents
+/// (nothing but comments or `---`) are skipped; a second non-empty document is an error, as is a
+/// description that declares no layer ([`SyntaxError::Empty`]).
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
     let text: &str = &source.text;
     let outline = Outline::new(text);
@@ -660,6 +669,9 @@ impl<'text> Reader<'text> {
                 Some("rounding") => {
                     description.rounding = Some(self.scalar_text(value, site, "rounding")?)
                 }
+                Some("conventions") => {
+                    description.conventions = Some(self.scalar_text(value, site, "conventions")?)
+                }
                 Some("input") => input_layer = Some(self.input_layer(value, site)?),
                 Some("layers") => layers = self.layers(value, site)?,
                 Some("expect") => description.expect = self.attributes(value, site, "expect")?,
@@ -1127,6 +1139,7 @@ pub fn print(description: &Description) -> String {
         ("name", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (key, field) in fields {
         if let Some(text) = field {
@@ -1511,6 +1524,7 @@ train: {epochs: 12, optimizer: adadelta}
                 "where the numbers come from".to_string(),
             )),
             rounding: Some(Spanned::unspanned("floor".to_string())),
+            conventions: None,
             layers: vec![
                 layer(
                     None,
@@ -2303,6 +2317,7 @@ sweep:
                 proptest::option::of(any_text()),
                 proptest::option::of(any_text()),
                 proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
             ),
             parameters,
             any_first_layer(),
@@ -2312,11 +2327,12 @@ sweep:
             any_attributes(3, &[]),
         )
             .prop_map(
-                |((name, about, rounding), parameters, first, rest, expect, train, sweep)| {
+                |((name, about, rounding, conventions), parameters, first, rest, expect, train, sweep)| {
                     Description {
                         name: name.map(Spanned::unspanned),
                         about: about.map(Spanned::unspanned),
                         rounding: rounding.map(Spanned::unspanned),
+                        conventions: conventions.map(Spanned::unspanned),
                         parameters,
                         layers: std::iter::once(Item::Layer(first)).chain(rest).collect(),
                         expect,

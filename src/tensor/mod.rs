@@ -29,6 +29,7 @@ pub mod elementwise;
 pub mod matmul;
 pub mod normalization;
 pub mod pooling;
+pub mod smooth;
 
 mod error;
 mod parallel;

@@ -322,6 +322,7 @@ fn network() -> impl Strategy<Value = (Description, Vec<Expected>)> {
             }
             let description = Description {
                 rounding: Some(Spanned::unspanned("floor".to_string())),
+                conventions: None,
                 layers: layers.into_iter().map(Item::Layer).collect(),
                 ..Description::default()
             };
@@ -351,7 +352,7 @@ fn check_layer(info: &LayerInfo, expected: &Expected) -> Result<(), TestCaseErro
     let name = &info.name;
     prop_assert_eq!(
         &info.output,
-        &Shape(expected.output.clone()),
+        &Shape::new(expected.output.clone()),
         "output of {}",
         name
     );
@@ -408,7 +409,7 @@ proptest! {
     #[test]
     fn analysis_agrees_with_naive_counts_on_sequential_networks((description, expected) in network()) {
         let source = Source::new("sequential", "");
-        let network = Network::build(&source, description, "sequential", None)
+        let network = Network::build(&source, description, "sequential", Default::default())
             .map_err(|error| TestCaseError::fail(format!("does not build: {error}")))?;
         let analysis = analyse(&network)
             .map_err(|error| TestCaseError::fail(format!("does not analyse: {error}")))?;

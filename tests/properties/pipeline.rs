@@ -128,7 +128,7 @@ pub fn description(description: Description) -> Reached {
 }
 
 fn description_in(source: &Source, description: Description) -> Reached {
-    match Network::build(source, description, "generated", None) {
+    match Network::build(source, description, "generated", Default::default()) {
         Err(error) => {
             show(&error);
             Reached::Unbuilt

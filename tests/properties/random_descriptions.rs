@@ -254,6 +254,7 @@ fn description() -> impl Strategy<Value = Description> {
                     name: name.map(Spanned::unspanned),
                     about: None,
                     rounding: rounding.map(Spanned::unspanned),
+                    conventions: None,
                     parameters,
                     layers: wrap(layers, block),
                     expect: expect.unwrap_or_default(),

@@ -195,6 +195,9 @@ fn description() -> impl Strategy<Value = Description> {
                 Description {
                     name: name.map(Spanned::unspanned),
                     about: about.map(Spanned::unspanned),
+                    conventions: rounding
+                        .as_ref()
+                        .map(|_| Spanned::unspanned("pytorch".to_string())),
                     rounding: rounding.map(Spanned::unspanned),
                     parameters,
                     layers: input.map(Item::Layer).into_iter().chain(layers).collect(),

@@ -18,8 +18,16 @@ use super::{Attribute, Description, SyntaxError, Value};
 use crate::source::{Source, Span};
 
 /// Words that start a statement when they open a line and are not followed by `:`.
-const KEYWORDS: [&str; 8] = [
-    "network", "about", "rounding", "expect", "train", "let", "sweep", "repeat",
+const KEYWORDS: [&str; 9] = [
+    "network",
+    "about",
+    "rounding",
+    "conventions",
+    "expect",
+    "train",
+    "let",
+    "sweep",
+    "repeat",
 ];
 
 /// Reads a DSL description. Text that declares no layer (empty, blank, only comments, or only

@@ -156,6 +156,11 @@ impl<'a> Grammar<'a> {
                 set_once(&mut description.rounding, rounding, keyword)?;
                 Ok((rest, ()))
             }
+            Some("conventions") => {
+                let (rest, (keyword, conventions)) = self.conventions_statement(content, indent)?;
+                set_once(&mut description.conventions, conventions, keyword)?;
+                Ok((rest, ()))
+            }
             Some("train") => self.train_statement(content, indent, &mut description.train),
             Some("expect") => self.expect_statement(content, indent, &mut description.expect),
             Some("let") => self.let_statement(content, indent, &mut description.parameters),
@@ -225,6 +230,21 @@ impl<'a> Grammar<'a> {
             ("a rounding mode", "the rounding mode"),
         )
         .map_err(|error| error.map(|failure| failure.help("write one word: `rounding floor`")))
+    }
+
+    /// `conventions_statement = "conventions" name ;`
+    pub(super) fn conventions_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+    ) -> Parsed<'a, (&'a str, Spanned<String>)> {
+        self.word_statement(
+            input,
+            indent,
+            "conventions",
+            ("a framework's name", "the conventions"),
+        )
+        .map_err(|error| error.map(|failure| failure.help("write one word: `conventions pytorch`")))
     }
 
     /// `keyword name`: the shape of the network, about and rounding statements. Returns the

@@ -27,6 +27,7 @@ pub(super) fn print(
         ("network", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (keyword, word) in words {
         if let Some(word) = word {
@@ -345,6 +346,7 @@ mod tests {
             about: Some(Spanned::unspanned("a \"classic\"".to_string())),
             rounding: Some(Spanned::unspanned("floor".to_string())),
             parameters: vec![Attribute::new("units", Value::Integer(84))],
+            conventions: None,
             layers: vec![Item::Layer(LayerDecl::new("input"))],
             expect: vec![Attribute::new("params", Value::Integer(61706))],
             train: vec![Attribute::new("learning_rate", Value::Number(1.0))],

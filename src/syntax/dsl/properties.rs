@@ -188,6 +188,7 @@ fn description() -> impl Strategy<Value = Description> {
             proptest::option::of(name()),
             proptest::option::of(name()),
             proptest::option::of(name()),
+            proptest::option::of(name()),
         ),
         parameters(),
         items(0..5),
@@ -196,11 +197,12 @@ fn description() -> impl Strategy<Value = Description> {
         attributes(0..3),
     )
         .prop_map(
-            |((name, about, rounding), parameters, layers, expect, train, sweep)| Description {
+            |((name, about, rounding, conventions), parameters, layers, expect, train, sweep)| Description {
                 name: name.map(Spanned::unspanned),
                 about: about.map(Spanned::unspanned),
                 rounding: rounding.map(Spanned::unspanned),
                 parameters,
+                conventions: conventions.map(Spanned::unspanned),
                 layers,
                 expect,
                 train,
