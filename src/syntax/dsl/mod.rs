@@ -41,11 +41,7 @@ pub fn read(source: &Source) -> Result<Description, SyntaxError> {
 /// is an error at its first token; a text without a `sweep` line is [`SyntaxError::Empty`].
 pub fn read_grid(source: &Source) -> Result<Vec<Attribute>, SyntaxError> {
     let text: &str = &source.text;
-    let description = match parser::read_text(text) {
-        Ok(description) => description,
-        Err(SyntaxError::Empty { span }) => return Err(no_grid(span)),
-        Err(error) => return Err(error),
-    };
+    let description = parser::read_statements(text)?;
     let other = [&description.name, &description.about, &description.rounding]
         .into_iter()
         .flatten()

@@ -18,14 +18,23 @@ use crate::syntax::{Attribute, Description, Item, SyntaxError, Value};
 const TABLE_HELP: &str = "a connection table goes on the lines below, indented more than this \
                           statement; any other value goes right after `=`";
 
-/// Reads a whole DSL text.
+/// Reads a whole DSL text. Without a layer there is no description, as in YAML (whose
+/// `layers: []` is empty too): otherwise `convert` would print YAML that does not read.
 pub(super) fn read_text(text: &str) -> Result<Description, SyntaxError> {
+    let description = read_statements(text)?;
+    if description.layers.is_empty() {
+        return Err(SyntaxError::Empty {
+            span: Span::new(text.len(), 0),
+        });
+    }
+    Ok(description)
+}
+
+/// Reads a whole DSL text's statements, with or without a layer (a grid file has none).
+pub(super) fn read_statements(text: &str) -> Result<Description, SyntaxError> {
     let grammar = Grammar { text };
     match grammar.description(text) {
-        Ok((_, Some(description))) => Ok(description),
-        Ok((_, None)) => Err(SyntaxError::Empty {
-            span: Span::new(text.len(), 0),
-        }),
+        Ok((_, description)) => Ok(description),
         Err(nom::Err::Error(failure) | nom::Err::Failure(failure)) => Err(failure.place(text)),
         Err(nom::Err::Incomplete(_)) => Err(SyntaxError::Malformed {
             message: "unexpected end of text".to_string(),
@@ -92,7 +101,7 @@ impl<'a> Grammar<'a> {
     }
 
     /// `description = { blank_line | statement line_end } ;`
-    pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Option<Description>> {
+    pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Description> {
         let mut description = Description::default();
         let mut rest = input.strip_prefix('\u{feff}').unwrap_or(input);
         while !rest.is_empty() {
@@ -108,12 +117,7 @@ impl<'a> Grammar<'a> {
                 break;
             }
         }
-        // Without a layer there is no description, as in YAML (whose `layers: []` is empty too):
-        // otherwise `convert` would print YAML that does not read.
-        Ok((
-            rest,
-            (!description.layers.is_empty()).then_some(description),
-        ))
+        Ok((rest, description))
     }
 
     /// `blank_line = spaces [ comment ] ( line_break | end_of_text ) ;`
