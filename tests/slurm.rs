@@ -289,8 +289,18 @@ fn snapshot(folder: &Path) -> BTreeMap<PathBuf, (SystemTime, Vec<u8>)> {
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(folder).unwrap().flatten() {
         let path = entry.path();
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
             files.extend(snapshot(&path));
+        } else if kind.is_symlink() {
+            // A run folder's checkpoint links: where they lead (a rerun fold writes new
+            // checkpoint folders, which the recursion above sees).
+            let modified = entry.path().symlink_metadata().unwrap().modified().unwrap();
+            let target = std::fs::read_link(&path).unwrap();
+            files.insert(
+                path.clone(),
+                (modified, target.into_os_string().into_encoded_bytes()),
+            );
         } else {
             let modified = entry.metadata().unwrap().modified().unwrap();
             files.insert(path.clone(), (modified, std::fs::read(&path).unwrap()));
