@@ -155,7 +155,7 @@ impl Locate for GraphError {
             | GraphError::UnknownRounding { span, .. }
             | GraphError::AuxiliaryRead { span, .. }
             | GraphError::NoMainOutput { span, .. } => *span,
-            | GraphError::UnknownConventions { span, .. } => *span,
+            GraphError::UnknownConventions { span, .. } => *span,
         }
     }
 
@@ -465,12 +465,21 @@ impl Network {
             about: self.about.clone().map(crate::source::Spanned::unspanned),
             rounding: None,
             parameters: Vec::new(),
+            conventions: None,
             layers,
             expect: Vec::new(),
             train: self.train.clone(),
             sweep: Vec::new(),
         };
-        Network::build(&self.source, description, &self.name, Some(self.rounding))
+        Network::build(
+            &self.source,
+            description,
+            &self.name,
+            Overrides {
+                rounding: Some(self.rounding),
+                conventions: Some(self.conventions),
+            },
+        )
     }
 
     /// The layers in evaluation order (declaration order where the inputs allow it).

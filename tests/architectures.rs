@@ -163,8 +163,16 @@ fn every_configuration_of_the_sheets_grid_has_integer_sizes() {
     let mut counts = Vec::new();
     for configuration in configurations {
         let plain = syntax::instantiate(&description, &configuration).expect("instantiates");
-        let network = Network::build(&source, plain, "grid", Some(Rounding::Exact))
-            .unwrap_or_else(|error| panic!("{}: {error}", configuration.label()));
+        let network = Network::build(
+            &source,
+            plain,
+            "grid",
+            netcalc::graph::Overrides {
+                rounding: Some(Rounding::Exact),
+                conventions: None,
+            },
+        )
+        .unwrap_or_else(|error| panic!("{}: {error}", configuration.label()));
         let analysis = analyse(&network).expect("analyses");
         let value = |name: &str| configuration.get(name).expect("swept");
         let blocks: Vec<Vec<i64>> = match value("filters") {

@@ -162,10 +162,13 @@ fn run(arguments: &DrawArguments) -> Result<ExitCode, Error> {
     let show = show(&arguments.show).map_err(Error::unplaced)?;
     let format = format(arguments).map_err(Error::unplaced)?;
     let (source, source_format) = open(&arguments.network)?;
-    let network = crate::load_with_rounding(
+    let network = crate::load_with(
         &source,
         source_format,
-        arguments.rounding.map(RoundingArgument::rounding),
+        crate::graph::Overrides {
+            rounding: arguments.rounding.map(RoundingArgument::rounding),
+            conventions: None,
+        },
     )?;
     let analysis = analysis::analyse(&network)?;
     let direction = match arguments.rankdir {

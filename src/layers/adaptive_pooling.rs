@@ -120,6 +120,11 @@ impl Adaptive {
 struct Chosen(Vec<usize>);
 
 impl Layer for Adaptive {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         format!("to {}×{}", self.output[0], self.output[1])
     }

@@ -198,6 +198,22 @@ impl Transpose {
 }
 
 impl Layer for Transpose {
+    fn caption(&self) -> super::Caption {
+        // As conv2d's: kernel, filters, the stride when it is not 1, the activation.
+        let mut text = format!("{}×{}, {}", self.kernel[0], self.kernel[1], self.filters);
+        if self.stride != [1, 1] {
+            if self.stride[0] == self.stride[1] {
+                text.push_str(&format!(", /{}", self.stride[0]));
+            } else {
+                text.push_str(&format!(", /{}×{}", self.stride[0], self.stride[1]));
+            }
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption::text(text)
+    }
+
     fn settings(&self) -> String {
         let pair = |values: [u64; 2]| {
             if values[0] == values[1] {

@@ -79,6 +79,11 @@ fn row(id: f32, vocabulary: usize) -> Result<usize, TensorError> {
 }
 
 impl Layer for Embedding {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         format!("{} features", self.features)
     }

@@ -390,19 +390,23 @@ impl WindowSpec {
     /// (`3×3, /2`, `1×1, /2×1`) or always (`always_stride`, for pooling, whose default stride is
     /// the window), and the dilation when it is not 1 (`3×3, dilation 2`).
     pub fn caption(&self, always_stride: bool) -> String {
-        let pair = |p: [u64; 2]| {
-            if p[0] == p[1] {
-                p[0].to_string()
-            } else {
-                format!("{}×{}", p[0], p[1])
-            }
+        let joined = |values: &[u64]| {
+            values
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join("×")
         };
-        let mut text = format!("{}×{}", self.kernel[0], self.kernel[1]);
-        if always_stride || self.stride != [1, 1] {
-            text.push_str(&format!(", /{}", pair(self.stride)));
+        let compact = |values: &[u64]| match values.split_first() {
+            Some((first, rest)) if rest.iter().all(|value| value == first) => first.to_string(),
+            _ => joined(values),
+        };
+        let mut text = joined(&self.kernel);
+        if always_stride || self.stride.iter().any(|&s| s != 1) {
+            text.push_str(&format!(", /{}", compact(&self.stride)));
         }
-        if self.dilation != [1, 1] {
-            text.push_str(&format!(", dilation {}", pair(self.dilation)));
+        if self.dilation.iter().any(|&d| d != 1) {
+            text.push_str(&format!(", dilation {}", compact(&self.dilation)));
         }
         text
     }

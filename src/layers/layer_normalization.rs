@@ -97,6 +97,11 @@ impl LayerNormalization {
 }
 
 impl Layer for LayerNormalization {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         let mut parts = Vec::new();
         if self.written {

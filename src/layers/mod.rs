@@ -481,6 +481,27 @@ mod tests {
             ("rbf 10", "10"),
             ("concat", ""),
             ("add", ""),
+            ("conv1d 16 3", "3, 16"),
+            ("maxpool1d 2", "2, /2"),
+            ("avgpool1d 2", "2, /2"),
+            ("embedding 64", "64 features"),
+            ("positional_embedding", ""),
+            ("simple_rnn 32", "32 units"),
+            (
+                "lstm 8 bidirectional=true merge=sum",
+                "8 units, bidirectional sum",
+            ),
+            ("gru 16 reset_after=false", "16 units, reset_after=false"),
+            ("layernorm", ""),
+            ("multi_head_attention 8 64", "8 heads, key 64"),
+            ("conv2d_transpose 32 3x3 stride=2", "3×3, 32, /2"),
+            ("upsampling2d 2", "size=2"),
+            ("adaptive_avgpool 7x7", "to 7×7"),
+            ("adaptive_maxpool 7x7", "to 7×7"),
+            ("global_avgpool1d", ""),
+            ("global_maxpool1d", ""),
+            ("reshape 7x112", "[7×112]"),
+            ("permute 2x1", "[2, 1]"),
         ];
         let mut kinds: Vec<&str> = Vec::new();
         for (line, expected) in cases {

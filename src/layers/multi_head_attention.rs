@@ -224,6 +224,11 @@ const OUTPUT: Names = [
 ];
 
 impl Layer for Attention {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         let mut parts = vec![format!("{} heads", self.heads)];
         if let Some(dim) = self.key_dim {

@@ -48,6 +48,11 @@ impl Permute {
 }
 
 impl Layer for Permute {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         let numbers: Vec<String> = self.order.iter().map(|o| (o + 1).to_string()).collect();
         format!("[{}]", numbers.join(", "))

@@ -45,6 +45,11 @@ impl PositionalEmbedding {
 }
 
 impl Layer for PositionalEmbedding {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         match self.length {
             Some(length) => format!("{length} positions"),

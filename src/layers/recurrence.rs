@@ -262,6 +262,11 @@ impl Recurrent {
 }
 
 impl Layer for Recurrent {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         let mut text = format!("{} units", self.units);
         if self.return_sequences {

@@ -36,6 +36,11 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
 }
 
 impl Layer for Reshape {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         Shape::new(self.target.clone()).to_string()
     }

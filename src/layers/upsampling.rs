@@ -58,6 +58,11 @@ impl Upsampling {
 }
 
 impl Layer for Upsampling {
+    fn caption(&self) -> super::Caption {
+        // What `netcalc draw` writes after the kind: the settings the reports show.
+        super::Caption::text(self.settings())
+    }
+
     fn settings(&self) -> String {
         if self.size[0] == self.size[1] {
             format!("size={}", self.size[0])

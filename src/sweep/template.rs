@@ -157,7 +157,12 @@ impl Template {
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or("network");
-        let network = Network::build(&self.source, instance.description.clone(), stem, None)?;
+        let network = Network::build(
+            &self.source,
+            instance.description.clone(),
+            stem,
+            crate::graph::Overrides::default(),
+        )?;
         let analysis = analysis::analyse(&network)?;
         Ok((network, analysis))
     }

@@ -63,6 +63,7 @@ pub fn instantiate(
         about: description.about.clone(),
         rounding: description.rounding.clone(),
         parameters: Vec::new(),
+        conventions: description.conventions.clone(),
         layers: expander.layers.into_iter().map(Item::Layer).collect(),
         expect,
         train,

@@ -2327,7 +2327,15 @@ sweep:
             any_attributes(3, &[]),
         )
             .prop_map(
-                |((name, about, rounding, conventions), parameters, first, rest, expect, train, sweep)| {
+                |(
+                    (name, about, rounding, conventions),
+                    parameters,
+                    first,
+                    rest,
+                    expect,
+                    train,
+                    sweep,
+                )| {
                     Description {
                         name: name.map(Spanned::unspanned),
                         about: about.map(Spanned::unspanned),

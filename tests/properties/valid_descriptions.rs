@@ -200,7 +200,7 @@ fn add_true_expectations(description: &mut Description, chosen: u64) {
         &Source::new("valid", ""),
         description.clone(),
         "valid",
-        None,
+        netcalc::graph::Overrides::default(),
     )
     .unwrap_or_else(|error| panic!("a valid description builds: {error}\n{description:?}"));
     let analysis = analyse(&network)
@@ -224,7 +224,7 @@ fn add_true_expectations(description: &mut Description, chosen: u64) {
         if let Some(name) = &layer.name {
             assert_eq!(name.value, info.name, "evaluated in the order declared");
         }
-        let output = match info.output.0.as_slice() {
+        let output = match info.output.dims() {
             [units] => integer("output", *units),
             dims => sizes("output", dims),
         };

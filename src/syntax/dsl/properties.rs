@@ -197,16 +197,18 @@ fn description() -> impl Strategy<Value = Description> {
         attributes(0..3),
     )
         .prop_map(
-            |((name, about, rounding, conventions), parameters, layers, expect, train, sweep)| Description {
-                name: name.map(Spanned::unspanned),
-                about: about.map(Spanned::unspanned),
-                rounding: rounding.map(Spanned::unspanned),
-                parameters,
-                conventions: conventions.map(Spanned::unspanned),
-                layers,
-                expect,
-                train,
-                sweep,
+            |((name, about, rounding, conventions), parameters, layers, expect, train, sweep)| {
+                Description {
+                    name: name.map(Spanned::unspanned),
+                    about: about.map(Spanned::unspanned),
+                    rounding: rounding.map(Spanned::unspanned),
+                    parameters,
+                    conventions: conventions.map(Spanned::unspanned),
+                    layers,
+                    expect,
+                    train,
+                    sweep,
+                }
             },
         )
 }
