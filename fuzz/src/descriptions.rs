@@ -4,6 +4,7 @@
 //! was read through everything netcalc does with a description.
 
 use netcalc::error::{Locate, LocatedError};
+use netcalc::graph::Overrides;
 use netcalc::report::{self, OutputFormat, Report};
 use netcalc::syntax::{Description, dsl, yaml};
 use netcalc::{Network, Source, analysis, cli, explain, layers};
@@ -36,7 +37,7 @@ pub fn pipeline<E: LocatedError>(bytes: &[u8], read: impl Fn(&Source) -> Result<
     // The reader's description, positional values as written: the DSL prints them as they came.
     let printed = dsl::print(&description, &|_| &[]);
     assert_reads_back("DSL", &printed, dsl::read, &description);
-    for layer in &mut description.layers {
+    for layer in description.all_layers_mut() {
         if let Err(error) = layers::name_positionals(layer) {
             assert_points_inside(&source, &error);
             let _ = cli::render_error(&netcalc::Error::new(&source, error));
@@ -48,7 +49,7 @@ pub fn pipeline<E: LocatedError>(bytes: &[u8], read: impl Fn(&Source) -> Result<
     assert_reads_back("YAML", &printed, yaml::read, &description);
     let printed = dsl::print(&description, &layers::positional_keys);
     assert_reads_back("DSL", &printed, read_named, &description);
-    let network = match Network::build(&source, description, NAME, None) {
+    let network = match Network::build(&source, description, NAME, Overrides::default()) {
         Ok(network) => network,
         Err(error) => {
             let _ = cli::render_error(&error);
@@ -101,7 +102,7 @@ fn assert_reads_back<E: std::fmt::Debug>(
 /// Reads DSL text and names its positional values, as `netcalc convert` does.
 fn read_named(source: &Source) -> Result<Description, String> {
     let mut description = dsl::read(source).map_err(|error| format!("{error:?}"))?;
-    for layer in &mut description.layers {
+    for layer in description.all_layers_mut() {
         layers::name_positionals(layer).map_err(|error| format!("{error:?}"))?;
     }
     Ok(description)
