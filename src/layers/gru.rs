@@ -108,17 +108,15 @@ impl Cell for Gru {
         // q = h·U (+ b'); with the reset gate before the product only its z and r parts are
         // used here, and the candidate's product is taken below from r⊙h.
         let mut recurrent_part = vec![0.0f32; batch * width];
-        product(
+        super::recurrence::recurrent_part(
             (batch, units, width),
             previous,
             recurrent,
+            recurrent_bias,
             &mut recurrent_part,
             false,
             compute,
         )?;
-        if let Some(bias) = recurrent_bias {
-            super::recurrence::add_to_rows(&mut recurrent_part, bias);
-        }
         for example in 0..batch {
             let p = &projected[example * width..(example + 1) * width];
             let q = &recurrent_part[example * width..(example + 1) * width];

@@ -6,8 +6,8 @@
 //! (`recurrence.rs`): 4h(D+h) weights plus 4h biases (Keras) or 8h (PyTorch).
 
 use super::recurrence::{
-    self, Cell, Recurrent, StepBackward, StepForward, add_column_sums, add_to_rows,
-    add_transposed_product, product, product_transposed,
+    self, Cell, Recurrent, StepBackward, StepForward, add_column_sums, add_transposed_product,
+    product_transposed, recurrent_part,
 };
 use super::{AttributeReader, DeclarationError, Kind, Layer};
 use crate::conventions::Conventions;
@@ -82,17 +82,15 @@ impl Cell for Lstm {
         } = step;
         let width = 4 * units;
         // a = x·W + b (in `projected`) + h·U (+ the second bias).
-        product(
+        recurrent_part(
             (batch, units, width),
             previous,
             recurrent,
+            recurrent_bias,
             projected,
             true,
             compute,
         )?;
-        if let Some(bias) = recurrent_bias {
-            add_to_rows(projected, bias);
-        }
         for example in 0..batch {
             let a = &projected[example * width..(example + 1) * width];
             let kept = &mut saved[example * width..(example + 1) * width];

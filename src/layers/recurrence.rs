@@ -902,6 +902,25 @@ pub(crate) fn product_transposed(
     matmul(&product, a, b, target, compute)
 }
 
+/// The recurrent part of every gate's pre-activation, `h·U` (`[batch, units]·[units, width]`)
+/// and then the second bias when there is one, added into `target` (`[batch, width]`), or
+/// written there when `accumulate` is false.
+pub(crate) fn recurrent_part(
+    sizes: (usize, usize, usize),
+    previous: &[f32],
+    recurrent: &[f32],
+    recurrent_bias: Option<&[f32]>,
+    target: &mut [f32],
+    accumulate: bool,
+    compute: Compute,
+) -> Result<(), TensorError> {
+    product(sizes, previous, recurrent, target, accumulate, compute)?;
+    if let Some(bias) = recurrent_bias {
+        add_to_rows(target, bias);
+    }
+    Ok(())
+}
+
 /// Adds `bias` (`[n]`) to every row of `rows` (`[m, n]`).
 pub(crate) fn add_to_rows(rows: &mut [f32], bias: &[f32]) {
     for row in rows.chunks_exact_mut(bias.len().max(1)) {

@@ -5,8 +5,8 @@
 //! kinds (`recurrence.rs`).
 
 use super::recurrence::{
-    self, Cell, Recurrent, StepBackward, StepForward, add_column_sums, add_to_rows,
-    add_transposed_product, product, product_transposed,
+    self, Cell, Recurrent, StepBackward, StepForward, add_column_sums, add_transposed_product,
+    product_transposed, recurrent_part,
 };
 use super::{AttributeReader, DeclarationError, Kind, Layer};
 use crate::conventions::Conventions;
@@ -97,17 +97,15 @@ impl Cell for SimpleRnn {
             compute,
             ..
         } = step;
-        product(
+        recurrent_part(
             (batch, units, units),
             previous,
             recurrent,
+            recurrent_bias,
             projected,
             true,
             compute,
         )?;
-        if let Some(bias) = recurrent_bias {
-            add_to_rows(projected, bias);
-        }
         for (value, &a) in state.iter_mut().zip(projected.iter()) {
             *value = match self.function {
                 Function::Tanh => a.tanh(),
