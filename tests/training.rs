@@ -485,21 +485,26 @@ fn an_adadelta_run_resumed_with_its_optimizer_state_continues_exactly() {
     assert_eq!(state.epochs, 2);
     assert_eq!(state.label(), "adadelta");
 
-    // Without the optimizer file (a run saved by an older netcalc) the run resumes with a fresh
-    // optimizer, says so, and ends elsewhere.
+    // Without the optimizer file (weights saved by an older netcalc, a plain file alone in its
+    // folder) the run resumes with a fresh optimizer, says so, and ends elsewhere.
     run(&["--epochs", "1", "--out", "old"]);
-    std::fs::remove_file(folder.path().join("old/optimizer.safetensors")).unwrap();
+    std::fs::create_dir(folder.path().join("older")).unwrap();
+    std::fs::copy(
+        folder.path().join("old/weights.safetensors"),
+        folder.path().join("older/weights.safetensors"),
+    )
+    .unwrap();
     let fresh = run(&[
         "--epochs",
         "1",
         "--out",
         "old",
         "--resume",
-        "old/weights.safetensors",
+        "older/weights.safetensors",
     ]);
     assert_eq!(
         text(&fresh.stderr),
-        "note: there is no old/optimizer.safetensors beside the weights (closed-form fits and \
+        "note: there is no older/optimizer.safetensors beside the weights (closed-form fits and \
          runs saved before netcalc kept the optimizer's state have none): the optimizer \
          (adadelta) starts fresh\n"
     );
@@ -537,8 +542,8 @@ fn an_adadelta_run_resumed_with_its_optimizer_state_continues_exactly() {
     assert!(other.status.success(), "{}", text(&other.stderr));
     assert_eq!(
         text(&other.stderr),
-        "note: parts/optimizer.safetensors holds the state of adadelta, and this run uses adam: \
-         the optimizer starts fresh\n"
+        "note: parts/checkpoints/epoch-2/optimizer.safetensors holds the state of adadelta, and \
+         this run uses adam: the optimizer starts fresh\n"
     );
 
     // A damaged file is an error naming it; nothing is written.
@@ -568,15 +573,15 @@ fn an_adadelta_run_resumed_with_its_optimizer_state_continues_exactly() {
         .join(" ");
     assert!(
         message.contains(
-            "× cannot resume the optimizer from old/optimizer.safetensors: it is not a usable \
-             safetensors file: "
+            "× cannot resume the optimizer from old/checkpoints/epoch-2/optimizer.safetensors: it \
+             is not a usable safetensors file: "
         ),
         "{message}"
     );
     assert!(
         message.contains(
-            "help: remove old/optimizer.safetensors to resume with a fresh optimizer (the run then \
-             does not continue exactly)"
+            "help: remove old/checkpoints/epoch-2/optimizer.safetensors to resume with a fresh \
+             optimizer (the run then does not continue exactly)"
         ),
         "{message}"
     );

@@ -11,6 +11,7 @@ use crate::graph::Network;
 use crate::layers::Pass;
 use crate::source::Span;
 use crate::train::TrainError;
+use crate::train::checkpoint;
 use crate::train::folder_lock::FolderLock;
 use crate::train::history::History;
 use crate::train::images::InputLayout;
@@ -405,7 +406,26 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
         let mut history = History::default();
         let mut done = 0;
         if let Some(weights) = &arguments.resume {
-            done = session::load_weights(&mut model, weights).map_err(fail)?;
+            // The weights and the optimizer's state come from one epoch, even when another run
+            // is still saving into the folder they are read from.
+            // Messages name the checkpoint's files, the ones read.
+            let resumed = checkpoint::read_one_state(weights, |resolved| {
+                let done = session::load_weights(&mut model, resolved)?;
+                if options.solver != Solver::GradientDescent {
+                    return Ok((done, None));
+                }
+                let lengths = run::trainable_lengths(&mut model);
+                let resumed = session::resume_optimizer(
+                    optimizer.as_mut(),
+                    &options,
+                    resolved,
+                    done,
+                    &lengths,
+                )?;
+                Ok::<_, TrainError>((done, Some(resumed)))
+            })
+            .map_err(fail)?;
+            done = resumed.0;
             match run_folder.load_history().map_err(fail)? {
                 Some(previous) if previous.last_epoch() == done => history = previous,
                 Some(previous) => eprintln!(
@@ -417,19 +437,11 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                 ),
                 None => {}
             }
-            if options.solver == Solver::GradientDescent {
-                let lengths = run::trainable_lengths(&mut model);
-                let resumed = session::resume_optimizer(
-                    optimizer.as_mut(),
-                    &options,
-                    weights,
-                    done,
-                    &lengths,
-                )
-                .map_err(fail)?;
-                if let Some(note) = resume_note(&resumed, &options) {
-                    eprintln!("note: {note}");
-                }
+            if let Some(note) = resumed
+                .1
+                .and_then(|resumed| resume_note(&resumed, &options))
+            {
+                eprintln!("note: {note}");
             }
         }
         run_folder

@@ -19,6 +19,8 @@
 //! folder written before netcalc kept checkpoints holds the four files themselves: it is read as it
 //! is, and the first save into it adopts them (copies them into a checkpoint and switches to it)
 //! before it replaces them by links, so that it too holds one epoch's files at every moment.
+//! Readers take no lock: [`read_one_state`] reads the files of one state through the folder
+//! `current` names at that moment, and reads again should a save remove that folder meanwhile.
 //! Saves happen under the folder's lock ([`crate::train::folder_lock`]), so nothing else writes
 //! the folder meanwhile.
 
@@ -111,6 +113,70 @@ pub fn current_target(folder: &Path) -> Option<PathBuf> {
 /// Whether the run folder keeps its state in checkpoints (a `current` link).
 pub fn has_checkpoints(folder: &Path) -> bool {
     current_target(folder).is_some()
+}
+
+/// How many times [`read_one_state`] starts again when a save of a live run switched the state
+/// away while it read. Each save takes at least the time to write the state, which is far longer
+/// than a read, so a second try is already all but certain to succeed.
+const READ_ATTEMPTS: usize = 8;
+
+/// Reads several files of one saved state without a lock, while another run may be saving into
+/// the same folder. `read` gets the path of `file` (a name in a run folder such as
+/// `weights.safetensors`, or any other file) with every link resolved, and reads that file and its
+/// siblings (the optimizer state beside the weights) from there: all from one checkpoint folder,
+/// hence one epoch. A concurrent save may remove that folder once it has switched `current` away
+/// from it; then what `read` got may be a mix or an error, so it is thrown away and the read starts
+/// again from the new state. A path that cannot be resolved (it does not exist) is passed as it is,
+/// so that `read` reports it.
+pub fn read_one_state<T, E>(
+    file: &Path,
+    mut read: impl FnMut(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let resolved = resolve_links(file);
+        let result = read(&resolved);
+        let folder_still_there = resolved
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .is_none_or(Path::exists);
+        if folder_still_there || attempt == READ_ATTEMPTS {
+            return result;
+        }
+    }
+}
+
+/// `file` with every link on its way replaced by what it names, relative links kept relative
+/// (`run/weights.safetensors` → `run/current/weights.safetensors` →
+/// `run/checkpoints/epoch-3/weights.safetensors`), so that messages name the file read in the
+/// user's terms. Gives up after 40 links (a loop), as the kernel does, and returns the path then
+/// reached; reading it reports the problem.
+fn resolve_links(file: &Path) -> PathBuf {
+    let mut resolved = PathBuf::new();
+    let mut rest = file.to_path_buf();
+    let mut links = 0;
+    loop {
+        let mut components = rest.components();
+        let Some(component) = components.next() else {
+            return resolved;
+        };
+        let remaining = components.as_path().to_path_buf();
+        let next = resolved.join(component);
+        let is_link = fs::symlink_metadata(&next).is_ok_and(|meta| meta.file_type().is_symlink());
+        match fs::read_link(&next) {
+            Ok(target) if is_link && links < 40 => {
+                // `resolved` stays the link's folder, where a relative target starts (an absolute
+                // one replaces it when joined).
+                links += 1;
+                rest = target.join(remaining);
+            }
+            _ => {
+                resolved = next;
+                rest = remaining;
+            }
+        }
+    }
 }
 
 /// Writes each file into a new folder `path` and flushes files and folder to disk.
@@ -323,6 +389,51 @@ mod tests {
             Some(Path::new(CHECKPOINTS).join("epoch-3-2"))
         );
         assert_eq!(entries(&folder.path().join(CHECKPOINTS)), ["epoch-3-2"]);
+    }
+
+    #[test]
+    fn a_state_read_while_a_save_switches_it_is_read_again_from_the_new_state() {
+        let folder = tempfile::tempdir().unwrap();
+        save_state(folder.path(), 1).unwrap();
+        let weights = folder.path().join(STATE_FILES[0]);
+        let mut calls = 0;
+        let (first, second) = read_one_state(&weights, |path| {
+            calls += 1;
+            let first = fs::read_to_string(path);
+            if calls == 1 {
+                // Another run saves epoch 2 between the two reads, removing epoch 1's folder.
+                save_state(folder.path(), 2).unwrap();
+            }
+            let second = fs::read_to_string(path.with_file_name(STATE_FILES[1]));
+            Ok::<_, std::io::Error>((first?, second?))
+        })
+        .unwrap();
+        assert_eq!(calls, 2);
+        assert_eq!(first, format!("{} of epoch 2", STATE_FILES[0]));
+        assert_eq!(second, format!("{} of epoch 2", STATE_FILES[1]));
+        // The links are followed as relative paths from the folder named.
+        let relative = folder
+            .path()
+            .join("..")
+            .join(folder.path().file_name().unwrap());
+        assert_eq!(
+            resolve_links(&relative.join(STATE_FILES[1])),
+            relative.join("checkpoints/epoch-2").join(STATE_FILES[1])
+        );
+        // Undisturbed, one read; a path that does not exist is passed on as it is.
+        let mut calls = 0;
+        let read = read_one_state(&weights, |path| {
+            calls += 1;
+            fs::read_to_string(path)
+        })
+        .unwrap();
+        assert_eq!((calls, read), (1, format!("{} of epoch 2", STATE_FILES[0])));
+        let missing = folder.path().join("nothing.safetensors");
+        let error = read_one_state(&missing, |path| {
+            assert_eq!(path, missing);
+            fs::read(path)
+        });
+        assert_eq!(error.unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
