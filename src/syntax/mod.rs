@@ -20,6 +20,11 @@ pub use parameter_error::ParameterError;
 use crate::error::Locate;
 use crate::source::{Source, Span};
 
+/// The longest key (an attribute's, a parameter's) either format reads: YAML's implicit keys,
+/// which netcalc's YAML is written with, end within 1024 characters (libyaml's limit, which
+/// serde_yaml applies), so the DSL refuses longer ones and a key means the same in both.
+pub const MAX_KEY_LENGTH: usize = 1024;
+
 /// The two description formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

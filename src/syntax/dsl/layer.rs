@@ -7,7 +7,7 @@ use nom::character::complete::{char, space0};
 use super::failure::{Failure, Found, Parsed};
 use super::parser::{Grammar, identifier, is_grid_char, push_unique};
 use crate::source::{Span, Spanned};
-use crate::syntax::{Attribute, LayerDecl, Value};
+use crate::syntax::{Attribute, LayerDecl, MAX_KEY_LENGTH, Value};
 
 /// What a line may hold, for a line that starts with neither a statement keyword nor a name.
 const LINE_HELP: &str = "a line holds a statement (`network`, `about`, `rounding`, `let`, \
@@ -165,11 +165,21 @@ impl<'a> Grammar<'a> {
     /// `key = name "=" ;`  (spaces may stand around `=`)
     ///
     /// Returns the input after `=`, the key, and the key as written.
+    /// A key is at most [`MAX_KEY_LENGTH`] bytes long.
     pub(super) fn key(&self, input: &'a str) -> Parsed<'a, (Spanned<String>, &'a str)> {
         let (rest, key) = self.name(input)?;
         let written = self.written(input, rest);
         let (rest, _) = space0(rest)?;
         let (rest, _) = char('=').parse(rest)?;
+        if written.len() > MAX_KEY_LENGTH {
+            let message = format!(
+                "a key of {} characters; keys are at most {MAX_KEY_LENGTH} long",
+                written.chars().count()
+            );
+            return Failure::new(input, written.len(), message)
+                .help("YAML cannot write a longer key, and a key means the same in both formats")
+                .fail();
+        }
         Ok((rest, (key, written)))
     }
 

@@ -765,3 +765,31 @@ fn the_examples_in_grammar_md_read_and_print_back() {
         )
     );
 }
+
+/// Found by fuzzing (`dsl_pipeline`): the DSL read a key of 1,300 characters that the YAML
+/// printed by `convert` could not read back. Both formats now stop at YAML's 1024.
+#[test]
+fn keys_are_as_long_as_yaml_allows() {
+    let longest = format!("k{}", "e".repeat(crate::syntax::MAX_KEY_LENGTH - 1));
+    let too_long = format!("{longest}y");
+    let yaml = |key: &str| {
+        crate::syntax::yaml::read(&Source::new(
+            "test.yaml",
+            format!("input: 28\nlayers:\n  - kind: dense\n    {key}: 3\n"),
+        ))
+    };
+    assert!(yaml(&longest).is_ok());
+    assert!(yaml(&too_long).is_err());
+    let read = parse(&format!("input 28\ndense {longest}=3\n")).unwrap();
+    assert!(
+        dump(&read).contains(&format!("{longest}=3")),
+        "{}",
+        dump(&read)
+    );
+    error(
+        &format!("input 28\ndense {too_long}=3\n"),
+        "a key of 1025 characters; keys are at most 1024 long",
+        (2, 7),
+        1025,
+    );
+}
