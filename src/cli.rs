@@ -5,14 +5,15 @@ use crate::analysis;
 use crate::builtin;
 use crate::error::{Error, Locate};
 use crate::report::{self, OutputFormat, Report};
-use crate::shape::Rounding;
 use crate::source::{Source, Span};
 use crate::syntax::{self, Format};
 use clap::{Parser, Subcommand, ValueEnum};
+use network_options::NetworkOptions;
 use std::io::Write;
 use std::process::ExitCode;
 
 mod draw;
+mod network_options;
 mod sweep;
 mod train;
 
@@ -47,6 +48,8 @@ enum Command {
         network: String,
         /// Only this layer (its name, case-insensitive).
         layer: Option<String>,
+        #[command(flatten)]
+        options: NetworkOptions,
     },
     /// Prints a description in the other format (or the same, canonically).
     Convert {
@@ -81,13 +84,8 @@ struct ReportArguments {
     /// How to print the report.
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
-    /// What to do with non-integer output sizes; overrides the description's `rounding`.
-    #[arg(long, value_enum)]
-    rounding: Option<RoundingArgument>,
-    /// Whose counting conventions to follow (BatchNorm buffers, recurrent biases, pooling's ceil
-    /// rule, defaults); overrides the description's `conventions`.
-    #[arg(long, value_enum)]
-    conventions: Option<ConventionsArgument>,
+    #[command(flatten)]
+    options: NetworkOptions,
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,6 +101,8 @@ struct CheckArguments {
     /// Which number of a `2416 / 1516 (*)` cell belongs to this network.
     #[arg(long, value_enum, default_value = "first")]
     variant: crate::check::Variant,
+    #[command(flatten)]
+    options: NetworkOptions,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,34 +117,6 @@ enum CheckFormat {
 enum ConvertFormat {
     Yaml,
     Dsl,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ConventionsArgument {
-    /// Keras' (the default).
-    Keras,
-    /// PyTorch's.
-    Pytorch,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RoundingArgument {
-    /// A non-integer size is an error.
-    Exact,
-    /// Round down (Keras, PyTorch).
-    Floor,
-    /// Round up (Caffe pooling).
-    Ceil,
-}
-
-impl RoundingArgument {
-    fn rounding(self) -> Rounding {
-        match self {
-            RoundingArgument::Exact => Rounding::Exact,
-            RoundingArgument::Floor => Rounding::Floor,
-            RoundingArgument::Ceil => Rounding::Ceil,
-        }
-    }
 }
 
 /// Problems of the command line itself, outside any description.
@@ -298,7 +270,11 @@ fn execute(command: Command) -> Result<Output, Error> {
             list_builtins()
         })),
         Command::Check(arguments) => check(&arguments),
-        Command::Explain { network, layer } => explain(&network, layer.as_deref()),
+        Command::Explain {
+            network,
+            layer,
+            options,
+        } => explain(&network, layer.as_deref(), options),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
         Command::Train(_)
         | Command::Eval(_)
@@ -313,9 +289,9 @@ fn execute(command: Command) -> Result<Output, Error> {
     }
 }
 
-fn explain(network: &str, layer: Option<&str>) -> Result<Output, Error> {
+fn explain(network: &str, layer: Option<&str>, options: NetworkOptions) -> Result<Output, Error> {
     let (source, format) = open(network)?;
-    let network = crate::load(&source, format)?;
+    let network = crate::load_with(&source, format, options.overrides())?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
     let chosen = match layer {
@@ -345,7 +321,7 @@ fn find_layer(analysis: &analysis::Analysis, name: &str) -> Result<usize, Error>
 
 fn check(arguments: &CheckArguments) -> Result<Output, Error> {
     let (source, format) = open(&arguments.network)?;
-    let network = crate::load(&source, format)?;
+    let network = crate::load_with(&source, format, arguments.options.overrides())?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
     let bytes = if arguments.table == "-" {
@@ -398,20 +374,7 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
 
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
-    let rounding = arguments.rounding.map(|rounding| match rounding {
-        RoundingArgument::Exact => Rounding::Exact,
-        RoundingArgument::Floor => Rounding::Floor,
-        RoundingArgument::Ceil => Rounding::Ceil,
-    });
-    let conventions = arguments.conventions.map(|conventions| match conventions {
-        ConventionsArgument::Keras => crate::conventions::Conventions::Keras,
-        ConventionsArgument::Pytorch => crate::conventions::Conventions::Pytorch,
-    });
-    let overrides = crate::graph::Overrides {
-        rounding,
-        conventions,
-    };
-    let network = crate::load_with(&source, format, overrides)?;
+    let network = crate::load_with(&source, format, arguments.options.overrides())?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))

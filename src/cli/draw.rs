@@ -1,7 +1,8 @@
 //! `netcalc draw`: flags, where the picture goes (stdout for SVG and DOT, a file for PNG: never
 //! binary to a terminal), and its errors (exit code 2).
 
-use super::{RoundingArgument, open, print, render_error};
+use super::network_options::NetworkOptions;
+use super::{open, print, render_error};
 use crate::analysis;
 use crate::draw::{self, Diagram, Direction, Picture, Show};
 use crate::error::{Error, Locate};
@@ -36,9 +37,8 @@ pub struct DrawArguments {
     /// The file to write (`-` for stdout). Default: stdout for SVG and DOT, NETWORK.png for PNG.
     #[arg(long)]
     out: Option<String>,
-    /// What to do with non-integer output sizes; overrides the description's `rounding`.
-    #[arg(long, value_enum)]
-    rounding: Option<RoundingArgument>,
+    #[command(flatten)]
+    options: NetworkOptions,
 }
 
 /// What `netcalc draw` writes.
@@ -162,14 +162,7 @@ fn run(arguments: &DrawArguments) -> Result<ExitCode, Error> {
     let show = show(&arguments.show).map_err(Error::unplaced)?;
     let format = format(arguments).map_err(Error::unplaced)?;
     let (source, source_format) = open(&arguments.network)?;
-    let network = crate::load_with(
-        &source,
-        source_format,
-        crate::graph::Overrides {
-            rounding: arguments.rounding.map(RoundingArgument::rounding),
-            conventions: None,
-        },
-    )?;
+    let network = crate::load_with(&source, source_format, arguments.options.overrides())?;
     let analysis = analysis::analyse(&network)?;
     let direction = match arguments.rankdir {
         RankDirection::TopToBottom => Direction::TopToBottom,
