@@ -6,7 +6,10 @@
 //! (in − 1)·s − 2p + d·(k − 1) + output_padding + 1, with p = `padding` (an integer or HxW) and
 //! `output_padding` < s. `padding=valid` (the default) is Keras' rule, p = 0 and, when no
 //! `output_padding` is written, the output padding max(s − d·(k − 1) − 1, 0) that Keras'
-//! `deconv_output_length` adds (in·s + max(k − s, 0) for d = 1).
+//! `deconv_output_length` adds (in·s + max(k − s, 0) for d = 1). `padding=same` is Keras' other
+//! rule: in·s without `output_padding`, else p = ⌊d·(k − 1) + 1)/2⌋ in the formula above. The
+//! executor pads as TensorFlow does for it: the convolution it transposes gets max((in − 1)·s +
+//! d·(k − 1) + 1 − out, 0) rows of padding, the odd one at the bottom (right).
 //!
 //! Parameters: kh·kw·C·filters weights (Keras' kernel `(kh, kw, filters, C)`, PyTorch's
 //! `(C, filters, kh, kw)`) plus one bias per filter. Connections: every input unit is linked to
@@ -40,7 +43,7 @@ pub const KIND: Kind = Kind {
     name: "conv2d_transpose",
     aliases: &["deconv2d", "conv_transpose"],
     positionals: &["filters", "kernel"],
-    summary: "transposed 2-D convolution: filters, kernel, stride, padding (valid or p), output_padding, dilation, use_bias, activation",
+    summary: "transposed 2-D convolution: filters, kernel, stride, padding (valid, same or p), output_padding, dilation, use_bias, activation",
     build,
 };
 
@@ -52,6 +55,8 @@ struct Transpose {
     dilation: [u64; 2],
     /// PyTorch's p per axis (0 for `valid`).
     padding: [u64; 2],
+    /// Keras' `padding=same` (then `padding` is unused).
+    same: bool,
     /// As written; `None` takes Keras' implicit one.
     output_padding: Option<[u64; 2]>,
     use_bias: bool,
@@ -70,6 +75,9 @@ fn non_negative_pair(
         Value::Integer(n) if *n >= 0 => Ok(Some([*n as u64; 2])),
         Value::Dims(dims) if dims.len() == 2 => Ok(Some([dims[0], dims[1]])),
         Value::Text(word) if key == "padding" && word == "valid" => Ok(Some([0, 0])),
+        _ if key == "padding" => {
+            Err(reader.invalid(key, value, "must be `valid`, `same`, an integer ≥ 0 or HxW"))
+        }
         _ => Err(reader.invalid(key, value, "must be an integer ≥ 0 or HxW")),
     }
 }
@@ -81,7 +89,15 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
         .ok_or_else(|| reader.missing("kernel"))?;
     let stride = reader.pair("stride")?.unwrap_or([1, 1]);
     let dilation = reader.pair("dilation")?.unwrap_or([1, 1]);
-    let padding = non_negative_pair(reader, "padding")?.unwrap_or([0, 0]);
+    let same = matches!(
+        reader.value("padding").map(|value| &value.value),
+        Some(Value::Text(word)) if word == "same"
+    );
+    let padding = if same {
+        [0, 0]
+    } else {
+        non_negative_pair(reader, "padding")?.unwrap_or([0, 0])
+    };
     let output_padding = non_negative_pair(reader, "output_padding")?;
     if let Some(extra) = output_padding
         && (0..2).any(|axis| extra[axis] >= stride[axis].max(dilation[axis]))
@@ -99,6 +115,7 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
         stride,
         dilation,
         padding,
+        same,
         output_padding,
         use_bias: reader.boolean("use_bias")?.unwrap_or(true),
         activation: Activation::read(reader, "activation")?,
@@ -115,8 +132,30 @@ impl Transpose {
     fn extra(&self, axis: usize) -> u64 {
         match self.output_padding {
             Some(extra) => extra[axis],
+            None if self.same => 0,
             None => self.stride[axis].saturating_sub(self.effective(axis)),
         }
+    }
+
+    /// p of the size formula: `padding`, or ⌊(d·(k−1)+1)/2⌋ for `same` with an output padding.
+    fn formula_padding(&self, axis: usize) -> u64 {
+        if self.same {
+            self.effective(axis) / 2
+        } else {
+            self.padding[axis]
+        }
+    }
+
+    /// The padding of the convolution this layer transposes, before and after, per axis: p on
+    /// both sides, or TensorFlow's split for `same` (the odd row after).
+    fn convolution_padding(&self, axis: usize, input: u64, output: u64) -> (u64, u64) {
+        if !self.same {
+            return (self.padding[axis], self.padding[axis]);
+        }
+        let total = ((input.saturating_sub(1)).saturating_mul(self.stride[axis]))
+            .saturating_add(self.effective(axis))
+            .saturating_sub(output);
+        (total / 2, total - total / 2)
     }
 
     /// (in−1)·s + d·(k−1)+1 − 2p + output_padding, as a formula and its value.
@@ -127,6 +166,24 @@ impl Transpose {
         input: u64,
     ) -> Result<DimensionFormula, ShapeError> {
         let n = Expression::Number;
+        if self.same && self.output_padding.is_none() {
+            // Keras' `same`: in·s.
+            let expression = Expression::product(vec![n(input), n(self.stride[axis])]);
+            let exact = expression
+                .ratio()
+                .ok_or_else(|| ShapeError::Overflow(format!("the output {name}")))?;
+            let value = exact
+                .integer()
+                .and_then(|value| u64::try_from(value).ok())
+                .ok_or_else(|| ShapeError::Overflow(format!("the output {name}")))?;
+            return Ok(DimensionFormula {
+                axis: name,
+                expression,
+                exact,
+                value,
+                rounded: None,
+            });
+        }
         let mut expression = Expression::sum(vec![
             Expression::product(vec![
                 Expression::difference(n(input), n(1)),
@@ -134,10 +191,10 @@ impl Transpose {
             ]),
             n(self.effective(axis)),
         ]);
-        if self.padding[axis] > 0 {
+        if self.formula_padding(axis) > 0 {
             expression = Expression::difference(
                 expression,
-                Expression::product(vec![n(2), n(self.padding[axis])]),
+                Expression::product(vec![n(2), n(self.formula_padding(axis))]),
             );
         }
         if self.extra(axis) > 0 {
@@ -178,7 +235,9 @@ impl Transpose {
             outputs[axis] = extent(formula.value);
         }
         let output = Nhwc::new(input.batch, outputs[0], outputs[1], extent(self.filters));
-        let [top, left] = self.padding.map(extent);
+        let (top, bottom) = self.convolution_padding(0, sizes[0], outputs[0] as u64);
+        let (left, right) = self.convolution_padding(1, sizes[1], outputs[1] as u64);
+        let [top, bottom, left, right] = [top, bottom, left, right].map(extent);
         let geometry = Conv2dGeometry::new(
             output,
             input.channels,
@@ -186,7 +245,7 @@ impl Transpose {
         )
         .with_stride((extent(self.stride[0]), extent(self.stride[1])))
         .with_dilation((extent(self.dilation[0]), extent(self.dilation[1])))
-        .with_padding(Padding::new(top, top, left, left));
+        .with_padding(Padding::new(top, bottom, left, right));
         let back = geometry.output()?;
         if [back.height, back.width] != [input.height, input.width] {
             return Err(TensorError::Geometry {
@@ -227,7 +286,11 @@ impl Layer for Transpose {
             pair(self.kernel),
             self.filters,
             pair(self.stride),
-            pair(self.padding)
+            if self.same {
+                "same".to_string()
+            } else {
+                pair(self.padding)
+            }
         );
         if let Some(extra) = self.output_padding {
             text.push_str(&format!(", output_padding={}", pair(extra)));
@@ -443,7 +506,14 @@ impl Layer for Transpose {
             links: None,
             macs: None,
             connections: Some([without, with]),
-            size_rule: Some("(N-1)·S+D·(F-1)+1-2P+output_padding".to_string()),
+            size_rule: Some(match (self.same, self.output_padding) {
+                (true, None) => "N·S (padding same)".to_string(),
+                (true, Some(_)) => {
+                    "(N-1)·S+D·(F-1)+1-2P+output_padding, P = ⌊(D·(F-1)+1)/2⌋ (padding same)"
+                        .to_string()
+                }
+                (false, _) => "(N-1)·S+D·(F-1)+1-2P+output_padding".to_string(),
+            }),
         })
     }
 }
@@ -531,6 +601,70 @@ mod tests {
         );
     }
 
+    #[test]
+    fn same_padding_follows_keras() {
+        // Keras 3.15: Conv2DTranspose(8, 3, strides=2, padding="same") on (7, 7, 4) gives
+        // (14, 14, 8) with 296 parameters; with kernel 4, strides 3 and output_padding 2 on
+        // (5, 5, 4), (14, 14, 8): (5-1)·3 + 4 - 2·⌊4/2⌋ + 2.
+        check(
+            "conv2d_transpose 8 3 stride=2 padding=same",
+            &[&[7, 7, 4]],
+            "[14×14×8]",
+            "3·3·4·8+8 = 296",
+            "7·7·4·3·3·8 = 14112",
+            "7·7·4·3·3·8+14·14·8 = 15680",
+        );
+        let mut decl = crate::layers::testing::declaration(
+            "conv2d_transpose 8 4 stride=3 padding=same output_padding=2",
+        );
+        crate::layers::name_positionals(&mut decl).unwrap();
+        let layer = crate::layers::build(&decl).unwrap();
+        let inference = layer
+            .infer(
+                &[crate::shape::Shape::new(vec![5, 5, 4])],
+                crate::shape::Rounding::Exact,
+            )
+            .unwrap();
+        assert_eq!(inference.output.to_string(), "[14×14×8]");
+        for formula in &inference.formulas {
+            assert_eq!(
+                format!("{} = {}", formula.expression, formula.value),
+                "(5-1)·3+4-2·2+2 = 14"
+            );
+        }
+        check_error(
+            "conv2d_transpose 8 3 padding=full",
+            &[&[7, 7, 4]],
+            "`padding` must be `valid`, `same`, an integer ≥ 0 or HxW, got `full`",
+        );
+    }
+
+    /// Keras 3.15 on TensorFlow 2.21: Conv2DTranspose(1, 3, strides=2, padding="same",
+    /// use_bias=False) with the kernel 1…9 (row by row) maps the 2×2 input [1, 10, 100, 1000] to
+    /// this 4×4 output, with or without output_padding=1: the padding of the transposed
+    /// convolution, one row and one column, falls at the bottom and the right.
+    #[test]
+    fn same_padding_crops_as_tensorflow() {
+        let input = Tensor::from_vec(&[1, 2, 2, 1], vec![1.0, 10.0, 100.0, 1000.0]).unwrap();
+        #[rustfmt::skip]
+        let expected = [
+            1.0, 2.0, 13.0, 20.0,
+            4.0, 5.0, 46.0, 50.0,
+            107.0, 208.0, 1379.0, 2080.0,
+            400.0, 500.0, 4600.0, 5000.0,
+        ];
+        for line in [
+            "conv2d_transpose 1 3 stride=2 padding=same use_bias=false",
+            "conv2d_transpose 1 3 stride=2 padding=same output_padding=1 use_bias=false",
+        ] {
+            let kernel = (1..=9).map(|v| v as f32).collect();
+            let mut parameters = vec![Tensor::from_vec(&[3, 3, 1, 1], kernel).unwrap()];
+            let output = run_forward(line, &mut parameters, &[&input], false).output;
+            assert_eq!(output.shape(), &[1, 4, 4, 1], "{line}");
+            assert_eq!(output.data(), &expected, "{line}");
+        }
+    }
+
     /// One input unit scatters its kernel: a 2×2 input with stride 2 and a 2×2 kernel of one
     /// channel tiles four copies of the kernel, each scaled by its input value.
     #[test]
@@ -572,6 +706,8 @@ mod tests {
         ) {
             // Padding at most (d·(k−1))/2, so that every output size stays positive.
             let padding = padding.min(dilation * (kernel - 1) / 2);
+            // One case in three uses Keras' `same` instead, whose padding may be uneven.
+            let padding = if seed % 3 == 0 { "same".to_string() } else { padding.to_string() };
             let line = format!(
                 "conv2d_transpose {filters} {kernel} stride={stride} padding={padding} dilation={dilation} use_bias={use_bias}"
             );

@@ -1,17 +1,20 @@
 //! `reshape`: the same values under another shape (Keras `Reshape(target_shape)`, PyTorch's
 //! `view` after the batch axis): `[4×4×16]` → `reshape 16x16` → `[16×16]`, the values in the same
-//! row-major order. The target must hold as many values as the input. Like `flatten` it only
+//! row-major order. The target must hold as many values as the input; one of its sizes may be
+//! `-1` (in the list form, `[-1, 16]`), which stands for what the others leave, as in Keras and
+//! PyTorch (the table shows the division, `256/16 = 16`). Like `flatten` it only
 //! renumbers units: no parameters, no connections, no MACs. Receptive fields pass through when the
 //! target has as many position axes as the input; otherwise the positions mean something else
 //! (a map's rows become steps) and each output unit is counted as seeing the whole input.
 
 use super::sizes::{one, same_shape};
 use super::{
-    AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
-    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single,
+    AttributeReader, Connections, DeclarationError, DimensionFormula, Forward, Gradients,
+    Inference, Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::syntax::Value;
 use crate::tensor::{Compute, Tensor, TensorError};
 
 /// The catalogue entry.
@@ -19,20 +22,83 @@ pub const KIND: Kind = Kind {
     name: "reshape",
     aliases: &[],
     positionals: &["target"],
-    summary: "the same values under another shape: target (e.g. 16x16, [49, 16]) with as many values",
+    summary: "the same values under another shape: target (e.g. 16x16, [49, 16], [-1, 16]) with as many values",
     build,
 };
 
 #[derive(Debug)]
 struct Reshape {
-    target: Vec<u64>,
+    /// The sizes as written; `None` for the one written `-1`.
+    target: Vec<Option<u64>>,
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    // A list with one -1 among positive sizes; anything else is read as a plain shape.
+    if let Some(value) = reader.value("target")
+        && let Value::List(items) = &value.value
+        && items.contains(&Value::Integer(-1))
+    {
+        let target: Option<Vec<Option<u64>>> = items
+            .iter()
+            .map(|item| match item {
+                Value::Integer(-1) => Some(None),
+                Value::Integer(n) if *n > 0 => Some(Some(*n as u64)),
+                _ => None,
+            })
+            .collect();
+        return match target {
+            Some(target) if target.iter().filter(|size| size.is_none()).count() == 1 => {
+                Ok(Box::new(Reshape { target }))
+            }
+            _ => Err(reader.invalid(
+                "target",
+                value,
+                "must be positive sizes with at most one -1, e.g. [-1, 16]",
+            )),
+        };
+    }
     let target = reader
         .dims("target")?
         .ok_or_else(|| reader.missing("target"))?;
-    Ok(Box::new(Reshape { target }))
+    Ok(Box::new(Reshape {
+        target: target.into_iter().map(Some).collect(),
+    }))
+}
+
+impl Reshape {
+    /// The target's sizes for an input of `units` values, with the `-1` worked out, and the
+    /// division that gives it (`256/16`); or why there are none, after "cannot reshape … to …".
+    fn sizes(&self, units: u64) -> Result<(Vec<u64>, Option<Expression>), String> {
+        let known: Vec<u64> = self.target.iter().flatten().copied().collect();
+        let Some(product) = known.iter().try_fold(1u64, |a, &b| a.checked_mul(b)) else {
+            return Err("the target is too large".to_string());
+        };
+        if known.len() == self.target.len() {
+            return Ok((known, None));
+        }
+        if !units.is_multiple_of(product) {
+            return Err(format!("{units} is not a multiple of {product}"));
+        }
+        let inferred = units / product;
+        let sizes = self
+            .target
+            .iter()
+            .map(|size| size.unwrap_or(inferred))
+            .collect();
+        let division =
+            Expression::quotient(Expression::Number(units), Expression::product_of(&known));
+        Ok((sizes, Some(division)))
+    }
+
+    /// The target as written, `[-1×16]` for one with a `-1`.
+    fn written(&self) -> String {
+        let sizes: Vec<String> = self
+            .target
+            .iter()
+            .map(|size| size.map_or("-1".to_string(), |size| size.to_string()))
+            .collect();
+        format!("[{}]", sizes.join("×"))
+    }
 }
 
 impl Layer for Reshape {
@@ -42,21 +108,51 @@ impl Layer for Reshape {
     }
 
     fn settings(&self) -> String {
-        Shape::new(self.target.clone()).to_string()
+        self.written()
     }
 
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
-        let output = Shape::new(self.target.clone());
-        let (Some(have), Some(want)) = (input.units(), output.units()) else {
+        let Some(have) = input.units() else {
             return Err(ShapeError::Overflow(format!("the size of {input}")));
+        };
+        let (sizes, division) = self.sizes(have).map_err(|reason| {
+            ShapeError::Mismatch(format!(
+                "cannot reshape {input} ({have} values) to {}: {reason}",
+                self.written()
+            ))
+        })?;
+        let output = Shape::new(sizes);
+        let Some(want) = output.units() else {
+            return Err(ShapeError::Overflow(format!("the size of {output}")));
         };
         if have != want {
             return Err(ShapeError::Mismatch(format!(
                 "cannot reshape {input} ({have} values) to {output} ({want} values)"
             )));
         }
-        Ok(Inference::plain(output))
+        let Some(division) = division else {
+            return Ok(Inference::plain(output));
+        };
+        let exact = division
+            .ratio()
+            .ok_or_else(|| ShapeError::Overflow(format!("the size of {input}")))?;
+        let value = self
+            .target
+            .iter()
+            .zip(output.dims())
+            .find(|(size, _)| size.is_none());
+        let value = value.map_or(0, |(_, &size)| size);
+        Ok(Inference {
+            output,
+            formulas: vec![DimensionFormula {
+                axis: "-1",
+                expression: division,
+                exact,
+                value,
+                rounded: None,
+            }],
+        })
     }
 
     fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
@@ -68,11 +164,10 @@ impl Layer for Reshape {
     }
 
     fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
-        let target = Shape::new(self.target.clone());
+        // The positions are every axis but the last, whatever their sizes.
+        let target_positions = self.target.len().saturating_sub(1);
         match inputs {
-            [input] if input.positions().len() == target.positions().len() => {
-                ReceptiveStep::Pointwise
-            }
+            [input] if input.positions().len() == target_positions => ReceptiveStep::Pointwise,
             _ => ReceptiveStep::Whole,
         }
     }
@@ -93,8 +188,15 @@ impl Layer for Reshape {
     ) -> Result<Forward, TensorError> {
         let input = one(inputs)?;
         let batch = input.shape().first().copied().unwrap_or(0);
+        let units = input.shape().iter().skip(1).product::<usize>() as u64;
+        let (sizes, _) = self.sizes(units).map_err(|reason| TensorError::Geometry {
+            reason: format!(
+                "cannot reshape {units} values to {}: {reason}",
+                self.written()
+            ),
+        })?;
         let shape: Vec<usize> = std::iter::once(batch)
-            .chain(self.target.iter().map(|&d| d as usize))
+            .chain(sizes.iter().map(|&d| d as usize))
             .collect();
         Ok(Forward::plain(input.clone().reshape(&shape)?))
     }
@@ -147,6 +249,41 @@ mod tests {
             "cannot reshape [4×4×16] (256 values) to [5×5] (25 values)",
         );
         check_error("reshape", &[&[4]], "`reshape` needs the attribute `target`");
+    }
+
+    #[test]
+    fn minus_one_stands_for_what_the_other_sizes_leave() {
+        // Keras 3.15: Reshape((-1, 16)) on (None, 4, 4, 16) gives (None, 16, 16); PyTorch's
+        // x.view(batch, -1, 16) the same.
+        check("reshape [-1,16]", &[&[4, 4, 16]], "[16×16]", "0", "0", "0");
+        check("reshape [2,-1,4]", &[&[24]], "[2×3×4]", "0", "0", "0");
+        check_details(
+            "reshape [-1,16]",
+            &[&[4, 4, 16]],
+            "[-1×16]",
+            [0, 0],
+            "0",
+            "whole",
+        );
+        check_details(
+            "reshape [8,-1,16]",
+            &[&[4, 4, 16]],
+            "[8×-1×16]",
+            [0, 0],
+            "0",
+            "pointwise",
+        );
+        check_error(
+            "reshape [-1,5]",
+            &[&[4, 4, 16]],
+            "cannot reshape [4×4×16] (256 values) to [-1×5]: 256 is not a multiple of 5",
+        );
+        check_error(
+            "reshape [-1,-1]",
+            &[&[4, 4, 16]],
+            "`target` must be positive sizes with at most one -1, e.g. [-1, 16], got a list",
+        );
+        check_gradients("reshape [-1,4]", &[&[3, 2, 4]], 2);
     }
 
     #[test]

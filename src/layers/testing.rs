@@ -6,23 +6,24 @@ use crate::shape::{Rounding, Shape};
 use crate::source::Spanned;
 use crate::syntax::{Attribute, LayerDecl, Value};
 
-/// A declaration from `kind value… key=value…` (values classified as the readers do).
+/// A declaration from `kind value… key=value…` (values classified as the readers do; a list is
+/// written without spaces, `[-1,16]`).
 pub fn declaration(line: &str) -> LayerDecl {
     let mut words = line.split_whitespace();
     let mut decl = LayerDecl::new(words.next().expect("a kind"));
+    let value = |text: &str| match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        Some(items) => Value::List(items.split(',').map(Value::from_text).collect()),
+        None => Value::from_text(text),
+    };
     for word in words {
         match word.split_once('=') {
             // Rows of a connection table are separated by `/` here.
-            Some((key, value)) if value.contains('/') => decl.attributes.push(Attribute::new(
+            Some((key, text)) if text.contains('/') => decl.attributes.push(Attribute::new(
                 key,
-                Value::from_text(&format!("{}\n", value.replace('/', "\n"))),
+                Value::from_text(&format!("{}\n", text.replace('/', "\n"))),
             )),
-            Some((key, value)) => decl
-                .attributes
-                .push(Attribute::new(key, Value::from_text(value))),
-            None => decl
-                .positionals
-                .push(Spanned::unspanned(Value::from_text(word))),
+            Some((key, text)) => decl.attributes.push(Attribute::new(key, value(text))),
+            None => decl.positionals.push(Spanned::unspanned(value(word))),
         }
     }
     decl
