@@ -242,7 +242,8 @@ pub fn percent_cell(text: &str) -> Result<Percent, Unreadable> {
     Ok(percent)
 }
 
-/// Reads shapes: `[55×55×96]`, `4096`, `(None, 26, 26, 32)`; several joined by `+`.
+/// Reads shapes: `[55×55×96]`, `4096`, `(None, 26, 26, 32)`, `100 tokens` (token ids, as the
+/// tables print an input of them); several joined by `+`.
 pub fn shapes(text: &str) -> Result<Vec<Vec<u64>>, Unreadable> {
     let normal = normalise(text);
     normal.split('+').map(shape).collect()
@@ -250,6 +251,10 @@ pub fn shapes(text: &str) -> Result<Vec<Vec<u64>>, Unreadable> {
 
 fn shape(text: &str) -> Result<Vec<u64>, Unreadable> {
     let trimmed = text.trim();
+    let trimmed = ["token ids", "tokens", "token"]
+        .iter()
+        .find_map(|unit| trimmed.strip_suffix(unit))
+        .map_or(trimmed, str::trim_end);
     let inner = trimmed
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
@@ -490,6 +495,8 @@ mod tests {
         assert!(variants("1 / 2 / 3 (*)").is_err());
         assert_eq!(shapes("[55×55×96]").unwrap(), vec![vec![55, 55, 96]]);
         assert_eq!(shapes("4096").unwrap(), vec![vec![4096]]);
+        assert_eq!(shapes("100 tokens").unwrap(), vec![vec![100]]);
+        assert_eq!(shapes("[100] token ids").unwrap(), vec![vec![100]]);
         assert_eq!(
             shapes("(None, 26, 26, 32)").unwrap(),
             vec![vec![26, 26, 32]]
