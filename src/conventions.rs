@@ -1,7 +1,10 @@
 //! Counting conventions that differ between frameworks, named so that a description can say
-//! which one it follows. Today one difference is read: how many bias vectors a recurrent layer
-//! has per gate unit (Keras one, PyTorch, cuDNN and ONNX two). The network-wide switch
-//! (`conventions: keras | pytorch`) sets it for every layer that has no `conventions=` of its own.
+//! which one it follows. The layers read them where the frameworks differ: how many bias vectors
+//! a recurrent layer has per gate unit (Keras one; PyTorch, cuDNN and ONNX two), whether
+//! BatchNorm's moving statistics are parameters or buffers, PyTorch's rule for a last pooling
+//! window in the padding under ceil rounding, and defaults (layernorm's epsilon, leaky_relu's
+//! slope). The network-wide switch (`conventions: keras | pytorch`) sets it for every layer
+//! that has no `conventions=` of its own.
 
 /// Whose counting rules a layer follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
