@@ -31,7 +31,7 @@ fn figures() -> Vec<(String, Value)> {
 #[test]
 fn every_layer_agrees_with_the_framework_that_built_it() {
     let all = figures();
-    assert_eq!(all.len(), 7, "one file per framework-built fixture");
+    assert_eq!(all.len(), 8, "one file per framework-built fixture");
     for (file, document) in all {
         let fixture = document["fixture"].as_str().expect("fixture");
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);

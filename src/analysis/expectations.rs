@@ -219,7 +219,7 @@ fn check_layer(
             // A single size stands for every axis of the field (32 is 32x32 on maps).
             let axes = match &info.receptive_field {
                 ReceptiveField::Window { size, .. } => size.len(),
-                ReceptiveField::Whole => 2,
+                ReceptiveField::Whole | ReceptiveField::Uneven => 2,
             };
             let expected = match &attribute.value.value {
                 Value::Integer(n) if *n > 0 => vec![n.to_string(); axes].join("x"),
@@ -237,6 +237,7 @@ fn check_layer(
             let computed = match info.receptive_field {
                 ReceptiveField::Window { size, .. } => size.to_string().replace('×', "x"),
                 ReceptiveField::Whole => "the whole input".to_string(),
+                ReceptiveField::Uneven => "no one size (it varies from unit to unit)".to_string(),
             };
             compare(place, attribute, expected, computed)
         }

@@ -20,6 +20,9 @@ pub enum ReceptiveField {
     },
     /// The whole input (after a dense, global or recurrent layer).
     Whole,
+    /// Parts of the input that differ in size from unit to unit (after an uneven step, until a
+    /// layer sees the whole input).
+    Uneven,
 }
 
 impl ReceptiveField {
@@ -44,13 +47,26 @@ impl ReceptiveField {
         inputs: &[ReceptiveField],
     ) -> Result<ReceptiveField, ShapeError> {
         let mut combined: Option<(Axes<u64>, Axes<u64>, Axes<f64>)> = None;
+        if inputs.is_empty() {
+            return Err(ShapeError::InputCount {
+                expected: "at least one input",
+                found: 0,
+            });
+        }
+        if inputs.contains(&ReceptiveField::Whole) || step == ReceptiveStep::Whole {
+            return Ok(ReceptiveField::Whole);
+        }
+        if inputs.contains(&ReceptiveField::Uneven) || step == ReceptiveStep::Uneven {
+            return Ok(ReceptiveField::Uneven);
+        }
+        // Every input is a window now.
         for input in inputs {
-            match (input, &mut combined) {
-                (ReceptiveField::Whole, _) => return Ok(ReceptiveField::Whole),
-                (ReceptiveField::Window { size, jump, start }, None) => {
-                    combined = Some((*size, *jump, *start));
-                }
-                (ReceptiveField::Window { size, jump, start }, Some((s, j, b))) => {
+            let ReceptiveField::Window { size, jump, start } = input else {
+                continue;
+            };
+            match &mut combined {
+                None => combined = Some((*size, *jump, *start)),
+                Some((s, j, b)) => {
                     if size.len() != s.len() {
                         return Err(ShapeError::Mismatch(format!(
                             "cannot merge receptive fields over {} and {} axes",
@@ -74,6 +90,7 @@ impl ReceptiveField {
         };
         match step {
             ReceptiveStep::Whole => Ok(ReceptiveField::Whole),
+            ReceptiveStep::Uneven => Ok(ReceptiveField::Uneven),
             ReceptiveStep::Pointwise => Ok(ReceptiveField::Window { size, jump, start }),
             ReceptiveStep::Window(window) => {
                 if window.kernel.len() != size.len() {
@@ -163,6 +180,25 @@ mod tests {
         );
         assert_eq!(
             ReceptiveField::after(ReceptiveStep::Whole, &[field]).unwrap(),
+            ReceptiveField::Whole
+        );
+    }
+
+    #[test]
+    fn an_uneven_step_leaves_no_window_until_a_layer_sees_everything() {
+        let input = ReceptiveField::input(&Shape::new(vec![8, 8, 3]));
+        let uneven = ReceptiveField::after(ReceptiveStep::Uneven, &[input]).unwrap();
+        assert_eq!(uneven, ReceptiveField::Uneven);
+        assert_eq!(
+            ReceptiveField::after(window(3, 1, 1), &[uneven]).unwrap(),
+            ReceptiveField::Uneven
+        );
+        assert_eq!(
+            ReceptiveField::after(ReceptiveStep::Pointwise, &[input, uneven]).unwrap(),
+            ReceptiveField::Uneven
+        );
+        assert_eq!(
+            ReceptiveField::after(ReceptiveStep::Whole, &[uneven]).unwrap(),
             ReceptiveField::Whole
         );
     }

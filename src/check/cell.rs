@@ -118,6 +118,8 @@ pub enum Field {
     Window(Vec<u64>),
     /// `All neurons (fully connected)`, `whole input`.
     Whole,
+    /// `varies`, `uneven`: no one window.
+    Varies,
 }
 
 /// One setting written beside a layer's name.
@@ -285,6 +287,12 @@ fn shape(text: &str) -> Result<Vec<u64>, Unreadable> {
 pub fn field(text: &str) -> Result<Field, Unreadable> {
     let normal = normalise(text);
     let lower = normal.to_lowercase();
+    if lower
+        .split(|c: char| !c.is_alphabetic())
+        .any(|word| ["varies", "vary", "uneven", "irregular"].contains(&word))
+    {
+        return Ok(Field::Varies);
+    }
     let words = ["all", "fully", "whole", "entire", "global", "every"];
     if lower
         .split(|c: char| !c.is_alphabetic())
@@ -321,7 +329,7 @@ impl Field {
                 [side] => !axes.is_empty() && axes.iter().all(|axis| axis == side),
                 sizes => sizes == axes,
             },
-            Field::Whole => false,
+            Field::Whole | Field::Varies => false,
         }
     }
 }

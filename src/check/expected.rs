@@ -403,6 +403,7 @@ pub fn step_text(step: ReceptiveStep) -> String {
         ReceptiveStep::Window(window) => window.kernel.described(),
         ReceptiveStep::Whole => "all units (fully connected)".to_string(),
         ReceptiveStep::Pointwise => "1×1".to_string(),
+        ReceptiveStep::Uneven => "varies (no one window)".to_string(),
     }
 }
 
@@ -411,5 +412,6 @@ pub fn field_text(field: ReceptiveField) -> String {
     match field {
         ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "the whole input".to_string(),
+        ReceptiveField::Uneven => "varies (no one window)".to_string(),
     }
 }

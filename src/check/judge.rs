@@ -424,7 +424,7 @@ fn step_cell(text: &str, step: ReceptiveStep) -> Vec<Problem> {
         Err(error) => return vec![unreadable(text, error.reason)],
     };
     let right = match (written, step) {
-        (Field::Whole, ReceptiveStep::Whole) => true,
+        (Field::Whole, ReceptiveStep::Whole) | (Field::Varies, ReceptiveStep::Uneven) => true,
         (written @ Field::Window(_), ReceptiveStep::Window(window)) => {
             written.is_window(&window.kernel)
         }
@@ -444,7 +444,7 @@ fn field_cell(text: &str, field: ReceptiveField) -> Vec<Problem> {
         Err(error) => return vec![unreadable(text, error.reason)],
     };
     let right = match (written, field) {
-        (Field::Whole, ReceptiveField::Whole) => true,
+        (Field::Whole, ReceptiveField::Whole) | (Field::Varies, ReceptiveField::Uneven) => true,
         (written @ Field::Window(_), ReceptiveField::Window { size, .. }) => {
             written.is_window(&size)
         }

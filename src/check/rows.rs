@@ -43,7 +43,7 @@ pub fn required(layer: &LayerInfo) -> bool {
     !layer.input_shapes.is_empty()
         && (layer.parameter_count() > 0
             || !layer.formulas.is_empty()
-            || layer.step == ReceptiveStep::Whole)
+            || matches!(layer.step, ReceptiveStep::Whole | ReceptiveStep::Uneven))
 }
 
 /// Whether a row name stands for the totals.

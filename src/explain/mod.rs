@@ -350,6 +350,9 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
     let in_input = match layer.receptive_field {
         ReceptiveField::Whole => "the whole input".to_string(),
         ReceptiveField::Window { size, .. } => format!("{} of the input", size.described()),
+        ReceptiveField::Uneven => {
+            "a part of the input whose size varies from unit to unit".to_string()
+        }
     };
     match layer.step {
         ReceptiveStep::Whole => {
@@ -357,6 +360,20 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
         }
         ReceptiveStep::Pointwise => {
             format!("one unit of {previous}, at the same place, so still {in_input}.")
+        }
+        ReceptiveStep::Uneven => {
+            let part = format!(
+                "a part of {previous} that is not the same window for every unit (an output step \
+                 moves a fraction of an input unit, or the bins are uneven)"
+            );
+            match layer.receptive_field {
+                ReceptiveField::Whole => {
+                    format!(
+                        "{part}; {previous} already sees the whole input, so this layer does too."
+                    )
+                }
+                _ => format!("{part}, so {in_input}; netcalc gives no one size for it."),
+            }
         }
         ReceptiveStep::Window(window) => {
             let mut text = match *window.kernel {

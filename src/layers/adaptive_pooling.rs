@@ -7,7 +7,7 @@
 //! No parameters and no MACs. Connections: each output unit reads its bin, so C·(Σ bin heights)·
 //! (Σ bin widths), written with each bin's size: 5×5 to 3×3 on C maps is (2+3+2)·(2+3+2)·C. The
 //! receptive step is a regular window (kernel = stride = H/h) when h divides H and w divides W;
-//! uneven bins have no one window, and the field is then counted as the whole input.
+//! uneven bins have no one window, and the field is then reported as varying from unit to unit.
 
 use super::sizes::{extent, one, same_shape};
 use super::{
@@ -173,7 +173,7 @@ impl Layer for Adaptive {
                     padding_before: Axes::from([0, 0]),
                 })
             }
-            _ => ReceptiveStep::Whole,
+            _ => ReceptiveStep::Uneven,
         }
     }
 
@@ -303,7 +303,7 @@ mod tests {
             "to 3×3",
             [0, 0],
             "0",
-            "whole",
+            "uneven",
         );
         check_error(
             "adaptive_avgpool",

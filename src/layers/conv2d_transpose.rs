@@ -17,8 +17,10 @@
 //! computes, as fvcore and thop count them; those that fall on cropped padding included), plus
 //! one bias link per output unit; the MACs are the links without bias.
 //!
-//! The receptive field is counted as the whole input: an output unit's input window would move by
-//! a fraction of a unit per output step, which netcalc's whole-unit fields cannot express.
+//! Receptive field: with stride 1 the layer is a convolution with the same kernel and dilation
+//! whose padding before is d·(k − 1) − p, an ordinary window. With a larger stride an output
+//! unit's input window moves by a fraction of a unit per output step, so the units see windows of
+//! different sizes, and the field is reported as varying (no one window).
 //!
 //! Execution reuses the convolution kernels with input and output exchanged: the forward pass is a
 //! convolution's input gradient, the backward pass a convolution forward (for ∂x) and a
@@ -28,10 +30,10 @@ use super::sizes::{extent, one, split_parameters};
 use super::{
     Activation, AttributeReader, Connections, DeclarationError, DimensionFormula, Explanation,
     Forward, Gradients, Inference, Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep,
-    Role, ShapeError, activation, single_maps,
+    Role, ShapeError, Window, activation, single_maps,
 };
 use crate::expression::Expression;
-use crate::shape::{Rounding, Shape};
+use crate::shape::{Axes, Rounding, Shape};
 use crate::syntax::Value;
 use crate::tensor::convolution::{
     Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
@@ -353,8 +355,34 @@ impl Layer for Transpose {
         }
     }
 
-    fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
-        ReceptiveStep::Whole
+    fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
+        if self.stride != [1, 1] {
+            return ReceptiveStep::Uneven;
+        }
+        // Output o gets input i through kernel tap j when o + before = i + j·d, so it reads
+        // inputs o + before − d·(k−1) … o + before: a window with d·(k−1) − before padding.
+        let sizes = inputs.first().and_then(Shape::maps).map(|(h, w, _)| [h, w]);
+        let Some(sizes) = sizes else {
+            return ReceptiveStep::Uneven;
+        };
+        let mut padding = [0u64; 2];
+        for axis in 0..2 {
+            let output = match self.axis_output(axis, "size", sizes[axis]) {
+                Ok(formula) => formula.value,
+                Err(_) => return ReceptiveStep::Uneven,
+            };
+            let (before, _) = self.convolution_padding(axis, sizes[axis], output);
+            match (self.effective(axis) - 1).checked_sub(before) {
+                Some(pad) => padding[axis] = pad,
+                None => return ReceptiveStep::Uneven,
+            }
+        }
+        ReceptiveStep::Window(Window {
+            kernel: Axes::from(self.kernel),
+            stride: Axes::from([1, 1]),
+            dilation: Axes::from(self.dilation),
+            padding_before: Axes::from(padding),
+        })
     }
 
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression {
@@ -578,7 +606,26 @@ mod tests {
             "F=2, K=4, S=3, P=0, no bias",
             [16, 0],
             "5·5·1·2·2·4 = 400",
-            "whole",
+            "uneven",
+        );
+        // Stride 1: a convolution with the same kernel and d·(k−1) − p padding before. Output
+        // unit o of `conv2d_transpose 4 3 padding=1` reads inputs o−1 … o+1, as a 3×3 conv with
+        // padding 1; with dilation 2 and no padding, inputs o−4, o−2, o.
+        check_details(
+            "conv2d_transpose 4 3 padding=1 use_bias=false",
+            &[&[5, 5, 1]],
+            "F=3, K=4, S=1, P=1, no bias",
+            [36, 0],
+            "5·5·1·3·3·4 = 900",
+            "window 3x3 stride 1x1 dilation 1x1 before 1x1",
+        );
+        check_details(
+            "conv2d_transpose 4 3 dilation=2 use_bias=false",
+            &[&[5, 5, 1]],
+            "F=3, K=4, S=1, P=0, dilation=2, no bias",
+            [36, 0],
+            "5·5·1·3·3·4 = 900",
+            "window 3x3 stride 1x1 dilation 2x2 before 4x4",
         );
     }
 

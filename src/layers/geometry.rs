@@ -97,6 +97,10 @@ pub enum ReceptiveStep {
     Whole,
     /// The unit at the same place (activations, dropout, normalisation, merges).
     Pointwise,
+    /// A part of the input whose size and place vary from unit to unit, so that no one window
+    /// describes it: upsampling and strided transposed convolutions (an output step moves a
+    /// fraction of an input unit), adaptive pooling with uneven bins.
+    Uneven,
 }
 
 /// A sliding window's geometry per position axis (height and width of maps, the steps of a

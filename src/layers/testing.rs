@@ -141,7 +141,7 @@ pub fn check_error_on(line: &str, inputs: &[Shape], message: &str) {
 
 /// Builds the layer of `line` on `inputs` and checks what `check` does not: the settings text,
 /// the trainable and non-trainable parameter totals, the MACs (printed like connections) and the
-/// receptive step (`pointwise`, `whole`, or `window 3x3 stride 2x2 dilation 1x1 before 0x0`).
+/// receptive step (`pointwise`, `whole`, `uneven`, or `window 3x3 stride 2x2 dilation 1x1 before 0x0`).
 pub fn check_details(
     line: &str,
     inputs: &[&[u64]],
@@ -182,6 +182,7 @@ pub fn check_details(
     let described = match layer.receptive_step(&inputs) {
         layers::ReceptiveStep::Pointwise => "pointwise".to_string(),
         layers::ReceptiveStep::Whole => "whole".to_string(),
+        layers::ReceptiveStep::Uneven => "uneven".to_string(),
         layers::ReceptiveStep::Window(window) => format!(
             "window {} stride {} dilation {} before {}",
             pair(window.kernel),

@@ -2,9 +2,9 @@
 //! `UpSampling2D(size)` with its default `interpolation='nearest'`, PyTorch `nn.Upsample(
 //! scale_factor, mode='nearest')`): each input unit is copied into a block of sh×sw output
 //! units, H×W×C → (sh·H)×(sw·W)×C. Copies are not weighted links: no parameters, no connections,
-//! no MACs (as `flatten`). Bilinear interpolation is not offered. The receptive field is counted
-//! as the whole input: neighbouring output units step a fraction of an input unit, which whole-unit
-//! fields cannot express. Backward: each input unit receives the sum of its block's gradients.
+//! no MACs (as `flatten`). Bilinear interpolation is not offered. The receptive field is reported
+//! as varying (no one window): neighbouring output units step a fraction of an input unit, so the
+//! windows a later layer sees through them differ in size from unit to unit. Backward: each input unit receives the sum of its block's gradients.
 
 use super::sizes::{extent, one, same_shape};
 use super::{
@@ -95,7 +95,13 @@ impl Layer for Upsampling {
     }
 
     fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
-        ReceptiveStep::Whole
+        // Each output unit copies one input unit, but neighbouring output units are a fraction
+        // of an input unit apart: no window of whole units with a whole stride.
+        if self.size == [1, 1] {
+            ReceptiveStep::Pointwise
+        } else {
+            ReceptiveStep::Uneven
+        }
     }
 
     fn macs(&self, _: &[Shape], _: &Shape) -> Expression {
@@ -163,7 +169,15 @@ mod tests {
             "size=3",
             [0, 0],
             "0",
-            "whole",
+            "uneven",
+        );
+        check_details(
+            "upsampling2d 1",
+            &[&[2, 2, 1]],
+            "size=1",
+            [0, 0],
+            "0",
+            "pointwise",
         );
         check_error(
             "upsampling2d",

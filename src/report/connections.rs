@@ -59,7 +59,8 @@ pub fn grid(analysis: &Analysis) -> Grid {
     grid
 }
 
-/// `5×5`, `All neurons (fully connected)`, or `–` for layers that see one unit.
+/// `5×5`, `All neurons (fully connected)`, `varies (no one window)`, or `–` for layers that see
+/// one unit.
 fn receptive(step: ReceptiveStep) -> String {
     match step {
         ReceptiveStep::Window(window) => {
@@ -71,5 +72,6 @@ fn receptive(step: ReceptiveStep) -> String {
         }
         ReceptiveStep::Whole => "All neurons (fully connected)".to_string(),
         ReceptiveStep::Pointwise => "–".to_string(),
+        ReceptiveStep::Uneven => "varies (no one window)".to_string(),
     }
 }

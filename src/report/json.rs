@@ -114,6 +114,7 @@ enum Step<'a> {
     },
     Whole,
     Pointwise,
+    Uneven,
 }
 
 #[derive(Serialize)]
@@ -125,6 +126,7 @@ enum Field<'a> {
         start: &'a [f64],
     },
     Whole,
+    Uneven,
 }
 
 #[derive(Serialize)]
@@ -205,10 +207,12 @@ fn layer<'a>(info: &'a LayerInfo, total: u64) -> Layer<'a> {
                 },
                 ReceptiveStep::Whole => Step::Whole,
                 ReceptiveStep::Pointwise => Step::Pointwise,
+                ReceptiveStep::Uneven => Step::Uneven,
             },
             input: match &info.receptive_field {
                 ReceptiveField::Window { size, jump, start } => Field::Window { size, jump, start },
                 ReceptiveField::Whole => Field::Whole,
+                ReceptiveField::Uneven => Field::Uneven,
             },
         },
         macs: formula(&info.macs),

@@ -84,10 +84,11 @@ pub fn grid(analysis: &Analysis) -> Grid {
     grid
 }
 
-/// `32×32` (`9` steps of a sequence) or `whole input`.
+/// `32×32` (`9` steps of a sequence), `whole input`, or `varies` (no one window).
 fn field(field: &ReceptiveField) -> String {
     match field {
         ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "whole input".to_string(),
+        ReceptiveField::Uneven => "varies".to_string(),
     }
 }
