@@ -337,11 +337,14 @@ pub fn sequential_network() -> impl Strategy<Value = Description> {
 }
 
 /// Receptive fields ordered by how much they see: a window by its size, the whole input above
-/// every window.
+/// every window. A field that varies from unit to unit has no one size: it may follow a window
+/// or another such field, but never the whole input, and no window follows it.
 fn sees_at_least(later: &ReceptiveField, earlier: &ReceptiveField) -> bool {
     match (later, earlier) {
         (ReceptiveField::Whole, _) => true,
-        (ReceptiveField::Window { .. }, ReceptiveField::Whole) => false,
+        (ReceptiveField::Uneven, ReceptiveField::Whole) => false,
+        (ReceptiveField::Uneven, _) => true,
+        (ReceptiveField::Window { .. }, ReceptiveField::Whole | ReceptiveField::Uneven) => false,
         (ReceptiveField::Window { size, .. }, ReceptiveField::Window { size: before, .. }) => {
             size[0] >= before[0] && size[1] >= before[1]
         }
