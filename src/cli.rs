@@ -4,7 +4,7 @@
 use crate::analysis;
 use crate::builtin;
 use crate::error::{Error, Locate};
-use crate::report::{self, OutputFormat, Report};
+use crate::report::{self, Blocks, OutputFormat, Report};
 use crate::shape::Rounding;
 use crate::source::{Source, Span};
 use crate::syntax::{self, Format};
@@ -30,8 +30,9 @@ enum Command {
     Table(ReportArguments),
     /// Receptive field, parameters to learn and connections without / with bias per layer.
     Connections(ReportArguments),
-    /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals.
-    Summary(ReportArguments),
+    /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals. A
+    /// repeated block is one row, "block × 12", unless --expand is given.
+    Summary(SummaryArguments),
     /// The built-in architectures (or, with --kinds, the layer kinds).
     List {
         /// List the layer kinds instead.
@@ -88,6 +89,15 @@ struct ReportArguments {
     /// rule, defaults); overrides the description's `conventions`.
     #[arg(long, value_enum)]
     conventions: Option<ConventionsArgument>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SummaryArguments {
+    #[command(flatten)]
+    report: ReportArguments,
+    /// List every layer of the repeated blocks instead of one row per block.
+    #[arg(long)]
+    expand: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,11 +297,20 @@ impl From<String> for Output {
 
 fn execute(command: Command) -> Result<Output, Error> {
     match command {
-        Command::Table(arguments) => report_of(&arguments, Report::Table).map(Output::from),
-        Command::Connections(arguments) => {
-            report_of(&arguments, Report::Connections).map(Output::from)
+        Command::Table(arguments) => {
+            report_of(&arguments, Report::Table, Blocks::Expanded).map(Output::from)
         }
-        Command::Summary(arguments) => report_of(&arguments, Report::Summary).map(Output::from),
+        Command::Connections(arguments) => {
+            report_of(&arguments, Report::Connections, Blocks::Expanded).map(Output::from)
+        }
+        Command::Summary(arguments) => {
+            let blocks = if arguments.expand {
+                Blocks::Expanded
+            } else {
+                Blocks::Collapsed
+            };
+            report_of(&arguments.report, Report::Summary, blocks).map(Output::from)
+        }
         Command::List { kinds } => Ok(Output::from(if kinds {
             list_kinds()
         } else {
@@ -396,7 +415,7 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     })
 }
 
-fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
+fn report_of(arguments: &ReportArguments, report: Report, blocks: Blocks) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
     let rounding = arguments.rounding.map(|rounding| match rounding {
         RoundingArgument::Exact => Rounding::Exact,
@@ -414,7 +433,12 @@ fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Erro
     let network = crate::load_with(&source, format, overrides)?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
-    Ok(report::render(&analysis, report, arguments.format))
+    Ok(report::render_with(
+        &analysis,
+        report,
+        arguments.format,
+        blocks,
+    ))
 }
 
 /// Prints the network's warnings (its dangling layers) on stderr, each at its declaration.
