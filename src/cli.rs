@@ -33,6 +33,9 @@ enum Command {
     /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals. A
     /// repeated block is one row, "block × 12", unless --expand is given.
     Summary(SummaryArguments),
+    /// The memory that training needs at a batch size: weights, gradients, optimizer state and
+    /// activations, per layer and in all, under a named convention (fp32 or mixed precision).
+    Memory(MemoryArguments),
     /// The built-in architectures (or, with --kinds, the layer kinds).
     List {
         /// List the layer kinds instead.
@@ -89,6 +92,39 @@ struct ReportArguments {
     /// rule, defaults); overrides the description's `conventions`.
     #[arg(long, value_enum)]
     conventions: Option<ConventionsArgument>,
+}
+
+#[derive(Debug, clap::Args)]
+struct MemoryArguments {
+    #[command(flatten)]
+    report: ReportArguments,
+    /// Examples per batch.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
+    /// The optimizer, for its state: sgd none, momentum, rmsprop and adagrad one copy of the
+    /// parameters, adam and adadelta two.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerArgument,
+    /// fp32 (4 + 4 + 4 per state copy bytes per parameter) or mixed (ZeRO: 2 + 2 + 4 + 4 per
+    /// state copy).
+    #[arg(long, value_enum, default_value = "fp32")]
+    precision: PrecisionArgument,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OptimizerArgument {
+    Sgd,
+    Momentum,
+    Rmsprop,
+    Adagrad,
+    Adam,
+    Adadelta,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PrecisionArgument {
+    Fp32,
+    Mixed,
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,6 +203,8 @@ enum CommandError {
         name: String,
         suggestion: Option<&'static str>,
     },
+    #[error("{0}")]
+    TooLarge(crate::memory::Overflow),
     #[error("`{network}` has no layer `{name}`")]
     UnknownLayer {
         name: String,
@@ -183,6 +221,7 @@ impl Locate for CommandError {
     fn help(&self) -> Option<String> {
         match self {
             CommandError::Unreadable { .. } => None,
+            CommandError::TooLarge(_) => Some("choose a smaller --batch".to_string()),
             CommandError::UnknownNetwork { suggestion, .. } => Some(match suggestion {
                 Some(name) => {
                     format!("did you mean `{name}`? (`netcalc list` shows the built-ins)")
@@ -205,6 +244,7 @@ impl Locate for CommandError {
             CommandError::Unreadable { .. } => "netcalc::cli::unreadable",
             CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
             CommandError::UnknownLayer { .. } => "netcalc::cli::unknown_layer",
+            CommandError::TooLarge(_) => "netcalc::memory::overflow",
         }
     }
 }
@@ -303,6 +343,7 @@ fn execute(command: Command) -> Result<Output, Error> {
         Command::Connections(arguments) => {
             report_of(&arguments, Report::Connections, Blocks::Expanded).map(Output::from)
         }
+        Command::Memory(arguments) => memory(&arguments).map(Output::from),
         Command::Summary(arguments) => {
             let blocks = if arguments.expand {
                 Blocks::Expanded
@@ -413,6 +454,39 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
         ConvertFormat::Yaml => syntax::yaml::print(&description),
         ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),
     })
+}
+
+fn memory(arguments: &MemoryArguments) -> Result<String, Error> {
+    use crate::memory::{Optimizer, Precision};
+    let (source, format) = open(&arguments.report.network)?;
+    let overrides = crate::graph::Overrides {
+        rounding: arguments.report.rounding.map(RoundingArgument::rounding),
+        conventions: arguments
+            .report
+            .conventions
+            .map(|conventions| match conventions {
+                ConventionsArgument::Keras => crate::conventions::Conventions::Keras,
+                ConventionsArgument::Pytorch => crate::conventions::Conventions::Pytorch,
+            }),
+    };
+    let network = crate::load_with(&source, format, overrides)?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
+    let optimizer = match arguments.optimizer {
+        OptimizerArgument::Sgd => Optimizer::Sgd,
+        OptimizerArgument::Momentum => Optimizer::Momentum,
+        OptimizerArgument::Rmsprop => Optimizer::Rmsprop,
+        OptimizerArgument::Adagrad => Optimizer::Adagrad,
+        OptimizerArgument::Adam => Optimizer::Adam,
+        OptimizerArgument::Adadelta => Optimizer::Adadelta,
+    };
+    let precision = match arguments.precision {
+        PrecisionArgument::Fp32 => Precision::Fp32,
+        PrecisionArgument::Mixed => Precision::Mixed,
+    };
+    let estimate = crate::memory::estimate(&analysis, arguments.batch, optimizer, precision)
+        .map_err(|overflow| Error::unplaced(CommandError::TooLarge(overflow)))?;
+    Ok(crate::memory::render(&estimate, arguments.report.format))
 }
 
 fn report_of(arguments: &ReportArguments, report: Report, blocks: Blocks) -> Result<String, Error> {
