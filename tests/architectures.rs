@@ -228,6 +228,8 @@ fn the_readme_example_of_parameters_is_the_grid_model() {
 /// the description (each file says where its figure comes from; the `expect` line in it is
 /// checked too, but this test does not rely on it). PyTorch's conventions hold for the
 /// torchvision and Hugging Face models: BatchNorm's running statistics are buffers, in no total.
+/// PyTorch's own count of the transformers' layers, built from plain torch modules, gives the
+/// same four totals (docs/counts/transformers-torch.txt, docs/counts/transformers_torch.py).
 #[test]
 fn todays_architectures_have_their_published_totals() {
     let published: [(&str, u64, &str); 8] = [
