@@ -119,6 +119,8 @@ pub struct LayerInfo {
     pub auxiliary: bool,
     /// What the layer says of its parts, for `netcalc explain` (recurrent layers' gates).
     pub explanation: Option<crate::layers::Explanation>,
+    /// The layer whose table it uses as its weights (`tied_to`), counted there.
+    pub tied_to: Option<String>,
     /// The copies of repeated blocks it comes from (outermost first; none outside `repeat`), so
     /// that reports can show a block as one row. Compares equal whatever it holds.
     pub copies: crate::syntax::Copies,
@@ -345,8 +347,9 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let layer = &node.layer;
         let inference = layer.infer(&input_shapes, network.rounding).map_err(fail)?;
         let output = inference.output;
-        if let Some(tie) = layer.tie(&input_shapes) {
-            check_tie(network, &layers, &tie).map_err(|problem| {
+        let tie = layer.tie(&input_shapes);
+        if let Some(tie) = &tie {
+            check_tie(network, &layers, tie).map_err(|problem| {
                 Error::new(
                     &network.source,
                     LayerError {
@@ -467,6 +470,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             activation_bytes,
             auxiliary: in_auxiliary_branch,
             copies: node.decl.copies.clone(),
+            tied_to: tie.map(|tie| tie.layer.value),
         });
     }
     Ok(Analysis {
