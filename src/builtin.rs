@@ -41,6 +41,14 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("mlp-784-100-100-10", "mlp-784-100-100-10.yaml"),
     builtin!("mlp-784-30-10", "mlp-784-30-10.yaml"),
     builtin!("mnist-lstm", "mnist-lstm.yaml"),
+    builtin!("resnet-18", "resnet-18.yaml"),
+    builtin!("resnet-50", "resnet-50.yaml"),
+    builtin!("mobilenet-v2", "mobilenet-v2.yaml"),
+    builtin!("vit-b-16", "vit-b-16.yaml"),
+    builtin!("gpt-2", "gpt-2.yaml"),
+    builtin!("gpt-2-medium", "gpt-2-medium.yaml"),
+    builtin!("bert-base", "bert-base.yaml"),
+    builtin!("zaremba-lstm-medium", "zaremba-lstm-medium.yaml"),
 ];
 
 /// The built-in with this name (case-insensitive).

@@ -4,7 +4,7 @@
 use crate::analysis;
 use crate::builtin;
 use crate::error::{Error, Locate};
-use crate::report::{self, OutputFormat, Report};
+use crate::report::{self, Blocks, OutputFormat, Report};
 use crate::source::{Source, Span};
 use crate::syntax::{self, Format};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,8 +31,12 @@ enum Command {
     Table(ReportArguments),
     /// Receptive field, parameters to learn and connections without / with bias per layer.
     Connections(ReportArguments),
-    /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals.
-    Summary(ReportArguments),
+    /// A Keras-like overview: shapes, parameters, MACs, memory, receptive fields, totals. A
+    /// repeated block is one row, "block × 12", unless --expand is given.
+    Summary(SummaryArguments),
+    /// The memory that training needs at a batch size: weights, gradients, optimizer state and
+    /// activations, per layer and in all, under a named convention (fp32 or mixed precision).
+    Memory(MemoryArguments),
     /// The built-in architectures (or, with --kinds, the layer kinds).
     List {
         /// List the layer kinds instead.
@@ -89,6 +93,48 @@ struct ReportArguments {
 }
 
 #[derive(Debug, clap::Args)]
+struct MemoryArguments {
+    #[command(flatten)]
+    report: ReportArguments,
+    /// Examples per batch.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
+    /// The optimizer, for its state: sgd none, momentum, rmsprop and adagrad one copy of the
+    /// parameters, adam and adadelta two.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerArgument,
+    /// fp32 (4 + 4 + 4 per state copy bytes per parameter) or mixed (ZeRO: 2 + 2 + 4 + 4 per
+    /// state copy).
+    #[arg(long, value_enum, default_value = "fp32")]
+    precision: PrecisionArgument,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OptimizerArgument {
+    Sgd,
+    Momentum,
+    Rmsprop,
+    Adagrad,
+    Adam,
+    Adadelta,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PrecisionArgument {
+    Fp32,
+    Mixed,
+}
+
+#[derive(Debug, clap::Args)]
+struct SummaryArguments {
+    #[command(flatten)]
+    report: ReportArguments,
+    /// List every layer of the repeated blocks instead of one row per block.
+    #[arg(long)]
+    expand: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct CheckArguments {
     /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
     network: String,
@@ -129,6 +175,8 @@ enum CommandError {
         name: String,
         suggestion: Option<&'static str>,
     },
+    #[error("{0}")]
+    TooLarge(crate::memory::Overflow),
     #[error("`{network}` has no layer `{name}`")]
     UnknownLayer {
         name: String,
@@ -145,6 +193,7 @@ impl Locate for CommandError {
     fn help(&self) -> Option<String> {
         match self {
             CommandError::Unreadable { .. } => None,
+            CommandError::TooLarge(_) => Some("choose a smaller --batch".to_string()),
             CommandError::UnknownNetwork { suggestion, .. } => Some(match suggestion {
                 Some(name) => {
                     format!("did you mean `{name}`? (`netcalc list` shows the built-ins)")
@@ -167,6 +216,7 @@ impl Locate for CommandError {
             CommandError::Unreadable { .. } => "netcalc::cli::unreadable",
             CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
             CommandError::UnknownLayer { .. } => "netcalc::cli::unknown_layer",
+            CommandError::TooLarge(_) => "netcalc::memory::overflow",
         }
     }
 }
@@ -259,11 +309,21 @@ impl From<String> for Output {
 
 fn execute(command: Command) -> Result<Output, Error> {
     match command {
-        Command::Table(arguments) => report_of(&arguments, Report::Table).map(Output::from),
-        Command::Connections(arguments) => {
-            report_of(&arguments, Report::Connections).map(Output::from)
+        Command::Table(arguments) => {
+            report_of(&arguments, Report::Table, Blocks::Expanded).map(Output::from)
         }
-        Command::Summary(arguments) => report_of(&arguments, Report::Summary).map(Output::from),
+        Command::Connections(arguments) => {
+            report_of(&arguments, Report::Connections, Blocks::Expanded).map(Output::from)
+        }
+        Command::Memory(arguments) => memory(&arguments).map(Output::from),
+        Command::Summary(arguments) => {
+            let blocks = if arguments.expand {
+                Blocks::Expanded
+            } else {
+                Blocks::Collapsed
+            };
+            report_of(&arguments.report, Report::Summary, blocks).map(Output::from)
+        }
         Command::List { kinds } => Ok(Output::from(if kinds {
             list_kinds()
         } else {
@@ -372,12 +432,40 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     })
 }
 
-fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
+fn memory(arguments: &MemoryArguments) -> Result<String, Error> {
+    use crate::memory::{Optimizer, Precision};
+    let (source, format) = open(&arguments.report.network)?;
+    let network = crate::load_with(&source, format, arguments.report.options.overrides())?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
+    let optimizer = match arguments.optimizer {
+        OptimizerArgument::Sgd => Optimizer::Sgd,
+        OptimizerArgument::Momentum => Optimizer::Momentum,
+        OptimizerArgument::Rmsprop => Optimizer::Rmsprop,
+        OptimizerArgument::Adagrad => Optimizer::Adagrad,
+        OptimizerArgument::Adam => Optimizer::Adam,
+        OptimizerArgument::Adadelta => Optimizer::Adadelta,
+    };
+    let precision = match arguments.precision {
+        PrecisionArgument::Fp32 => Precision::Fp32,
+        PrecisionArgument::Mixed => Precision::Mixed,
+    };
+    let estimate = crate::memory::estimate(&analysis, arguments.batch, optimizer, precision)
+        .map_err(|overflow| Error::unplaced(CommandError::TooLarge(overflow)))?;
+    Ok(crate::memory::render(&estimate, arguments.report.format))
+}
+
+fn report_of(arguments: &ReportArguments, report: Report, blocks: Blocks) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
     let network = crate::load_with(&source, format, arguments.options.overrides())?;
     warn(&network);
     let analysis = analysis::analyse(&network)?;
-    Ok(report::render(&analysis, report, arguments.format))
+    Ok(report::render_with(
+        &analysis,
+        report,
+        arguments.format,
+        blocks,
+    ))
 }
 
 /// Prints the network's warnings (its dangling layers) on stderr, each at its declaration.

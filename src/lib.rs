@@ -15,6 +15,7 @@ pub mod expression;
 pub mod graph;
 pub mod layers;
 pub mod limits;
+pub mod memory;
 pub mod report;
 pub mod shape;
 pub mod source;

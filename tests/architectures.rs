@@ -223,3 +223,76 @@ fn the_readme_example_of_parameters_is_the_grid_model() {
     let description = syntax::read(&Source::new("README.md", example), Format::Dsl).expect("reads");
     assert_eq!(Grid::of(&description).and_then(|grid| grid.count()), Ok(4));
 }
+
+/// Every built-in of today's architectures has its published total, computed by netcalc from
+/// the description (each file says where its figure comes from; the `expect` line in it is
+/// checked too, but this test does not rely on it). PyTorch's conventions hold for the
+/// torchvision and Hugging Face models: BatchNorm's running statistics are buffers, in no total.
+/// PyTorch's own count of the transformers' layers, built from plain torch modules, gives the
+/// same four totals (docs/counts/transformers-torch.txt, docs/counts/transformers_torch.py).
+#[test]
+fn todays_architectures_have_their_published_totals() {
+    let published: [(&str, u64, &str); 8] = [
+        // torchvision model documentation, ResNet18_Weights.IMAGENET1K_V1, num_params.
+        ("resnet-18", 11_689_512, "torchvision"),
+        // torchvision model documentation, ResNet50_Weights.IMAGENET1K_V1 (v1.5), num_params.
+        ("resnet-50", 25_557_032, "torchvision"),
+        // torchvision model documentation, MobileNet_V2_Weights.IMAGENET1K_V1, num_params.
+        ("mobilenet-v2", 3_504_872, "torchvision"),
+        // torchvision model documentation, ViT_B_16_Weights.IMAGENET1K_V1, num_params.
+        ("vit-b-16", 86_567_656, "torchvision"),
+        // Hugging Face `gpt2`, GPT2LMHeadModel.num_parameters(), lm_head tied to wte.
+        ("gpt-2", 124_439_808, "Hugging Face"),
+        // Hugging Face `gpt2-medium`, GPT2LMHeadModel.num_parameters(), lm_head tied to wte.
+        ("gpt-2-medium", 354_823_168, "Hugging Face"),
+        // Hugging Face `bert-base-uncased`, BertModel.num_parameters() (with the pooler).
+        ("bert-base", 109_482_240, "Hugging Face"),
+        // Zaremba et al. 2014, section 4.1 (medium: 2 × 650 LSTM, vocabulary 10,000, untied),
+        // one bias per gate unit as the paper's T_{2n,4n} has: 650·10000 embedding +
+        // 2·(4·650·(650+650) + 4·650) + 650·10000 + 10000. Keras' own count of the same model is
+        // docs/counts/zaremba-keras.txt (docs/counts/zaremba_keras.py).
+        ("zaremba-lstm-medium", 19_775_200, "Zaremba et al. 2014"),
+    ];
+    for (name, total, source) in published {
+        let source_text = builtin_source(name);
+        let network = netcalc::load(&source_text, Format::Yaml).expect("loads");
+        let analysis = netcalc::analysis::compute(&network).expect("analyses");
+        assert_eq!(
+            analysis.totals.parameters(),
+            total,
+            "{name}: netcalc's total against {source}'s"
+        );
+        assert_eq!(analysis.totals.non_trainable, 0, "{name}");
+    }
+    // The by-hand sum for Zaremba's model, independent of netcalc's formulas.
+    let lstm = |input: u64, units: u64| 4 * units * (input + units) + 4 * units;
+    assert_eq!(
+        650 * 10_000 + lstm(650, 650) + lstm(650, 650) + 650 * 10_000 + 10_000,
+        19_775_200
+    );
+}
+
+/// The buffers PyTorch keeps outside the parameters: BatchNorm's running mean and variance,
+/// 2 per channel (ResNet-18: 4,800 channels of batch normalisation; ResNet-50: 26,560, Keras
+/// ResNet50's 53,120 non-trainable parameters); under Keras' conventions they are non-trainable
+/// parameters and the trainable count stays torchvision's.
+#[test]
+fn resnets_keep_the_running_statistics_as_buffers() {
+    for (name, buffers, trainable) in [
+        ("resnet-18", 9_600, 11_689_512),
+        ("resnet-50", 53_120, 25_557_032),
+    ] {
+        let source = builtin_source(name);
+        let network = netcalc::load(&source, Format::Yaml).expect("loads");
+        let analysis = netcalc::analysis::compute(&network).expect("analyses");
+        assert_eq!(analysis.totals.buffers, buffers, "{name}");
+        let overrides = netcalc::graph::Overrides {
+            conventions: Some(netcalc::conventions::Conventions::Keras),
+            ..Default::default()
+        };
+        let keras = netcalc::load_with(&source, Format::Yaml, overrides).expect("loads");
+        let keras = netcalc::analysis::compute(&keras).expect("analyses");
+        assert_eq!(keras.totals.non_trainable, buffers, "{name} under Keras");
+        assert_eq!(keras.totals.trainable, trainable, "{name} under Keras");
+    }
+}

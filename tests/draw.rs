@@ -38,6 +38,16 @@ fn networks() -> Vec<(Network, Analysis)> {
         .collect()
 }
 
+/// A drawing fixture, read from `tests/fixtures/draw/`.
+fn fixture(file: &str) -> (Network, Analysis) {
+    let path = format!("tests/fixtures/draw/{file}");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let format = Format::from_path(&path).expect("a known extension");
+    let network = load(&Source::new(path, text), format).expect("loads");
+    let analysis = analyse(&network).expect("analyses");
+    (network, analysis)
+}
+
 fn network(name: &str) -> (Network, Analysis) {
     networks()
         .into_iter()
@@ -119,17 +129,19 @@ fn every_picture_keeps_its_geometry() {
             }
         }
     }
-    assert!(checked >= 12 * (builtin::BUILTINS.len() + 4));
+    assert!(checked >= 12 * (builtin::BUILTINS.len() + 3));
 }
 
 /// torchvision's ResNet-50 has 25,557,032 parameters (`ResNet50_Weights.IMAGENET1K_V1`,
 /// `num_params`, torchvision's model documentation): convolution weights, BatchNorm weights and
-/// biases, and the classifier. netcalc counts them as trainable and adds BatchNorm's running
-/// mean and variance (torchvision's buffers, Keras' non-trainable weights): 2 × 26,560
-/// channels = 53,120. Keras' own ResNet50 reports the same 53,120 non-trainable parameters.
+/// biases, and the classifier. The fixture written out layer by layer counts them as trainable
+/// and adds BatchNorm's running mean and variance (torchvision's buffers, Keras' non-trainable
+/// weights): 2 × 26,560 channels = 53,120. Keras' own ResNet50 reports the same 53,120
+/// non-trainable parameters. The built-in `resnet-50` (with `repeat`, PyTorch's conventions)
+/// has the same layers and keeps the 53,120 as buffers.
 #[test]
 fn resnet_50_has_torchvisions_parameter_count() {
-    let (network, analysis) = network("resnet-50");
+    let (written_out, analysis) = fixture("resnet-50.nn");
     assert_eq!(analysis.totals.trainable, 25_557_032);
     assert_eq!(analysis.totals.non_trainable, 53_120);
     // 50 weighted layers: 49 convolutions on the main path and the classifier; the 4
@@ -139,7 +151,22 @@ fn resnet_50_has_torchvisions_parameter_count() {
     assert_eq!(convolutions, 49 + 4);
     assert_eq!(kinds.iter().filter(|&&k| k == "dense").count(), 1);
     assert_eq!(kinds.iter().filter(|&&k| k == "add").count(), 16);
-    assert_eq!(network.order().len(), analysis.layers.len());
+    assert_eq!(written_out.order().len(), analysis.layers.len());
+    let (_, built_in) = network("resnet-50");
+    assert_eq!(built_in.totals.trainable, 25_557_032);
+    assert_eq!(built_in.totals.buffers, 53_120);
+    let sizes = |analysis: &Analysis| -> Vec<(String, u64)> {
+        analysis
+            .layers
+            .iter()
+            .map(|layer| (layer.output.to_string(), layer.trainable))
+            .collect()
+    };
+    assert_eq!(
+        sizes(&built_in),
+        sizes(&analysis),
+        "the same layers in order"
+    );
 }
 
 /// torchvision's GoogLeNet has 6,624,904 parameters (`GoogLeNet_Weights.IMAGENET1K_V1`,
@@ -156,14 +183,14 @@ fn googlenet_has_torchvisions_parameter_count() {
     assert_eq!(concats, 9, "nine inception modules");
 }
 
-/// `--collapse` on the ResNet-50 written with `repeat`: each stage's identity bottlenecks become
-/// one box whose numbers are the sums over its copies (stage 1's two: 2 × (64·256 + 9·64·64 +
-/// 64·256 weights + 2·(64+64+256) batch-norm scales and shifts) = 142,336 parameters, of which
-/// the running means and variances, 2 × 2·(64+64+256) = 1,536, are not trained); links within a
-/// block disappear, links across its border join its box.
+/// `--collapse` on the built-in ResNet-50, written with `repeat`: each stage's identity
+/// bottlenecks become one box whose numbers are the sums over its copies (stage 1's two: 2 ×
+/// (64·256 + 9·64·64 + 64·256 weights + (64+64+256) batch-norm scales and shifts) = 140,800
+/// parameters; the running means and variances are buffers under its PyTorch conventions);
+/// links within a block disappear, links across its border join its box.
 #[test]
 fn collapsing_draws_each_repeated_block_as_one_box() {
-    let (repeated, analysis) = network("resnet-50-repeat");
+    let (repeated, analysis) = network("resnet-50");
     let expanded = Diagram::of(&repeated, &analysis, Show::default());
     let collapsed = Diagram::collapsed(&repeated, &analysis, Show::default());
     let names: Vec<&str> = collapsed
@@ -185,7 +212,7 @@ fn collapsing_draws_each_repeated_block_as_one_box() {
         .expect("stage 1");
     assert_eq!(
         stage1.details.last().map(String::as_str),
-        Some("142,336 params (1,536 non-trainable) in all")
+        Some("140,800 params in all")
     );
     assert_eq!(stage1.details[1], "conv2d 1×1, 64");
     assert_eq!(stage1.output.as_deref(), Some("[56×56×256]"));
@@ -212,7 +239,7 @@ fn collapsing_draws_each_repeated_block_as_one_box() {
     assert_eq!(into, ["layer1.0.add"]);
     assert_eq!(out_of, ["layer2.0.x"]);
     // Without repeats, collapsing changes nothing.
-    let (plain, analysis) = network("resnet-50");
+    let (plain, analysis) = fixture("resnet-50.nn");
     assert_eq!(
         Diagram::collapsed(&plain, &analysis, Show::default()),
         Diagram::of(&plain, &analysis, Show::default())

@@ -119,6 +119,11 @@ pub struct LayerInfo {
     pub auxiliary: bool,
     /// What the layer says of its parts, for `netcalc explain` (recurrent layers' gates).
     pub explanation: Option<crate::layers::Explanation>,
+    /// The layer whose table it uses as its weights (`tied_to`), counted there.
+    pub tied_to: Option<String>,
+    /// The copies of repeated blocks it comes from (outermost first; none outside `repeat`), so
+    /// that reports can show a block as one row. Compares equal whatever it holds.
+    pub copies: crate::syntax::Copies,
 }
 
 impl LayerInfo {
@@ -262,6 +267,50 @@ impl Locate for LayerError {
     }
 }
 
+/// Checks that a layer tied to another (`tied_to`) names a layer analysed before it that has a
+/// parameter tensor of the shape the tie needs.
+fn check_tie(
+    network: &Network,
+    analysed: &[LayerInfo],
+    tie: &crate::layers::Tie,
+) -> Result<(), ShapeError> {
+    let name = &tie.layer.value;
+    let Some(position) = analysed.iter().position(|info| &info.name == name) else {
+        return Err(ShapeError::Mismatch(format!(
+            "its weights are tied to `{name}`, but no layer of that name comes before it"
+        )));
+    };
+    let target = network.node(network.order()[position]);
+    let shapes: Vec<Vec<u64>> = target
+        .layer
+        .parameter_specs(&analysed[position].input_shapes)
+        .iter()
+        .map(|spec| spec.shape.iter().map(|&extent| extent as u64).collect())
+        .collect();
+    if shapes.contains(&tie.shape) {
+        return Ok(());
+    }
+    let written = |shape: &Vec<u64>| {
+        shape
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("×")
+    };
+    let found = match shapes.as_slice() {
+        [] => "no parameters".to_string(),
+        several => several
+            .iter()
+            .map(|shape| format!("[{}]", written(shape)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    Err(ShapeError::Mismatch(format!(
+        "its weights are tied to `{name}`, which has {found}, not the [{}] these weights need (transposed)",
+        written(&tie.shape)
+    )))
+}
+
 /// Analyses a network and checks the assertions written in its description.
 pub fn analyse(network: &Network) -> Result<Analysis, Error> {
     let analysis = compute(network)?;
@@ -298,6 +347,21 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let layer = &node.layer;
         let inference = layer.infer(&input_shapes, network.rounding).map_err(fail)?;
         let output = inference.output;
+        let tie = layer.tie(&input_shapes);
+        if let Some(tie) = &tie {
+            check_tie(network, &layers, tie).map_err(|problem| {
+                Error::new(
+                    &network.source,
+                    LayerError {
+                        layer: node.name.clone(),
+                        kind,
+                        problem,
+                        span: tie.layer.span,
+                        inputs: input_shapes.clone(),
+                    },
+                )
+            })?;
+        }
         let groups = layer.parameters(&input_shapes, &output);
         // Exactly the room needed (a growing vector took four slots for a dense layer's two).
         let mut parameters = Vec::with_capacity(groups.len());
@@ -405,6 +469,8 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             macs,
             activation_bytes,
             auxiliary: in_auxiliary_branch,
+            copies: node.decl.copies.clone(),
+            tied_to: tie.map(|tie| tie.layer.value),
         });
     }
     Ok(Analysis {

@@ -131,6 +131,11 @@ fn output(layer: &LayerInfo) -> String {
 }
 
 fn parameters(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
+    if let (None, Some(tied)) = (&layer.parameter_total, &layer.tied_to) {
+        return vec![format!(
+            "  Parameters: none of its own; its weights are {tied}'s table, transposed, counted in {tied}."
+        )];
+    }
     let Some(total) = &layer.parameter_total else {
         return vec![format!(
             "  Parameters: none; {} computes a fixed function of its input.",

@@ -317,6 +317,17 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
+    /// The name of another layer of the network (`tied_to: wte`): text, or an identifier.
+    pub fn layer_name(&mut self, key: &'static str) -> Read<Spanned<String>> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        match &value.value {
+            Value::Text(text) => Ok(Some(Spanned::new(text.clone(), value.span))),
+            _ => Err(self.invalid(key, value, "must be a layer's name")),
+        }
+    }
+
     /// One of a fixed set of words.
     pub fn choice(&mut self, key: &'static str, options: &[&'static str]) -> Read<&'static str> {
         let Some(value) = self.value(key) else {

@@ -12,15 +12,22 @@
 //! Executed on a batch, the rows are each example's values (`all`) or each position's features
 //! (`last`): `Y = act(X·W + b)` with `X` `[rows, inputs]`, weights `W` `[inputs, units]` and bias
 //! `b` `[units]`.
+//!
+//! `tied_to: NAME` uses another layer's table as the weights, transposed, as GPT-2's output layer
+//! uses the token embedding's `[vocabulary, features]` (Press & Wolf 2017): the layer counts no
+//! weights of its own, only its bias if it has one (`use_bias=false` for GPT-2). The analysis
+//! checks that NAME is an earlier layer with a tensor of that shape; training refuses such a
+//! network, since the executor shares no tensors between layers.
 
 use super::sizes::{batch_and_units, extent, one, split_parameters};
 use super::{
     Activation, AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference,
-    Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, activation,
-    single, units_formula,
+    Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, Tie,
+    activation, single, units_formula,
 };
 use crate::expression::Expression;
 use crate::shape::{Axes, Form, Rounding, Shape};
+use crate::source::Spanned;
 use crate::tensor::convolution::bias_gradient;
 use crate::tensor::matmul::{Product, matmul};
 use crate::tensor::{Compute, Tensor, TensorError, expect_length};
@@ -30,7 +37,7 @@ pub const KIND: Kind = Kind {
     name: "dense",
     aliases: &["fc", "linear", "fully_connected"],
     positionals: &["units"],
-    summary: "fully connected layer: units, use_bias, activation, axis (all: every input unit; last: per position, as Keras)",
+    summary: "fully connected layer: units, use_bias, activation, axis (all: every input unit; last: per position, as Keras), tied_to (another layer's table as the weights)",
     build,
 };
 
@@ -50,6 +57,8 @@ struct Dense {
     activation: Option<Activation>,
     /// As written; `None` takes the default for the input's shape (see [`Dense::axis`]).
     axis: Option<Axis>,
+    /// The layer whose table is the weights (transposed), when tied.
+    tied_to: Option<Spanned<String>>,
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
@@ -64,6 +73,7 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
                 Axis::All
             }
         }),
+        tied_to: reader.layer_name("tied_to")?,
     }))
 }
 
@@ -136,6 +146,9 @@ impl Layer for Dense {
         if !self.use_bias {
             text.push_str(", no bias");
         }
+        if let Some(tied) = &self.tied_to {
+            text.push_str(&format!(", weights of {}", tied.value));
+        }
         if let Some(activation) = self.activation {
             text.push_str(&format!(", {}", activation.name()));
         }
@@ -171,12 +184,16 @@ impl Layer for Dense {
         if let Expression::Product(factors) = &mut weights {
             factors.push(Expression::Number(self.units));
         }
-        let mut groups = vec![ParameterGroup {
-            name: "weights",
-            count: weights.simplified(),
-            trainable: true,
-            buffer: false,
-        }];
+        // Tied weights belong to the layer they are tied to and are counted there.
+        let mut groups = Vec::with_capacity(2);
+        if self.tied_to.is_none() {
+            groups.push(ParameterGroup {
+                name: "weights",
+                count: weights.simplified(),
+                trainable: true,
+                buffer: false,
+            });
+        }
         if self.use_bias {
             groups.push(ParameterGroup {
                 name: "bias",
@@ -262,6 +279,20 @@ impl Layer for Dense {
             specs.push(ParameterSpec::bias(units));
         }
         specs
+    }
+
+    /// With `tied_to`: the named layer's tensor must be `[units, inputs]`, these weights
+    /// transposed (an embedding's `[vocabulary, features]`).
+    fn tie(&self, inputs: &[Shape]) -> Option<Tie> {
+        let tied = self.tied_to.as_ref()?;
+        let fan_in = inputs.first().and_then(|input| match self.axis(input) {
+            Axis::All => input.units(),
+            Axis::Last => input.features(),
+        })?;
+        Some(Tie {
+            layer: tied.clone(),
+            shape: vec![self.units, fan_in],
+        })
     }
 
     fn forward(

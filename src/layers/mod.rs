@@ -12,6 +12,7 @@ mod add;
 mod average_pooling;
 mod average_pooling1d;
 mod batch_normalization;
+mod class_token;
 mod concat;
 mod conv1d;
 mod conv2d;
@@ -39,6 +40,7 @@ mod reshape;
 mod simple_rnn;
 mod sizes;
 mod subsampling;
+mod take;
 mod upsampling;
 
 pub use activation::Activation;
@@ -102,6 +104,13 @@ pub trait Layer: fmt::Debug + Send + Sync {
         compute: Compute,
     ) -> Result<Gradients, TensorError>;
 
+    /// The layer whose weights this one uses instead of its own, as GPT-2's output layer uses the
+    /// token embedding's table (`tied_to`). `None`, the default, for a layer with weights of its
+    /// own; only `dense` takes `tied_to`, so the other kinds keep the default.
+    fn tie(&self, _inputs: &[Shape]) -> Option<Tie> {
+        None
+    }
+
     /// Words for `netcalc explain` that the formulas cannot give (an LSTM's gates); `None`, the
     /// default, lets the explanation read the formulas. The one method with a default body:
     /// most kinds are explained by their formulas alone.
@@ -129,6 +138,17 @@ pub struct Explanation {
     pub connections: Option<[String; 2]>,
     /// The output size rule, where it is not the window's (N-F+2P)/S+1.
     pub size_rule: Option<String>,
+}
+
+/// A layer's weights taken from another layer: the analysis checks that the named layer has a
+/// parameter tensor of `shape` (this layer's weights, transposed) and counts no weights here;
+/// the executor refuses to train such a network (it shares no tensors between layers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tie {
+    /// The layer whose tensor is used.
+    pub layer: crate::source::Spanned<String>,
+    /// The shape that tensor must have (an embedding's `[vocabulary, features]`).
+    pub shape: Vec<u64>,
 }
 
 /// One parameter tensor of a layer.
@@ -236,6 +256,8 @@ pub static CATALOGUE: &[Kind] = &[
     adaptive_pooling::MAX_KIND,
     reshape::KIND,
     permute::KIND,
+    class_token::KIND,
+    take::KIND,
 ];
 
 /// The kind with this name or alias.

@@ -27,13 +27,34 @@ pub enum Report {
 /// Renders a report in a format. JSON is the whole analysis whichever report is asked for (its
 /// schema is documented in docs/json-schema.md).
 pub fn render(analysis: &Analysis, report: Report, format: OutputFormat) -> String {
+    render_with(analysis, report, format, Blocks::Expanded)
+}
+
+/// How the summary shows the copies of a repeated block (`repeat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocks {
+    /// A row per layer.
+    Expanded,
+    /// One row per outermost repeated block, "block × 12", with its copies' sums.
+    Collapsed,
+}
+
+/// [`render`], with the summary's repeated blocks shown as `blocks` says (the sheet's table and
+/// the connections always list every layer, since their rows are per-layer formulas; JSON is
+/// the whole analysis).
+pub fn render_with(
+    analysis: &Analysis,
+    report: Report,
+    format: OutputFormat,
+    blocks: Blocks,
+) -> String {
     if format == OutputFormat::Json {
         return json::render(analysis);
     }
     let grid = match report {
         Report::Table => sheet::grid(analysis),
         Report::Connections => connections::grid(analysis),
-        Report::Summary => summary::grid(analysis),
+        Report::Summary => summary::grid(analysis, blocks),
     };
     grid.render(format)
 }

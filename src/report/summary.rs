@@ -1,12 +1,14 @@
 //! `netcalc summary`: a Keras/torchinfo-like overview: per layer its type, output shape,
-//! parameters, MACs, activation memory and receptive field on the input; then the totals.
+//! parameters, MACs, activation memory and receptive field on the input; then the totals. A
+//! repeated block may be one row ("encoder_layer × 12 (8 layers each)") with the sums over its
+//! copies, the output shape and field of its last layer that a layer outside it reads.
 
-use super::Grid;
 use super::numbers::{bytes, thousands};
-use crate::analysis::{Analysis, ReceptiveField};
+use super::{Blocks, Grid};
+use crate::analysis::{Analysis, LayerInfo, ReceptiveField};
 
 /// The overview's rows.
-pub fn grid(analysis: &Analysis) -> Grid {
+pub fn grid(analysis: &Analysis, blocks: Blocks) -> Grid {
     let mut grid = Grid {
         title: format!("{}: summary", analysis.network),
         header: [
@@ -23,15 +25,47 @@ pub fn grid(analysis: &Analysis) -> Grid {
         rows: Vec::new(),
         notes: Vec::new(),
     };
-    for info in &analysis.layers {
-        grid.rows.push(vec![
-            format!("{} ({})", info.name, info.kind),
-            info.output.to_string(),
-            thousands(info.parameter_count()),
-            thousands(info.macs.count),
-            bytes(info.activation_bytes),
-            field(&info.receptive_field),
-        ]);
+    let rows = match blocks {
+        Blocks::Expanded => analysis.layers.iter().map(Row::Layer).collect(),
+        Blocks::Collapsed => rows(analysis),
+    };
+    let collapsed = rows.iter().any(|row| matches!(row, Row::Block { .. }));
+    for row in rows {
+        grid.rows.push(match row {
+            Row::Layer(info) => vec![
+                format!("{} ({})", info.name, info.kind),
+                info.output.to_string(),
+                thousands(info.parameter_count()),
+                thousands(info.macs.count),
+                bytes(info.activation_bytes),
+                field(&info.receptive_field),
+            ],
+            Row::Block {
+                name,
+                count,
+                layers,
+                exit,
+            } => {
+                let sum = |value: fn(&LayerInfo) -> u64| -> u64 {
+                    layers.iter().map(|info| value(info)).sum()
+                };
+                let per_copy = layers
+                    .iter()
+                    .filter(|info| info.copies.0.first().is_some_and(|copy| copy.copy == 0))
+                    .count();
+                vec![
+                    format!(
+                        "{name} × {count} ({per_copy} layer{} each)",
+                        if per_copy == 1 { "" } else { "s" }
+                    ),
+                    exit.output.to_string(),
+                    thousands(sum(LayerInfo::parameter_count)),
+                    thousands(sum(|info| info.macs.count)),
+                    bytes(sum(|info| info.activation_bytes)),
+                    field(&exit.receptive_field),
+                ]
+            }
+        });
     }
     let totals = &analysis.totals;
     let mut notes = vec![
@@ -66,6 +100,12 @@ pub fn grid(analysis: &Analysis) -> Grid {
             ),
         );
     }
+    if collapsed {
+        notes.push(
+            "\"NAME × N\": a repeated block, its N copies summed (--expand lists every layer)"
+                .to_string(),
+        );
+    }
     grid.notes = notes;
     if analysis.has_auxiliary() {
         let auxiliary = &analysis.auxiliary;
@@ -82,6 +122,65 @@ pub fn grid(analysis: &Analysis) -> Grid {
         ));
     }
     grid
+}
+
+/// A row of the summary: a layer, or a repeated block's copies together.
+enum Row<'a> {
+    Layer(&'a LayerInfo),
+    Block {
+        /// The block's loop variable, or `repeat`.
+        name: String,
+        /// Its copies.
+        count: usize,
+        /// Its layers, in evaluation order.
+        layers: Vec<&'a LayerInfo>,
+        /// The last of them that a layer outside the block reads (else the last).
+        exit: &'a LayerInfo,
+    },
+}
+
+/// A row per layer outside the repeats, and one per outermost repeated block where its first
+/// layer stands.
+fn rows(analysis: &Analysis) -> Vec<Row<'_>> {
+    let block_of = |info: &LayerInfo| info.copies.0.first().map(|copy| copy.block);
+    let mut rows = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for info in &analysis.layers {
+        let Some(copy) = info.copies.0.first() else {
+            rows.push(Row::Layer(info));
+            continue;
+        };
+        if seen.contains(&copy.block) {
+            continue;
+        }
+        seen.push(copy.block);
+        let layers: Vec<&LayerInfo> = analysis
+            .layers
+            .iter()
+            .filter(|other| block_of(other) == Some(copy.block))
+            .collect();
+        let read_from_outside = |member: &LayerInfo| {
+            analysis.layers.iter().any(|reader| {
+                block_of(reader) != Some(copy.block) && reader.inputs.contains(&member.name)
+            })
+        };
+        let exit = layers
+            .iter()
+            .rev()
+            .copied()
+            .find(|member| read_from_outside(member))
+            .unwrap_or(layers[layers.len() - 1]);
+        rows.push(Row::Block {
+            name: copy
+                .variable
+                .clone()
+                .unwrap_or_else(|| "repeat".to_string()),
+            count: copy.count,
+            layers,
+            exit,
+        });
+    }
+    rows
 }
 
 /// `32×32` (`9` steps of a sequence), `whole input`, or `varies` (no one window).

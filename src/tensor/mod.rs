@@ -24,6 +24,7 @@
 //! split, and so every rounding, depends only on the thread count and the workspace budget, never
 //! on timing: a kernel gives bit-identical results for the same inputs and the same [`Compute`].
 
+pub mod allocation;
 pub mod convolution;
 pub mod elementwise;
 pub mod matmul;
@@ -226,7 +227,7 @@ pub(crate) fn expect_length(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     shape: Vec<usize>,
-    data: Vec<f32>,
+    data: allocation::Values,
 }
 
 impl Tensor {
@@ -240,7 +241,7 @@ impl Tensor {
         let count = element_count(shape)?;
         Ok(Tensor {
             shape: shape.to_vec(),
-            data: vec![value; count],
+            data: allocation::Values::new(vec![value; count]),
         })
     }
 
@@ -250,7 +251,7 @@ impl Tensor {
         expect_length("tensor data", data.len(), count)?;
         Ok(Tensor {
             shape: shape.to_vec(),
-            data,
+            data: allocation::Values::new(data),
         })
     }
 
@@ -271,7 +272,7 @@ impl Tensor {
 
     /// Gives up the tensor for its values.
     pub fn into_data(self) -> Vec<f32> {
-        self.data
+        self.data.into_vec()
     }
 
     /// The number of values.

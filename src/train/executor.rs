@@ -132,6 +132,15 @@ impl<'n> Model<'n> {
                     layers[read].readers += 1;
                 }
             }
+            if let Some(tie) = declared.layer.tie(&info.input_shapes) {
+                return Err(in_layer(
+                    &name,
+                    refused(format!(
+                        "its weights are tied to `{}`, and training shares no tensors between layers",
+                        tie.layer.value
+                    )),
+                ));
+            }
             let specs = declared.layer.parameter_specs(&info.input_shapes);
             let active: u64 = specs.iter().map(|spec| spec.active as u64).sum();
             // Buffers (PyTorch's running statistics) are tensors too, but not parameters.

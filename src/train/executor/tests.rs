@@ -385,3 +385,22 @@ fn the_mnist_builtins_run() {
             .unwrap_or_else(|error| panic!("{name}: {error}"));
     }
 }
+
+/// A layer tied to another's weights (`tied_to`) is analysed but not trained: the executor
+/// shares no tensors between layers, and says so instead of training untied copies.
+#[test]
+fn a_tied_layer_is_refused() {
+    let network = network(
+        "input 6 vocabulary=10\ntokens: embedding 4\noutput: dense 10 use_bias=false tied_to=tokens\n",
+    );
+    let analysis = crate::analysis::analyse(&network).expect("analyses");
+    assert_eq!(analysis.totals.parameters(), 40);
+    let mut random = ChaCha8Rng::seed_from_u64(1);
+    let error = Model::new(&network, &analysis, Initialization::Nielsen, &mut random)
+        .err()
+        .expect("refused");
+    assert_eq!(
+        error.to_string(),
+        "invalid geometry: layer `output`: its weights are tied to `tokens`, and training shares no tensors between layers"
+    );
+}
