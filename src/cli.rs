@@ -56,6 +56,16 @@ enum Command {
         #[arg(long, value_enum)]
         to: ConvertFormat,
     },
+    /// Reads another framework's model file (Keras `.keras` or `model.to_json()`, Hugging Face
+    /// `config.json`, ONNX) and writes it as a netcalc description. Every command also reads
+    /// these files directly.
+    Import {
+        /// The model file.
+        file: String,
+        /// The format to write.
+        #[arg(long, value_enum, default_value = "yaml")]
+        to: ConvertFormat,
+    },
     /// Draws the layer graph: a box per layer with its settings and parameters, output shapes
     /// on the edges; SVG or PNG drawn by netcalc, or DOT for graphviz.
     Draw(draw::DrawArguments),
@@ -157,6 +167,8 @@ enum CommandError {
         name: String,
         suggestion: Option<&'static str>,
     },
+    #[error("`{path}` is not a model file netcalc imports")]
+    NotImportable { path: String },
     #[error("`{network}` has no layer `{name}`")]
     UnknownLayer {
         name: String,
@@ -173,6 +185,11 @@ impl Locate for CommandError {
     fn help(&self) -> Option<String> {
         match self {
             CommandError::Unreadable { .. } => None,
+            CommandError::NotImportable { .. } => Some(
+                "netcalc imports Keras (.keras, the JSON of model.to_json()), Hugging Face \
+                 config.json and ONNX (.onnx) files; a description (.yaml, .nn) needs no import"
+                    .to_string(),
+            ),
             CommandError::UnknownNetwork { suggestion, .. } => Some(match suggestion {
                 Some(name) => {
                     format!("did you mean `{name}`? (`netcalc list` shows the built-ins)")
@@ -195,6 +212,7 @@ impl Locate for CommandError {
             CommandError::Unreadable { .. } => "netcalc::cli::unreadable",
             CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
             CommandError::UnknownLayer { .. } => "netcalc::cli::unknown_layer",
+            CommandError::NotImportable { .. } => "netcalc::cli::not_importable",
         }
     }
 }
@@ -300,6 +318,7 @@ fn execute(command: Command) -> Result<Output, Error> {
         Command::Check(arguments) => check(&arguments),
         Command::Explain { network, layer } => explain(&network, layer.as_deref()),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
+        Command::Import { file, to } => import(&file, to).map(Output::from),
         Command::Train(_)
         | Command::Eval(_)
         | Command::Predict(_)
@@ -396,6 +415,25 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     })
 }
 
+fn import(file: &str, to: ConvertFormat) -> Result<String, Error> {
+    let bytes = crate::limits::read_file(std::path::Path::new(file)).map_err(|error| {
+        Error::unplaced(CommandError::Unreadable {
+            path: file.to_string(),
+            message: error.to_string(),
+        })
+    })?;
+    let Some(importer) = crate::import::Importer::detect(file, &bytes) else {
+        return Err(Error::unplaced(CommandError::NotImportable {
+            path: file.to_string(),
+        }));
+    };
+    let description = crate::import::import(importer, file, &bytes)?;
+    Ok(match to {
+        ConvertFormat::Yaml => syntax::yaml::print(&description),
+        ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),
+    })
+}
+
 fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Error> {
     let (source, format) = open(&arguments.network)?;
     let rounding = arguments.rounding.map(|rounding| match rounding {
@@ -434,6 +472,16 @@ fn open(name: &str) -> Result<(Source, Format), Error> {
                 message: error.to_string(),
             })
         })?;
+        if let Some(importer) = crate::import::Importer::detect(name, &bytes) {
+            // Another framework's model: every command reads the description it imports to,
+            // shown under the file's name (errors after import point into that description).
+            let description = crate::import::import(importer, name, &bytes)?;
+            let text = syntax::yaml::print(&description);
+            return Ok((
+                Source::new(format!("{name} (imported)"), text),
+                Format::Yaml,
+            ));
+        }
         let Ok(text) = String::from_utf8(bytes) else {
             return Err(Error::new(
                 &Source::new(name, ""),

@@ -1,0 +1,135 @@
+//! `netcalc import` against the frameworks' own figures: every fixture under
+//! tests/fixtures/import/ was made by its framework with the script beside it, which also wrote
+//! the framework's per-layer output shapes and parameter counts (`*.figures.json`). netcalc's
+//! import of the file must agree with them exactly.
+
+use netcalc::graph::Overrides;
+use netcalc::import::{self, Importer};
+use netcalc::{Network, Source, analysis};
+use serde_json::Value;
+use std::path::Path;
+
+/// Imports a fixture and analyses it as every command would.
+fn analyse(path: &str) -> analysis::Analysis {
+    let bytes = std::fs::read(path).expect("fixture exists");
+    let importer = Importer::detect(path, &bytes).expect("an importable file");
+    let description = import::import(importer, path, &bytes)
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)));
+    let text = netcalc::syntax::yaml::print(&description);
+    let source = Source::new(path, text);
+    let network = Network::build(&source, description, "imported", Overrides::default())
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)));
+    analysis::analyse(&network)
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)))
+}
+
+fn figures(path: &str) -> Value {
+    let text = std::fs::read_to_string(path).expect("figures exist");
+    serde_json::from_str(&text).expect("figures are JSON")
+}
+
+fn number(value: &Value, key: &str) -> u64 {
+    value[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{key}` in {value}"))
+}
+
+/// Every layer the framework lists has netcalc's shape and counts under the same name, and the
+/// totals agree.
+fn agrees(model: &str, figures_path: &str) {
+    let analysis = analyse(model);
+    let figures = figures(figures_path);
+    let layers = figures["layers"].as_array().expect("layers");
+    for expected in layers {
+        let name = expected["name"].as_str().expect("name");
+        let layer = analysis
+            .layers
+            .iter()
+            .find(|layer| layer.name == name)
+            .unwrap_or_else(|| panic!("{model}: no layer `{name}`"));
+        let shape: Vec<u64> = expected["output"]
+            .as_array()
+            .expect("output")
+            .iter()
+            .map(|d| d.as_u64().expect("size"))
+            .collect();
+        assert_eq!(
+            layer.output.dims(),
+            &shape[..],
+            "{model}: output of `{name}`"
+        );
+        assert_eq!(
+            layer.parameter_count(),
+            number(expected, "params"),
+            "{model}: parameters of `{name}`"
+        );
+        assert_eq!(
+            layer.trainable,
+            number(expected, "trainable"),
+            "{model}: trainable parameters of `{name}`"
+        );
+        assert_eq!(
+            layer.non_trainable,
+            number(expected, "non_trainable"),
+            "{model}: non-trainable parameters of `{name}`"
+        );
+    }
+    // Keras lists a Sequential model's layers without its input.
+    let listed = |kind: &str| layers.iter().any(|layer| layer["name"] == kind);
+    let extra: Vec<&str> = analysis
+        .layers
+        .iter()
+        .filter(|layer| !listed(&layer.name) && layer.kind != "input")
+        .map(|layer| layer.name.as_str())
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "{model}: netcalc has layers the framework does not list: {extra:?}"
+    );
+    assert_eq!(
+        analysis.totals.parameters(),
+        number(&figures, "params"),
+        "{model}: total parameters"
+    );
+}
+
+const KERAS: &str = "tests/fixtures/import/keras";
+const KERAS_MODELS: [&str; 4] = ["mnist-cnn", "branches", "sequences", "attention"];
+
+#[test]
+fn keras_json_agrees_with_keras() {
+    for model in KERAS_MODELS {
+        agrees(
+            &format!("{KERAS}/{model}.json"),
+            &format!("{KERAS}/{model}.figures.json"),
+        );
+    }
+}
+
+#[test]
+fn keras_archives_agree_with_keras() {
+    for model in KERAS_MODELS {
+        agrees(
+            &format!("{KERAS}/{model}.keras"),
+            &format!("{KERAS}/{model}.figures.json"),
+        );
+    }
+}
+
+#[test]
+fn the_json_and_the_archive_give_one_description() {
+    for model in KERAS_MODELS {
+        let read = |path: String| {
+            let bytes = std::fs::read(&path).expect("fixture");
+            let importer = Importer::detect(&path, &bytes).expect("importable");
+            import::import(importer, &path, &bytes).expect("imports")
+        };
+        let mut json = read(format!("{KERAS}/{model}.json"));
+        let mut archive = read(format!("{KERAS}/{model}.keras"));
+        // `about` names the file read.
+        json.about = None;
+        archive.about = None;
+        assert_eq!(json, archive, "{model}");
+    }
+    assert!(Path::new(KERAS).join("make.py").exists());
+}
