@@ -37,6 +37,12 @@ fn number(value: &Value, key: &str) -> u64 {
 /// Every layer the framework lists has netcalc's shape and counts under the same name, and the
 /// totals agree.
 fn agrees(model: &str, figures_path: &str) {
+    agrees_besides(model, figures_path, &["input"]);
+}
+
+/// [`agrees`], where netcalc may have layers of the kinds `unlisted` that the framework does not
+/// list (a residual `add`, which is an expression in PyTorch and no module).
+fn agrees_besides(model: &str, figures_path: &str, unlisted: &[&str]) {
     let analysis = analyse(model);
     let figures = figures(figures_path);
     let layers = figures["layers"].as_array().expect("layers");
@@ -63,23 +69,26 @@ fn agrees(model: &str, figures_path: &str) {
             number(expected, "params"),
             "{model}: parameters of `{name}`"
         );
-        assert_eq!(
-            layer.trainable,
-            number(expected, "trainable"),
-            "{model}: trainable parameters of `{name}`"
-        );
-        assert_eq!(
-            layer.non_trainable,
-            number(expected, "non_trainable"),
-            "{model}: non-trainable parameters of `{name}`"
-        );
+        if expected.get("trainable").is_some() {
+            assert_eq!(
+                layer.trainable,
+                number(expected, "trainable"),
+                "{model}: trainable parameters of `{name}`"
+            );
+            assert_eq!(
+                layer.non_trainable,
+                number(expected, "non_trainable"),
+                "{model}: non-trainable parameters of `{name}`"
+            );
+        }
     }
-    // Keras lists a Sequential model's layers without its input.
+    // Keras lists a Sequential model's layers without its input; PyTorch's residual sums are
+    // no modules.
     let listed = |kind: &str| layers.iter().any(|layer| layer["name"] == kind);
     let extra: Vec<&str> = analysis
         .layers
         .iter()
-        .filter(|layer| !listed(&layer.name) && layer.kind != "input")
+        .filter(|layer| !listed(&layer.name) && !unlisted.contains(&layer.kind))
         .map(|layer| layer.name.as_str())
         .collect();
     assert!(
@@ -132,4 +141,34 @@ fn the_json_and_the_archive_give_one_description() {
         assert_eq!(json, archive, "{model}");
     }
     assert!(Path::new(KERAS).join("make.py").exists());
+}
+
+const HUGGING_FACE: &str = "tests/fixtures/import/hugging-face";
+
+/// GPT-2 (tied, and untied with an `lm_head`), BERT: every module transformers builds from the
+/// same config has netcalc's output shape and parameters, and the totals are transformers'
+/// `num_parameters()` (124,439,808 for GPT-2's defaults, those of the released `gpt2`;
+/// 108,891,648 for BERT-base's encoder without the pooler).
+#[test]
+fn hugging_face_configs_agree_with_transformers() {
+    for model in [
+        "gpt2-tiny",
+        "gpt2-tiny-untied",
+        "gpt2",
+        "bert-tiny",
+        "bert-base",
+    ] {
+        agrees_besides(
+            &format!("{HUGGING_FACE}/{model}/config.json"),
+            &format!("{HUGGING_FACE}/{model}.figures.json"),
+            &["input", "add"],
+        );
+    }
+    assert_eq!(
+        number(
+            &figures(&format!("{HUGGING_FACE}/gpt2.figures.json")),
+            "params"
+        ),
+        124_439_808
+    );
 }

@@ -33,3 +33,9 @@ pub fn keras(bytes: &[u8]) {
         import_bytes(Importer::KerasJson, "fuzz.json", bytes);
     }
 }
+
+/// A Hugging Face `config.json`.
+pub fn hugging_face(bytes: &[u8]) {
+    crate::descriptions::lean(bytes, import::hugging_face::read);
+    import_bytes(Importer::HuggingFace, "config.json", bytes);
+}

@@ -6,6 +6,7 @@
 
 mod builder;
 pub mod error;
+pub mod hugging_face;
 mod json;
 pub mod keras;
 
@@ -22,6 +23,8 @@ pub enum Importer {
     KerasJson,
     /// A `.keras` archive: a zip holding `config.json`.
     KerasArchive,
+    /// A Hugging Face `config.json` (GPT-2, BERT).
+    HuggingFace,
 }
 
 impl Importer {
@@ -36,7 +39,11 @@ impl Importer {
             return Some(Importer::KerasArchive);
         }
         if lower.ends_with(".json") || first_meaningful_byte(bytes) == Some(b'{') {
-            return Some(Importer::KerasJson);
+            return Some(if hugging_face::looks_like(bytes) {
+                Importer::HuggingFace
+            } else {
+                Importer::KerasJson
+            });
         }
         None
     }
@@ -46,6 +53,7 @@ impl Importer {
         match self {
             Importer::KerasJson => "a Keras model's JSON",
             Importer::KerasArchive => "a Keras archive",
+            Importer::HuggingFace => "a Hugging Face config",
         }
     }
 }
@@ -64,9 +72,14 @@ fn first_meaningful_byte(bytes: &[u8]) -> Option<u8> {
 pub fn import(importer: Importer, name: &str, bytes: &[u8]) -> Result<Description, Error> {
     match importer {
         Importer::KerasArchive => keras::read_archive(name, bytes),
-        Importer::KerasJson => {
+        Importer::KerasJson | Importer::HuggingFace => {
             let source = text_source(name, bytes)?;
-            keras::read(&source).map_err(|error| Error::new(&source, error))
+            let read = if importer == Importer::KerasJson {
+                keras::read
+            } else {
+                hugging_face::read
+            };
+            read(&source).map_err(|error| Error::new(&source, error))
         }
     }
 }
