@@ -172,3 +172,64 @@ fn hugging_face_configs_agree_with_transformers() {
         124_439_808
     );
 }
+
+const ONNX: &str = "tests/fixtures/import/onnx";
+
+/// ONNX: each node's output shape as ONNX's shape inference gives it and the values of its float
+/// initializers. ONNX's NCHW `[C, H, W]` is netcalc's `[H×W×C]` (the same values), global
+/// pooling's `[C, 1, 1]` netcalc's vector of C; a BatchNormalization's four initializers are
+/// PyTorch's two parameters and two buffers; a MatMul's bias `Add` is part of its dense layer.
+#[test]
+fn onnx_models_agree_with_onnx() {
+    for model in ["lenet", "branches"] {
+        let path = format!("{ONNX}/{model}.onnx");
+        let analysis = analyse(&path);
+        let figures = figures(&format!("{ONNX}/{model}.figures.json"));
+        let nodes = figures["nodes"].as_array().expect("nodes");
+        for node in nodes {
+            let name = node["name"].as_str().expect("name");
+            let target = node["fused_into"].as_str().unwrap_or(name);
+            let layer = analysis
+                .layers
+                .iter()
+                .find(|layer| layer.name == target)
+                .unwrap_or_else(|| panic!("{model}: no layer `{target}`"));
+            let onnx: Vec<u64> = node["output"]
+                .as_array()
+                .expect("output")
+                .iter()
+                .map(|d| d.as_u64().expect("size"))
+                .collect();
+            let expected = match onnx[..] {
+                [channels, 1, 1] if layer.kind.starts_with("global") => vec![channels],
+                [channels, height, width] => vec![height, width, channels],
+                _ => onnx.clone(),
+            };
+            assert_eq!(
+                layer.output.dims(),
+                &expected[..],
+                "{model}: output of `{name}`"
+            );
+            let in_layer: u64 = nodes
+                .iter()
+                .filter(|other| {
+                    other["fused_into"]
+                        .as_str()
+                        .unwrap_or(other["name"].as_str().unwrap_or_default())
+                        == target
+                })
+                .map(|other| number(other, "params"))
+                .sum();
+            assert_eq!(
+                layer.parameter_count() + layer.buffers,
+                in_layer,
+                "{model}: initializer values of `{target}`"
+            );
+        }
+        assert_eq!(
+            analysis.totals.parameters() + analysis.totals.buffers,
+            number(&figures, "params"),
+            "{model}: total"
+        );
+    }
+}

@@ -39,3 +39,8 @@ pub fn hugging_face(bytes: &[u8]) {
     crate::descriptions::lean(bytes, import::hugging_face::read);
     import_bytes(Importer::HuggingFace, "config.json", bytes);
 }
+
+/// An ONNX model (protobuf).
+pub fn onnx(bytes: &[u8]) {
+    import_bytes(Importer::Onnx, "fuzz.onnx", bytes);
+}

@@ -28,9 +28,9 @@ pub enum ImportError {
         help: Option<String>,
     },
     /// A layer (or an ONNX node) of a class netcalc has no kind for.
-    #[error("layer `{layer}`: {framework} class `{class}` has no netcalc kind")]
+    #[error("layer `{layer}`: {framework} `{class}` has no netcalc kind")]
     UnknownClass {
-        /// The framework's name ("Keras", "ONNX").
+        /// What the class is, with its framework ("Keras class", "ONNX operator").
         framework: &'static str,
         /// The class (or operator) name.
         class: String,

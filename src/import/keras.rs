@@ -819,7 +819,7 @@ impl Importer {
 
 fn unknown(entry: &Entry) -> ImportError {
     ImportError::UnknownClass {
-        framework: "Keras",
+        framework: "Keras class",
         class: entry.class.to_string(),
         layer: entry.name.clone(),
         span: entry.class_span,

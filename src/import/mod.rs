@@ -1,5 +1,5 @@
 //! Reading other frameworks' model files into ordinary descriptions (`netcalc import`): Keras
-//! (`model.to_json()` and `.keras` archives), Hugging Face `config.json` and ONNX. Each importer
+//! (`model.to_json()` and `.keras` archives), Hugging Face `config.json` and ONNX (`.onnx`). Each importer
 //! takes the file's bytes (or text) and returns a [`Description`] or an error pointing into the
 //! text; it uses the core as any description does and changes nothing in it. Reading files is the
 //! command line's.
@@ -9,6 +9,7 @@ pub mod error;
 pub mod hugging_face;
 mod json;
 pub mod keras;
+pub mod onnx;
 
 pub use error::ImportError;
 
@@ -25,6 +26,8 @@ pub enum Importer {
     KerasArchive,
     /// A Hugging Face `config.json` (GPT-2, BERT).
     HuggingFace,
+    /// An ONNX model (`.onnx`, protobuf).
+    Onnx,
 }
 
 impl Importer {
@@ -35,6 +38,9 @@ impl Importer {
             return None;
         }
         let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".onnx") {
+            return Some(Importer::Onnx);
+        }
         if lower.ends_with(".keras") || bytes.starts_with(b"PK\x03\x04") {
             return Some(Importer::KerasArchive);
         }
@@ -54,6 +60,7 @@ impl Importer {
             Importer::KerasJson => "a Keras model's JSON",
             Importer::KerasArchive => "a Keras archive",
             Importer::HuggingFace => "a Hugging Face config",
+            Importer::Onnx => "an ONNX model",
         }
     }
 }
@@ -72,6 +79,7 @@ fn first_meaningful_byte(bytes: &[u8]) -> Option<u8> {
 pub fn import(importer: Importer, name: &str, bytes: &[u8]) -> Result<Description, Error> {
     match importer {
         Importer::KerasArchive => keras::read_archive(name, bytes),
+        Importer::Onnx => onnx::read(name, bytes),
         Importer::KerasJson | Importer::HuggingFace => {
             let source = text_source(name, bytes)?;
             let read = if importer == Importer::KerasJson {
