@@ -233,3 +233,28 @@ fn onnx_models_agree_with_onnx() {
         );
     }
 }
+
+/// Damaged model files (cut short, bytes changed) give a description or an error, never a panic:
+/// a quick, fixed sweep here; the fuzz targets (fuzz/README.md) search further.
+#[test]
+fn damaged_files_never_panic() {
+    let files = [
+        format!("{KERAS}/branches.json"),
+        format!("{KERAS}/attention.keras"),
+        format!("{HUGGING_FACE}/bert-tiny/config.json"),
+        format!("{ONNX}/branches.onnx"),
+    ];
+    for path in files {
+        let bytes = std::fs::read(&path).expect("fixture");
+        let importer = Importer::detect(&path, &bytes).expect("importable");
+        let step = (bytes.len() / 150).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let _ = import::import(importer, &path, &bytes[..cut]);
+            let mut changed = bytes.clone();
+            changed[cut] = changed[cut].wrapping_add(1 + (cut % 7) as u8);
+            if let Err(error) = import::import(importer, &path, &changed) {
+                let _ = netcalc::cli::render_error(&error);
+            }
+        }
+    }
+}

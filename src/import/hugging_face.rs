@@ -75,6 +75,24 @@ impl Config<'_> {
         Ok(value)
     }
 
+    /// The number of blocks, at most what keeps the network within netcalc's layer limit.
+    fn blocks(&self, key: &str, layers_per_block: u64) -> Result<u64, ImportError> {
+        let blocks = self.count(key)?;
+        let most = crate::limits::MAX_LAYERS as u64 / layers_per_block;
+        if blocks > most {
+            let node = self.fields.node(key)?;
+            return Err(self.fields.wrong(
+                key,
+                node,
+                &format!(
+                    "at most {most} (netcalc reads at most {} layers)",
+                    crate::limits::MAX_LAYERS
+                ),
+            ));
+        }
+        Ok(blocks)
+    }
+
     fn count_or(&self, key: &str, default: u64) -> Result<u64, ImportError> {
         match self.fields.count(key)? {
             Some(0) => Err(self.fields.wrong(key, self.fields.node(key)?, "at least 1")),
@@ -154,7 +172,7 @@ impl Config<'_> {
         let vocabulary = self.count("vocab_size")?;
         let positions = self.count("n_positions")?;
         let width = self.count("n_embd")?;
-        let layers = self.count("n_layer")?;
+        let layers = self.blocks("n_layer", 7)?;
         let heads = self.count("n_head")?;
         self.divisible("n_embd", width, "n_head", heads)?;
         let inner = self.count_or("n_inner", width.saturating_mul(4))?;
@@ -216,7 +234,7 @@ impl Config<'_> {
         let vocabulary = self.count("vocab_size")?;
         let positions = self.count("max_position_embeddings")?;
         let width = self.count("hidden_size")?;
-        let layers = self.count("num_hidden_layers")?;
+        let layers = self.blocks("num_hidden_layers", 7)?;
         let heads = self.count("num_attention_heads")?;
         self.divisible("hidden_size", width, "num_attention_heads", heads)?;
         let inner = self.count("intermediate_size")?;
@@ -327,6 +345,16 @@ mod tests {
         };
         let span = crate::error::Locate::span(&error);
         assert_eq!(&text[span.offset..][..span.length], "\"t5\"");
+    }
+
+    #[test]
+    fn an_absurd_depth_is_refused_before_building() {
+        let text = r#"{"model_type": "gpt2", "vocab_size": 10, "n_positions": 8, "n_embd": 8,
+            "n_layer": 1000000000, "n_head": 2}"#;
+        let Err(ImportError::Field { field, .. }) = import(text) else {
+            panic!("a billion blocks imported")
+        };
+        assert_eq!(field, "n_layer");
     }
 
     #[test]
