@@ -43,14 +43,16 @@ enum Command {
     Check(CheckArguments),
     /// Explains in words and formulas how every number of each layer (or one) comes about.
     Explain {
-        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+        /// a built-in architecture's name.
         network: String,
         /// Only this layer (its name, case-insensitive).
         layer: Option<String>,
     },
     /// Prints a description in the other format (or the same, canonically).
     Convert {
-        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+        /// a built-in architecture's name.
         network: String,
         /// The format to write.
         #[arg(long, value_enum)]
@@ -86,7 +88,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ReportArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     /// How to print the report.
     #[arg(long, value_enum, default_value = "table")]
@@ -102,7 +105,8 @@ struct ReportArguments {
 
 #[derive(Debug, clap::Args)]
 struct CheckArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     /// The hand-written table: tab-separated, Markdown or CSV with a header row (`-` reads
     /// stdin); total lines around it are checked too.
