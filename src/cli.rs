@@ -48,7 +48,8 @@ enum Command {
     Check(CheckArguments),
     /// Explains in words and formulas how every number of each layer (or one) comes about.
     Explain {
-        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+        /// a built-in architecture's name.
         network: String,
         /// Only this layer (its name, case-insensitive).
         layer: Option<String>,
@@ -57,10 +58,21 @@ enum Command {
     },
     /// Prints a description in the other format (or the same, canonically).
     Convert {
-        /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+        /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+        /// a built-in architecture's name.
         network: String,
         /// The format to write.
         #[arg(long, value_enum)]
+        to: ConvertFormat,
+    },
+    /// Reads another framework's model file (Keras `.keras` or `model.to_json()`, Hugging Face
+    /// `config.json`, ONNX) and writes it as a netcalc description. Every command also reads
+    /// these files directly.
+    Import {
+        /// The model file.
+        file: String,
+        /// The format to write.
+        #[arg(long, value_enum, default_value = "yaml")]
         to: ConvertFormat,
     },
     /// Draws the layer graph: a box per layer with its settings and parameters, output shapes
@@ -83,7 +95,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ReportArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     /// How to print the report.
     #[arg(long, value_enum, default_value = "table")]
@@ -136,7 +149,8 @@ struct SummaryArguments {
 
 #[derive(Debug, clap::Args)]
 struct CheckArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     /// The hand-written table: tab-separated, Markdown or CSV with a header row (`-` reads
     /// stdin); total lines around it are checked too.
@@ -177,6 +191,8 @@ enum CommandError {
     },
     #[error("{0}")]
     TooLarge(crate::memory::Overflow),
+    #[error("`{path}` is not a model file netcalc imports")]
+    NotImportable { path: String },
     #[error("`{network}` has no layer `{name}`")]
     UnknownLayer {
         name: String,
@@ -194,6 +210,11 @@ impl Locate for CommandError {
         match self {
             CommandError::Unreadable { .. } => None,
             CommandError::TooLarge(_) => Some("choose a smaller --batch".to_string()),
+            CommandError::NotImportable { .. } => Some(
+                "netcalc imports Keras (.keras, the JSON of model.to_json()), Hugging Face \
+                 config.json and ONNX (.onnx) files; a description (.yaml, .nn) needs no import"
+                    .to_string(),
+            ),
             CommandError::UnknownNetwork { suggestion, .. } => Some(match suggestion {
                 Some(name) => {
                     format!("did you mean `{name}`? (`netcalc list` shows the built-ins)")
@@ -217,6 +238,7 @@ impl Locate for CommandError {
             CommandError::UnknownNetwork { .. } => "netcalc::cli::unknown_network",
             CommandError::UnknownLayer { .. } => "netcalc::cli::unknown_layer",
             CommandError::TooLarge(_) => "netcalc::memory::overflow",
+            CommandError::NotImportable { .. } => "netcalc::cli::not_importable",
         }
     }
 }
@@ -336,6 +358,7 @@ fn execute(command: Command) -> Result<Output, Error> {
             options,
         } => explain(&network, layer.as_deref(), options),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
+        Command::Import { file, to } => import(&file, to).map(Output::from),
         Command::Train(_)
         | Command::Eval(_)
         | Command::Predict(_)
@@ -432,6 +455,25 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     })
 }
 
+fn import(file: &str, to: ConvertFormat) -> Result<String, Error> {
+    let bytes = crate::limits::read_file(std::path::Path::new(file)).map_err(|error| {
+        Error::unplaced(CommandError::Unreadable {
+            path: file.to_string(),
+            message: error.to_string(),
+        })
+    })?;
+    let Some(importer) = crate::import::Importer::detect(file, &bytes) else {
+        return Err(Error::unplaced(CommandError::NotImportable {
+            path: file.to_string(),
+        }));
+    };
+    let description = crate::import::import(importer, file, &bytes)?;
+    Ok(match to {
+        ConvertFormat::Yaml => syntax::yaml::print(&description),
+        ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),
+    })
+}
+
 fn memory(arguments: &MemoryArguments) -> Result<String, Error> {
     use crate::memory::{Optimizer, Precision};
     let (source, format) = open(&arguments.report.network)?;
@@ -485,6 +527,16 @@ fn open(name: &str) -> Result<(Source, Format), Error> {
                 message: error.to_string(),
             })
         })?;
+        if let Some(importer) = crate::import::Importer::detect(name, &bytes) {
+            // Another framework's model: every command reads the description it imports to,
+            // shown under the file's name (errors after import point into that description).
+            let description = crate::import::import(importer, name, &bytes)?;
+            let text = syntax::yaml::print(&description);
+            return Ok((
+                Source::new(format!("{name} (imported)"), text),
+                Format::Yaml,
+            ));
+        }
         let Ok(text) = String::from_utf8(bytes) else {
             return Err(Error::new(
                 &Source::new(name, ""),

@@ -13,6 +13,7 @@ pub mod error;
 pub mod explain;
 pub mod expression;
 pub mod graph;
+pub mod import;
 pub mod layers;
 pub mod limits;
 pub mod memory;

@@ -5,6 +5,7 @@
 //!   only (`lean`) or taken through the whole pipeline (`pipeline`);
 //! - [`hand_tables`]: the hand-written tables `netcalc check` reads;
 //! - [`idx_files`]: IDX data files, plain and gzipped;
+//! - [`imports`]: other frameworks' model files (`netcalc import`);
 //! - [`safetensors_files`]: weights files and optimizer-state files.
 //!
 //! Errors are what bad input should give; a harness returns quietly on them. A panic, an
@@ -14,6 +15,7 @@
 pub mod descriptions;
 pub mod hand_tables;
 pub mod idx_files;
+pub mod imports;
 pub mod safetensors_files;
 
 use std::borrow::Cow;

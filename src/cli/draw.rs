@@ -14,7 +14,8 @@ use std::process::ExitCode;
 /// Flags of `netcalc draw`.
 #[derive(Debug, clap::Args)]
 pub struct DrawArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     /// svg, png or dot (default: from --out's extension, else svg).
     #[arg(long, value_enum)]

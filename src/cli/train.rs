@@ -38,7 +38,8 @@ pub const DATA_VARIABLE: &str = "NETCALC_MNIST";
 /// Flags of `netcalc train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArguments {
-    /// A description file (.yaml, .yml, .nn) or a built-in architecture's name.
+    /// A description file (.yaml, .yml, .nn), a model file to import (.keras, .json, .onnx) or
+    /// a built-in architecture's name.
     network: String,
     #[command(flatten)]
     settings: Settings,

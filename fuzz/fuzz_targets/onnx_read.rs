@@ -1,0 +1,6 @@
+//! The ONNX importer.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
+    netcalc_fuzz::imports::onnx(bytes);
+});

@@ -1,0 +1,260 @@
+//! `netcalc import` against the frameworks' own figures: every fixture under
+//! tests/fixtures/import/ was made by its framework with the script beside it, which also wrote
+//! the framework's per-layer output shapes and parameter counts (`*.figures.json`). netcalc's
+//! import of the file must agree with them exactly.
+
+use netcalc::graph::Overrides;
+use netcalc::import::{self, Importer};
+use netcalc::{Network, Source, analysis};
+use serde_json::Value;
+use std::path::Path;
+
+/// Imports a fixture and analyses it as every command would.
+fn analyse(path: &str) -> analysis::Analysis {
+    let bytes = std::fs::read(path).expect("fixture exists");
+    let importer = Importer::detect(path, &bytes).expect("an importable file");
+    let description = import::import(importer, path, &bytes)
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)));
+    let text = netcalc::syntax::yaml::print(&description);
+    let source = Source::new(path, text);
+    let network = Network::build(&source, description, "imported", Overrides::default())
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)));
+    analysis::analyse(&network)
+        .unwrap_or_else(|error| panic!("{path}: {}", netcalc::cli::render_error(&error)))
+}
+
+fn figures(path: &str) -> Value {
+    let text = std::fs::read_to_string(path).expect("figures exist");
+    serde_json::from_str(&text).expect("figures are JSON")
+}
+
+fn number(value: &Value, key: &str) -> u64 {
+    value[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{key}` in {value}"))
+}
+
+/// Every layer the framework lists has netcalc's shape and counts under the same name, and the
+/// totals agree.
+fn agrees(model: &str, figures_path: &str) {
+    agrees_besides(model, figures_path, &["input"]);
+}
+
+/// [`agrees`], where netcalc may have layers of the kinds `unlisted` that the framework does not
+/// list (a residual `add`, which is an expression in PyTorch and no module).
+fn agrees_besides(model: &str, figures_path: &str, unlisted: &[&str]) {
+    let analysis = analyse(model);
+    let figures = figures(figures_path);
+    let layers = figures["layers"].as_array().expect("layers");
+    for expected in layers {
+        let name = expected["name"].as_str().expect("name");
+        let layer = analysis
+            .layers
+            .iter()
+            .find(|layer| layer.name == name)
+            .unwrap_or_else(|| panic!("{model}: no layer `{name}`"));
+        let shape: Vec<u64> = expected["output"]
+            .as_array()
+            .expect("output")
+            .iter()
+            .map(|d| d.as_u64().expect("size"))
+            .collect();
+        assert_eq!(
+            layer.output.dims(),
+            &shape[..],
+            "{model}: output of `{name}`"
+        );
+        assert_eq!(
+            layer.parameter_count(),
+            number(expected, "params"),
+            "{model}: parameters of `{name}`"
+        );
+        if expected.get("trainable").is_some() {
+            assert_eq!(
+                layer.trainable,
+                number(expected, "trainable"),
+                "{model}: trainable parameters of `{name}`"
+            );
+            assert_eq!(
+                layer.non_trainable,
+                number(expected, "non_trainable"),
+                "{model}: non-trainable parameters of `{name}`"
+            );
+        }
+    }
+    // Keras lists a Sequential model's layers without its input; PyTorch's residual sums are
+    // no modules.
+    let listed = |kind: &str| layers.iter().any(|layer| layer["name"] == kind);
+    let extra: Vec<&str> = analysis
+        .layers
+        .iter()
+        .filter(|layer| !listed(&layer.name) && !unlisted.contains(&layer.kind))
+        .map(|layer| layer.name.as_str())
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "{model}: netcalc has layers the framework does not list: {extra:?}"
+    );
+    assert_eq!(
+        analysis.totals.parameters(),
+        number(&figures, "params"),
+        "{model}: total parameters"
+    );
+}
+
+const KERAS: &str = "tests/fixtures/import/keras";
+const KERAS_MODELS: [&str; 4] = ["mnist-cnn", "branches", "sequences", "attention"];
+
+#[test]
+fn keras_json_agrees_with_keras() {
+    for model in KERAS_MODELS {
+        agrees(
+            &format!("{KERAS}/{model}.json"),
+            &format!("{KERAS}/{model}.figures.json"),
+        );
+    }
+}
+
+#[test]
+fn keras_archives_agree_with_keras() {
+    for model in KERAS_MODELS {
+        agrees(
+            &format!("{KERAS}/{model}.keras"),
+            &format!("{KERAS}/{model}.figures.json"),
+        );
+    }
+}
+
+#[test]
+fn the_json_and_the_archive_give_one_description() {
+    for model in KERAS_MODELS {
+        let read = |path: String| {
+            let bytes = std::fs::read(&path).expect("fixture");
+            let importer = Importer::detect(&path, &bytes).expect("importable");
+            import::import(importer, &path, &bytes).expect("imports")
+        };
+        let mut json = read(format!("{KERAS}/{model}.json"));
+        let mut archive = read(format!("{KERAS}/{model}.keras"));
+        // `about` names the file read.
+        json.about = None;
+        archive.about = None;
+        assert_eq!(json, archive, "{model}");
+    }
+    assert!(Path::new(KERAS).join("make.py").exists());
+}
+
+const HUGGING_FACE: &str = "tests/fixtures/import/hugging-face";
+
+/// GPT-2 (tied, and untied with an `lm_head`), BERT: every module transformers builds from the
+/// same config has netcalc's output shape and parameters, and the totals are transformers'
+/// `num_parameters()` (124,439,808 for GPT-2's defaults, those of the released `gpt2`;
+/// 108,891,648 for BERT-base's encoder without the pooler).
+#[test]
+fn hugging_face_configs_agree_with_transformers() {
+    for model in [
+        "gpt2-tiny",
+        "gpt2-tiny-untied",
+        "gpt2",
+        "bert-tiny",
+        "bert-base",
+    ] {
+        agrees_besides(
+            &format!("{HUGGING_FACE}/{model}/config.json"),
+            &format!("{HUGGING_FACE}/{model}.figures.json"),
+            &["input", "add"],
+        );
+    }
+    assert_eq!(
+        number(
+            &figures(&format!("{HUGGING_FACE}/gpt2.figures.json")),
+            "params"
+        ),
+        124_439_808
+    );
+}
+
+const ONNX: &str = "tests/fixtures/import/onnx";
+
+/// ONNX: each node's output shape as ONNX's shape inference gives it and the values of its float
+/// initializers. ONNX's NCHW `[C, H, W]` is netcalc's `[H×W×C]` (the same values), global
+/// pooling's `[C, 1, 1]` netcalc's vector of C; a BatchNormalization's four initializers are
+/// PyTorch's two parameters and two buffers; a MatMul's bias `Add` is part of its dense layer.
+#[test]
+fn onnx_models_agree_with_onnx() {
+    for model in ["lenet", "branches"] {
+        let path = format!("{ONNX}/{model}.onnx");
+        let analysis = analyse(&path);
+        let figures = figures(&format!("{ONNX}/{model}.figures.json"));
+        let nodes = figures["nodes"].as_array().expect("nodes");
+        for node in nodes {
+            let name = node["name"].as_str().expect("name");
+            let target = node["fused_into"].as_str().unwrap_or(name);
+            let layer = analysis
+                .layers
+                .iter()
+                .find(|layer| layer.name == target)
+                .unwrap_or_else(|| panic!("{model}: no layer `{target}`"));
+            let onnx: Vec<u64> = node["output"]
+                .as_array()
+                .expect("output")
+                .iter()
+                .map(|d| d.as_u64().expect("size"))
+                .collect();
+            let expected = match onnx[..] {
+                [channels, 1, 1] if layer.kind.starts_with("global") => vec![channels],
+                [channels, height, width] => vec![height, width, channels],
+                _ => onnx.clone(),
+            };
+            assert_eq!(
+                layer.output.dims(),
+                &expected[..],
+                "{model}: output of `{name}`"
+            );
+            let in_layer: u64 = nodes
+                .iter()
+                .filter(|other| {
+                    other["fused_into"]
+                        .as_str()
+                        .unwrap_or(other["name"].as_str().unwrap_or_default())
+                        == target
+                })
+                .map(|other| number(other, "params"))
+                .sum();
+            assert_eq!(
+                layer.parameter_count() + layer.buffers,
+                in_layer,
+                "{model}: initializer values of `{target}`"
+            );
+        }
+        assert_eq!(
+            analysis.totals.parameters() + analysis.totals.buffers,
+            number(&figures, "params"),
+            "{model}: total"
+        );
+    }
+}
+
+/// Damaged model files (cut short, bytes changed) give a description or an error, never a panic:
+/// a quick, fixed sweep here; the fuzz targets (fuzz/README.md) search further.
+#[test]
+fn damaged_files_never_panic() {
+    let files = [
+        format!("{KERAS}/branches.json"),
+        format!("{KERAS}/attention.keras"),
+        format!("{HUGGING_FACE}/bert-tiny/config.json"),
+        format!("{ONNX}/branches.onnx"),
+    ];
+    for path in files {
+        let bytes = std::fs::read(&path).expect("fixture");
+        let importer = Importer::detect(&path, &bytes).expect("importable");
+        let step = (bytes.len() / 150).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let _ = import::import(importer, &path, &bytes[..cut]);
+            let mut changed = bytes.clone();
+            changed[cut] = changed[cut].wrapping_add(1 + (cut % 7) as u8);
+            if let Err(error) = import::import(importer, &path, &changed) {
+                let _ = netcalc::cli::render_error(&error);
+            }
+        }
+    }
+}
