@@ -11,6 +11,7 @@ use super::{
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::elementwise;
+use crate::tensor::pointwise::Pointwise;
 use crate::tensor::{Compute, Tensor, TensorError};
 use std::borrow::Cow;
 
@@ -77,6 +78,22 @@ impl Activation {
         }
     }
 
+    /// The elementwise function kernels apply, or `None` for softmax (which normalises over the
+    /// last axis).
+    pub(crate) fn pointwise(self) -> Option<Pointwise> {
+        match self {
+            Activation::Relu => Some(Pointwise::Relu),
+            Activation::Tanh => Some(Pointwise::TANH),
+            Activation::ScaledTanh => Some(Pointwise::ScaledTanh {
+                amplitude: elementwise::SCALED_TANH_AMPLITUDE,
+                slope: elementwise::SCALED_TANH_SLOPE,
+            }),
+            Activation::Sigmoid => Some(Pointwise::Sigmoid),
+            Activation::Softmax => None,
+            Activation::Linear => Some(Pointwise::Identity),
+        }
+    }
+
     /// Reads the optional attribute `key` of a conv or dense layer.
     pub fn read(
         reader: &mut AttributeReader,
@@ -97,6 +114,13 @@ type BackwardKernel = fn(&[f32], &[f32], &mut [f32], Compute) -> Result<(), Tens
 /// The extent of the last axis, over which softmax normalises (per example and position).
 fn last_axis(tensor: &Tensor) -> usize {
     tensor.shape().last().copied().unwrap_or(1)
+}
+
+/// What a kernel can fold into its output pass of an optional activation: its elementwise
+/// function (`Identity` for none and `linear`), or `None` for softmax, which [`apply`] and
+/// [`gradient`] handle.
+pub(crate) fn fused(activation: Option<Activation>) -> Option<Pointwise> {
+    activation.map_or(Some(Pointwise::Identity), Activation::pointwise)
 }
 
 /// Applies `activation` to a layer's pre-activation output (`None` and `linear` leave it as it

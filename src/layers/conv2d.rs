@@ -18,8 +18,9 @@ use super::{
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::convolution::{
-    Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
+    Conv2dGeometry, ConvBackward, ConvGradients, conv2d_backward, conv2d_forward,
 };
+use crate::tensor::pointwise::Pointwise;
 use crate::tensor::{Compute, Nhwc, Padding, Tensor, TensorError};
 
 /// The catalogue entry.
@@ -364,15 +365,21 @@ impl Layer for Conv2d {
         }
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
         let mut output = Tensor::zeros(&geometry.output()?.shape())?;
+        // Elementwise activations are applied as the kernel stores its output; softmax after.
+        let fused = activation::fused(self.activation);
         conv2d_forward(
             &geometry,
             input.data(),
             weights.data(),
             bias.map(Tensor::data),
+            fused.unwrap_or(Pointwise::Identity),
             output.data_mut(),
             pass.compute,
         )?;
-        let output = activation::apply(self.activation, output, pass.compute)?;
+        let output = match fused {
+            Some(_) => output,
+            None => activation::apply(self.activation, output, pass.compute)?,
+        };
         Ok(Forward::plain(output))
     }
 
@@ -387,38 +394,40 @@ impl Layer for Conv2d {
         let input = one(inputs)?;
         let geometry = self.geometry(input.nhwc()?)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        let gradient =
-            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        // Elementwise activations are undone inside the kernels, from the output; softmax here.
+        let (gradient, activation) = match activation::fused(self.activation) {
+            Some(function) => (
+                std::borrow::Cow::Borrowed(output_gradient),
+                Some((forward.output.data(), function)),
+            ),
+            None => (
+                activation::gradient(self.activation, &forward.output, output_gradient, compute)?,
+                None,
+            ),
+        };
         let mut input_gradient = Tensor::zeros(input.shape())?;
-        conv2d_backward_data(
-            &geometry,
-            gradient.data(),
-            weights.data(),
-            input_gradient.data_mut(),
-            compute,
-        )?;
         let mut weight_gradient = Tensor::zeros(weights.shape())?;
-        conv2d_backward_weights(
+        let mut bias_gradient = bias.map(|bias| Tensor::zeros(bias.shape())).transpose()?;
+        conv2d_backward(
             &geometry,
-            input.data(),
-            gradient.data(),
-            weight_gradient.data_mut(),
+            ConvBackward {
+                input: input.data(),
+                weights: weights.data(),
+                output_gradient: gradient.data(),
+                activation,
+            },
+            ConvGradients {
+                input: Some(input_gradient.data_mut()),
+                weights: weight_gradient.data_mut(),
+                bias: bias_gradient.as_mut().map(Tensor::data_mut),
+            },
             compute,
         )?;
-        let mut parameter_gradients = vec![weight_gradient];
-        if let Some(bias) = bias {
-            let mut gradient_of_bias = Tensor::zeros(bias.shape())?;
-            bias_gradient(
-                gradient.data(),
-                bias.len(),
-                gradient_of_bias.data_mut(),
-                compute,
-            )?;
-            parameter_gradients.push(gradient_of_bias);
-        }
         Ok(Gradients {
             inputs: vec![input_gradient],
-            parameters: parameter_gradients,
+            parameters: std::iter::once(weight_gradient)
+                .chain(bias_gradient)
+                .collect(),
         })
     }
 }
