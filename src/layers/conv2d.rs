@@ -391,6 +391,32 @@ impl Layer for Conv2d {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, true)
+    }
+
+    fn backward_parameters(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, false)
+    }
+}
+
+impl Conv2d {
+    /// The backward pass, with the input gradient (backward-data) or without it.
+    fn backward_pass(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+        with_input_gradient: bool,
+    ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
         let geometry = self.geometry(input.nhwc()?)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
@@ -405,7 +431,11 @@ impl Layer for Conv2d {
                 None,
             ),
         };
-        let mut input_gradient = Tensor::zeros(input.shape())?;
+        let mut input_gradient = if with_input_gradient {
+            Some(Tensor::zeros(input.shape())?)
+        } else {
+            None
+        };
         let mut weight_gradient = Tensor::zeros(weights.shape())?;
         let mut bias_gradient = bias.map(|bias| Tensor::zeros(bias.shape())).transpose()?;
         conv2d_backward(
@@ -417,14 +447,14 @@ impl Layer for Conv2d {
                 activation,
             },
             ConvGradients {
-                input: Some(input_gradient.data_mut()),
+                input: input_gradient.as_mut().map(Tensor::data_mut),
                 weights: weight_gradient.data_mut(),
                 bias: bias_gradient.as_mut().map(Tensor::data_mut),
             },
             compute,
         )?;
         Ok(Gradients {
-            inputs: vec![input_gradient],
+            inputs: input_gradient.into_iter().collect(),
             parameters: std::iter::once(weight_gradient)
                 .chain(bias_gradient)
                 .collect(),
