@@ -48,7 +48,9 @@ else
 fi
 binary=target/release/netcalc
 if [ -n "$peers" ]; then
-  bench/setup-peers.sh > /dev/null
+  # TensorFlow's start-up chatter goes to the log; it is shown only when the set-up fails.
+  bench/setup-peers.sh > "${TMPDIR:-/tmp}/netcalc-setup-peers.log" 2>&1 || {
+    cat "${TMPDIR:-/tmp}/netcalc-setup-peers.log" >&2; exit 1; }
 fi
 python=$venv/bin/python
 work=$(mktemp -d)

@@ -1524,8 +1524,11 @@ mod tests {
         (input_gradient, weight_gradient, bias_gradient)
     }
 
+    /// An activation with its f64 definition and derivative.
+    type Definition = (Pointwise, fn(f64) -> f64, fn(f64) -> f64);
+
     /// An activation for a fused case, and its f64 definition and derivative.
-    fn activation_of(choice: usize) -> Option<(Pointwise, fn(f64) -> f64, fn(f64) -> f64)> {
+    fn activation_of(choice: usize) -> Option<Definition> {
         match choice {
             0 => None,
             1 => Some((
