@@ -36,9 +36,11 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!("keras-mnist-cnn-small", "keras-mnist-cnn-small.yaml"),
     builtin!("keras-mnist-cnn-gap", "keras-mnist-cnn-gap.yaml"),
     builtin!("keras-mnist-grid-best", "keras-mnist-grid-best.yaml"),
+    builtin!("keras-mnist-grid", "keras-mnist-grid.yaml"),
     builtin!("mlp-784-400-10", "mlp-784-400-10.yaml"),
     builtin!("mlp-784-100-100-10", "mlp-784-100-100-10.yaml"),
     builtin!("mlp-784-30-10", "mlp-784-30-10.yaml"),
+    builtin!("mnist-lstm", "mnist-lstm.yaml"),
 ];
 
 /// The built-in with this name (case-insensitive).

@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+mod draw;
+mod sweep;
 mod train;
 
 /// netcalc: exact numbers for neural-network architectures.
@@ -54,6 +56,9 @@ enum Command {
         #[arg(long, value_enum)]
         to: ConvertFormat,
     },
+    /// Draws the layer graph: a box per layer with its settings and parameters, output shapes
+    /// on the edges; SVG or PNG drawn by netcalc, or DOT for graphviz.
+    Draw(draw::DrawArguments),
     /// Trains a network on MNIST-style data and writes a run folder (history, plots, weights).
     Train(train::TrainArguments),
     /// Evaluates saved weights on the test images.
@@ -63,6 +68,10 @@ enum Command {
     /// Data sets: `netcalc data fetch mnist --to DIR`.
     #[command(subcommand)]
     Data(train::DataCommand),
+    /// Grid search: expand a grid, train its configurations with k-fold cross-validation,
+    /// refit the best (`netcalc sweep run SPEC --data DIR --out FOLDER`).
+    #[command(subcommand)]
+    Sweep(sweep::SweepCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +84,10 @@ struct ReportArguments {
     /// What to do with non-integer output sizes; overrides the description's `rounding`.
     #[arg(long, value_enum)]
     rounding: Option<RoundingArgument>,
+    /// Whose counting conventions to follow (BatchNorm buffers, recurrent biases, pooling's ceil
+    /// rule, defaults); overrides the description's `conventions`.
+    #[arg(long, value_enum)]
+    conventions: Option<ConventionsArgument>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,6 +120,14 @@ enum ConvertFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConventionsArgument {
+    /// Keras' (the default).
+    Keras,
+    /// PyTorch's.
+    Pytorch,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoundingArgument {
     /// A non-integer size is an error.
     Exact,
@@ -114,6 +135,16 @@ enum RoundingArgument {
     Floor,
     /// Round up (Caffe pooling).
     Ceil,
+}
+
+impl RoundingArgument {
+    fn rounding(self) -> Rounding {
+        match self {
+            RoundingArgument::Exact => Rounding::Exact,
+            RoundingArgument::Floor => Rounding::Floor,
+            RoundingArgument::Ceil => Rounding::Ceil,
+        }
+    }
 }
 
 /// Problems of the command line itself, outside any description.
@@ -187,6 +218,8 @@ pub fn run() -> ExitCode {
         Command::Eval(arguments) => return train::eval(arguments),
         Command::Predict(arguments) => return train::predict(arguments),
         Command::Data(command) => return train::data(command),
+        Command::Sweep(command) => return sweep::sweep(command),
+        Command::Draw(arguments) => return draw::draw(arguments),
         command => command,
     };
     match execute(command) {
@@ -267,15 +300,24 @@ fn execute(command: Command) -> Result<Output, Error> {
         Command::Check(arguments) => check(&arguments),
         Command::Explain { network, layer } => explain(&network, layer.as_deref()),
         Command::Convert { network, to } => convert(&network, to).map(Output::from),
-        Command::Train(_) | Command::Eval(_) | Command::Predict(_) | Command::Data(_) => {
-            unreachable!("`run` dispatches the training commands before `execute`")
+        Command::Train(_)
+        | Command::Eval(_)
+        | Command::Predict(_)
+        | Command::Data(_)
+        | Command::Sweep(_)
+        | Command::Draw(_) => {
+            unreachable!(
+                "`run` dispatches the training, sweep and drawing commands before `execute`"
+            )
         }
     }
 }
 
 fn explain(network: &str, layer: Option<&str>) -> Result<Output, Error> {
     let (source, format) = open(network)?;
-    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let network = crate::load(&source, format)?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
     let chosen = match layer {
         None => None,
         Some(name) => Some(find_layer(&analysis, name)?),
@@ -303,12 +345,13 @@ fn find_layer(analysis: &analysis::Analysis, name: &str) -> Result<usize, Error>
 
 fn check(arguments: &CheckArguments) -> Result<Output, Error> {
     let (source, format) = open(&arguments.network)?;
-    let analysis = analysis::analyse(&crate::load(&source, format)?)?;
+    let network = crate::load(&source, format)?;
+    warn(&network);
+    let analysis = analysis::analyse(&network)?;
     let bytes = if arguments.table == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+        crate::limits::read_limited(std::io::stdin().lock())
     } else {
-        std::fs::read(&arguments.table)
+        crate::limits::read_file(std::path::Path::new(&arguments.table))
     }
     .map_err(|error| {
         Error::unplaced(CommandError::Unreadable {
@@ -346,9 +389,7 @@ fn check(arguments: &CheckArguments) -> Result<Output, Error> {
 fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
     let (source, format) = open(network)?;
     let mut description = syntax::read(&source, format).map_err(|e| Error::new(&source, e))?;
-    for layer in &mut description.layers {
-        crate::layers::name_positionals(layer).map_err(|e| Error::new(&source, e))?;
-    }
+    crate::layers::name_all_positionals(&mut description).map_err(|e| Error::new(&source, e))?;
     Ok(match to {
         ConvertFormat::Yaml => syntax::yaml::print(&description),
         ConvertFormat::Dsl => syntax::dsl::print(&description, &crate::layers::positional_keys),
@@ -362,16 +403,32 @@ fn report_of(arguments: &ReportArguments, report: Report) -> Result<String, Erro
         RoundingArgument::Floor => Rounding::Floor,
         RoundingArgument::Ceil => Rounding::Ceil,
     });
-    let network = crate::load_with_rounding(&source, format, rounding)?;
+    let conventions = arguments.conventions.map(|conventions| match conventions {
+        ConventionsArgument::Keras => crate::conventions::Conventions::Keras,
+        ConventionsArgument::Pytorch => crate::conventions::Conventions::Pytorch,
+    });
+    let overrides = crate::graph::Overrides {
+        rounding,
+        conventions,
+    };
+    let network = crate::load_with(&source, format, overrides)?;
+    warn(&network);
     let analysis = analysis::analyse(&network)?;
     Ok(report::render(&analysis, report, arguments.format))
+}
+
+/// Prints the network's warnings (its dangling layers) on stderr, each at its declaration.
+fn warn(network: &crate::Network) {
+    for warning in network.warnings() {
+        eprint!("{}", render_error(&Error::new(&network.source, warning)));
+    }
 }
 
 /// A file if one exists at `name`, else the built-in architecture of that name.
 fn open(name: &str) -> Result<(Source, Format), Error> {
     let path = std::path::Path::new(name);
     if path.exists() {
-        let bytes = std::fs::read(path).map_err(|error| {
+        let bytes = crate::limits::read_file(path).map_err(|error| {
             Error::unplaced(CommandError::Unreadable {
                 path: name.to_string(),
                 message: error.to_string(),

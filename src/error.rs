@@ -18,6 +18,10 @@ pub trait Locate {
     }
     /// A stable code, `netcalc::phase::kind`.
     fn code(&self) -> &'static str;
+    /// Whether this is a warning (the work goes on) rather than an error.
+    fn is_warning(&self) -> bool {
+        false
+    }
 }
 
 /// An error from any phase, with the source text its span points into.
@@ -78,6 +82,10 @@ impl miette::Diagnostic for Error {
         self.kind
             .help()
             .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.kind.is_warning().then_some(miette::Severity::Warning)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

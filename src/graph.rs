@@ -1,11 +1,16 @@
 //! The layer graph: a petgraph `DiGraph` of layers built from a description, with names resolved,
 //! inputs wired, cycles refused and a topological order computed once. Immutable once built.
 
+mod outputs;
+
+pub use outputs::{DanglingLayer, Outputs};
+
+use crate::conventions::Conventions;
 use crate::error::{Error, Locate};
 use crate::layers::{self, Layer};
 use crate::shape::Rounding;
 use crate::source::{Source, Span};
-use crate::syntax::{Attribute, Description, LayerDecl};
+use crate::syntax::{Attribute, Configuration, Description, Item, LayerDecl};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -19,6 +24,17 @@ pub struct Node {
     pub decl: LayerDecl,
     /// What the layer kind computes.
     pub layer: Box<dyn Layer>,
+    /// Marked `auxiliary=true`: the last layer of a branch only training uses ([`Outputs`]).
+    pub auxiliary: bool,
+}
+
+/// What the command line sets in place of the description.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--rounding`.
+    pub rounding: Option<Rounding>,
+    /// `--conventions`.
+    pub conventions: Option<Conventions>,
 }
 
 /// A network: the graph of its layers and its settings.
@@ -32,12 +48,15 @@ pub struct Network {
     pub source: Source,
     /// How non-integer output sizes are handled unless a layer says otherwise.
     pub rounding: Rounding,
+    /// Whose counting conventions layers follow unless they say otherwise.
+    pub conventions: Conventions,
     /// Assertions on the totals.
     pub expect: Vec<Attribute>,
     /// Training settings as written.
     pub train: Vec<Attribute>,
     graph: DiGraph<Node, usize>,
     order: Vec<NodeIndex>,
+    outputs: Outputs,
 }
 
 /// A description whose layers cannot form a graph.
@@ -97,6 +116,32 @@ pub enum GraphError {
         /// Its span.
         span: Span,
     },
+    /// A layer marked `auxiliary=true` that another layer reads.
+    #[error("layer `{layer}` is marked auxiliary, but `{reader}` reads it")]
+    AuxiliaryRead {
+        /// The marked layer.
+        layer: String,
+        /// A layer that reads it.
+        reader: String,
+        /// The marked layer's declaration.
+        span: Span,
+    },
+    /// Every layer that nothing reads is marked auxiliary.
+    #[error("the network has no output that is not auxiliary")]
+    NoMainOutput {
+        /// The last layer.
+        layer: String,
+        /// Its declaration.
+        span: Span,
+    },
+    /// Conventions netcalc does not know.
+    #[error("unknown conventions `{name}`")]
+    UnknownConventions {
+        /// As written.
+        name: String,
+        /// Its span.
+        span: Span,
+    },
 }
 
 impl Locate for GraphError {
@@ -107,7 +152,10 @@ impl Locate for GraphError {
             | GraphError::Cycle { span, .. }
             | GraphError::NoInput { span, .. }
             | GraphError::InputWithInputs { span, .. }
-            | GraphError::UnknownRounding { span, .. } => *span,
+            | GraphError::UnknownRounding { span, .. }
+            | GraphError::AuxiliaryRead { span, .. }
+            | GraphError::NoMainOutput { span, .. } => *span,
+            GraphError::UnknownConventions { span, .. } => *span,
         }
     }
 
@@ -119,6 +167,9 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "nothing to read".to_string(),
             GraphError::InputWithInputs { .. } => "inputs of an input".to_string(),
             GraphError::UnknownRounding { .. } => "unknown rounding".to_string(),
+            GraphError::AuxiliaryRead { .. } => "marked auxiliary".to_string(),
+            GraphError::NoMainOutput { layer, .. } => format!("`{layer}` is auxiliary"),
+            GraphError::UnknownConventions { .. } => "unknown conventions".to_string(),
         }
     }
 
@@ -138,6 +189,18 @@ impl Locate for GraphError {
             GraphError::UnknownRounding { .. } => {
                 Some(format!("use one of {}", Rounding::NAMES.join(", ")))
             }
+            GraphError::AuxiliaryRead { .. } => Some(
+                "mark only the last layer of an auxiliary branch, the one no layer reads"
+                    .to_string(),
+            ),
+            GraphError::NoMainOutput { .. } => Some(
+                "the network's output is its last layer that no layer reads; do not mark it \
+                 auxiliary"
+                    .to_string(),
+            ),
+            GraphError::UnknownConventions { .. } => {
+                Some(format!("use one of {}", Conventions::NAMES.join(", ")))
+            }
         }
     }
 
@@ -149,6 +212,9 @@ impl Locate for GraphError {
             GraphError::NoInput { .. } => "netcalc::graph::no_input",
             GraphError::InputWithInputs { .. } => "netcalc::graph::input_with_inputs",
             GraphError::UnknownRounding { .. } => "netcalc::graph::unknown_rounding",
+            GraphError::AuxiliaryRead { .. } => "netcalc::graph::auxiliary_read",
+            GraphError::NoMainOutput { .. } => "netcalc::graph::no_main_output",
+            GraphError::UnknownConventions { .. } => "netcalc::graph::unknown_conventions",
         }
     }
 }
@@ -182,17 +248,31 @@ impl Locate for InLayer {
 }
 
 impl Network {
-    /// Builds the graph of a description: names positional values, builds every layer, wires
-    /// inputs (the previous layer unless named), and orders the layers. `rounding_override`
-    /// replaces the description's `rounding` (the command line's `--rounding`).
+    /// Builds the graph of a description: instantiates it with its parameters' defaults
+    /// ([`crate::syntax::instantiate()`]: references replaced, repeated blocks expanded; a plain
+    /// description stays as it is), names positional values, builds every layer, wires inputs
+    /// (the previous layer unless named), and orders the layers. `overrides` replace the
+    /// description's `rounding` and `conventions` (the command line's `--rounding` and
+    /// `--conventions`).
     pub fn build(
         source: &Source,
         description: Description,
         fallback_name: &str,
-        rounding_override: Option<Rounding>,
+        overrides: Overrides,
     ) -> Result<Network, Error> {
         let fail = |error: GraphError| Error::new(source, error);
-        if description.layers.is_empty() {
+        let description = crate::syntax::instantiate(&description, &Configuration::defaults())
+            .map_err(|error| Error::new(source, error))?;
+        // An instantiated description holds layers only.
+        let declarations: Vec<LayerDecl> = description
+            .layers
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Layer(layer) => Some(layer),
+                Item::Repeat(_) => None,
+            })
+            .collect();
+        if declarations.is_empty() {
             let end = Span::new(source.text.len(), 0);
             return Err(Error::new(
                 source,
@@ -208,18 +288,26 @@ impl Network {
                 })
             })?,
         };
-        let rounding = rounding_override.unwrap_or(rounding);
+        let rounding = overrides.rounding.unwrap_or(rounding);
+        let conventions = match &description.conventions {
+            None => Conventions::default(),
+            Some(name) => Conventions::from_name(&name.value).ok_or_else(|| {
+                fail(GraphError::UnknownConventions {
+                    name: name.value.clone(),
+                    span: name.span,
+                })
+            })?,
+        };
+        let conventions = overrides.conventions.unwrap_or(conventions);
         let mut graph: DiGraph<Node, usize> =
-            DiGraph::with_capacity(description.layers.len(), description.layers.len());
-        let mut by_name: HashMap<String, NodeIndex> =
-            HashMap::with_capacity(description.layers.len());
+            DiGraph::with_capacity(declarations.len(), declarations.len());
+        let mut by_name: HashMap<String, NodeIndex> = HashMap::with_capacity(declarations.len());
         let mut generated: HashMap<&'static str, usize> = HashMap::new();
-        let written: std::collections::HashSet<&str> = description
-            .layers
+        let written: std::collections::HashSet<&str> = declarations
             .iter()
             .filter_map(|decl| decl.name.as_ref().map(|name| name.value.as_str()))
             .collect();
-        for mut decl in description.layers.iter().cloned() {
+        for mut decl in declarations.iter().cloned() {
             let name = match &decl.name {
                 Some(name) => {
                     if by_name.contains_key(&name.value) {
@@ -254,11 +342,13 @@ impl Network {
                 )
             };
             layers::name_positionals(&mut decl).map_err(in_layer)?;
-            let layer = layers::build_in_network(&decl, rounding).map_err(in_layer)?;
+            let layer = layers::build_in_network(&decl, rounding, conventions).map_err(in_layer)?;
+            let auxiliary = layers::is_auxiliary(&decl).map_err(in_layer)?;
             let index = graph.add_node(Node {
                 name: name.clone(),
                 decl,
                 layer,
+                auxiliary,
             });
             by_name.insert(name, index);
         }
@@ -301,6 +391,7 @@ impl Network {
             }
         }
         let order = topological_order(&graph).map_err(fail)?;
+        let outputs = outputs::find(&graph).map_err(fail)?;
         Ok(Network {
             name: description
                 .name
@@ -308,11 +399,87 @@ impl Network {
             about: description.about.map(|about| about.value),
             source: source.clone(),
             rounding,
+            conventions,
             expect: description.expect,
             train: description.train,
             graph,
             order,
+            outputs,
         })
+    }
+
+    /// The network's outputs: its main output, auxiliary heads and dangling layers.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
+    }
+
+    /// What the network's structure warns about: each dangling layer, at its declaration.
+    pub fn warnings(&self) -> Vec<DanglingLayer> {
+        let output = &self.graph[self.outputs.main].name;
+        self.outputs
+            .dangling
+            .iter()
+            .map(|&node| {
+                let node = &self.graph[node];
+                DanglingLayer {
+                    layer: node.name.clone(),
+                    output: output.clone(),
+                    span: node
+                        .decl
+                        .name
+                        .as_ref()
+                        .map_or(node.decl.kind.span, |name| name.span),
+                }
+            })
+            .collect()
+    }
+
+    /// The network without its auxiliary branches (itself, rebuilt, when it has none): what
+    /// training and inference run. Every kept layer keeps its name and reads the same layers
+    /// (written out, since the layer above it may be gone); the totals' `expect` is left out,
+    /// since it counts the auxiliary branches too.
+    pub fn without_auxiliary(&self) -> Result<Network, Error> {
+        let layers = self
+            .graph
+            .node_indices()
+            .filter(|&node| !self.outputs.in_auxiliary_branch(node))
+            .map(|node| {
+                let kept = &self.graph[node];
+                let mut decl = kept.decl.clone();
+                let span = decl.name.as_ref().map_or(decl.kind.span, |name| name.span);
+                decl.name = Some(crate::source::Spanned::new(kept.name.clone(), span));
+                if !layers::is_input(&decl.kind.value) {
+                    decl.inputs = self
+                        .inputs(node)
+                        .into_iter()
+                        .map(|input| {
+                            crate::source::Spanned::new(self.graph[input].name.clone(), span)
+                        })
+                        .collect();
+                }
+                crate::syntax::Item::Layer(decl)
+            })
+            .collect();
+        let description = Description {
+            name: Some(crate::source::Spanned::unspanned(self.name.clone())),
+            about: self.about.clone().map(crate::source::Spanned::unspanned),
+            rounding: None,
+            parameters: Vec::new(),
+            conventions: None,
+            layers,
+            expect: Vec::new(),
+            train: self.train.clone(),
+            sweep: Vec::new(),
+        };
+        Network::build(
+            &self.source,
+            description,
+            &self.name,
+            Overrides {
+                rounding: Some(self.rounding),
+                conventions: Some(self.conventions),
+            },
+        )
     }
 
     /// The layers in evaluation order (declaration order where the inputs allow it).

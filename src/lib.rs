@@ -6,16 +6,20 @@ pub mod analysis;
 pub mod builtin;
 pub mod check;
 pub mod cli;
+pub mod conventions;
 pub mod data;
+pub mod draw;
 pub mod error;
 pub mod explain;
 pub mod expression;
 pub mod graph;
 pub mod layers;
+pub mod limits;
 pub mod report;
 pub mod shape;
 pub mod source;
 pub mod suggestion;
+pub mod sweep;
 pub mod syntax;
 pub mod tensor;
 pub mod train;
@@ -29,19 +33,15 @@ pub use syntax::Format;
 /// Reads a description and builds its layer graph. The network's name falls back to the source
 /// name's file stem.
 pub fn load(source: &Source, format: Format) -> Result<Network> {
-    load_with_rounding(source, format, None)
+    load_with(source, format, graph::Overrides::default())
 }
 
-/// [`load`], with a rounding rule replacing the description's.
-pub fn load_with_rounding(
-    source: &Source,
-    format: Format,
-    rounding: Option<shape::Rounding>,
-) -> Result<Network> {
+/// [`load`], with a rounding rule and conventions replacing the description's.
+pub fn load_with(source: &Source, format: Format, overrides: graph::Overrides) -> Result<Network> {
     let description = syntax::read(source, format).map_err(|e| Error::new(source, e))?;
     let stem = std::path::Path::new(source.name.trim_start_matches("builtin:"))
         .file_stem()
         .and_then(|stem| stem.to_str())
         .unwrap_or("network");
-    Network::build(source, description, stem, rounding)
+    Network::build(source, description, stem, overrides)
 }

@@ -1,7 +1,9 @@
-//! The `netcalc` binary: everything happens in `netcalc::cli`, after one allocator setting.
+//! The `netcalc` binary: everything happens in `netcalc::cli`, after one allocator setting and
+//! one signal setting.
 
 fn main() -> std::process::ExitCode {
     keep_freed_memory();
+    report_file_size_limit();
     netcalc::cli::run()
 }
 
@@ -25,3 +27,18 @@ fn keep_freed_memory() {
 /// Other allocators keep their own defaults.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_freed_memory() {}
+
+/// A write beyond the file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) raises SIGXFSZ, which ends
+/// the process with no word by default. Ignored, the write fails with EFBIG instead, and netcalc
+/// reports it as it reports a full disk: the file it could not write, and what was kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn report_file_size_limit() {
+    // Safety: setting a signal's disposition to "ignore" before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Elsewhere the signal keeps its default.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn report_file_size_limit() {}

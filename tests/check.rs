@@ -65,10 +65,45 @@ fn the_sheets_tables_pass() {
             &["--variant", "starred"],
         ),
         ("alexnet", "sheet-4c-alexnet.tsv", &[]),
+        ("mnist-lstm", "mnist-lstm.md", &[]),
     ] {
         let (code, findings) = check(network, table, extra);
         assert_eq!(findings, vec![], "{table} against {network}");
         assert_eq!(code, 0, "{table} against {network}");
+    }
+}
+
+/// LaTeX inside parentheses: settings beside a name (`CONV1 ($F=3$, $K=32$)`), a result with its
+/// formula (`320 ($3 \cdot 3 \cdot 1 \cdot 32 + 32$)`, also with a percentage beside it), and a
+/// total line with its equation (`0.32 million ($314000 + 4010 = 318010$)`). Written right, they
+/// pass; with one error planted in each, each is caught.
+#[test]
+fn latex_inside_parentheses_is_read_and_checked() {
+    for (network, table) in [
+        ("keras-mnist-cnn", "latex-in-parentheses.tsv"),
+        ("mlp-784-400-10", "total-with-equation-in-parentheses.tsv"),
+    ] {
+        assert_eq!(check(network, table, &[]), (0, vec![]), "{table}");
+        let planted = format!("planted/{table}");
+        let (code, findings) = check(network, &planted, &[]);
+        assert_eq!(code, 1, "{planted}");
+        let expected: &[(&str, &str, &str)] = match network {
+            "keras-mnist-cnn" => &[
+                ("value", "CONV1", "Name"),
+                ("arithmetic", "CONV1", PARAMS),
+                ("value", "CONV1", PARAMS),
+                ("arithmetic", "CONV2", PARAMS),
+                ("arithmetic", "CONV2", PARAMS),
+                ("value", "DENSE1", PARAMS),
+                ("value", "Total", "parameters"),
+            ],
+            _ => &[
+                ("value", "Total", "parameters"),
+                ("arithmetic", "Total", "parameters"),
+                ("value", "Total", "parameters"),
+            ],
+        };
+        assert_eq!(findings, owned(expected), "{planted}");
     }
 }
 
@@ -154,6 +189,14 @@ fn planted_errors_are_caught_as_their_kind() {
             &[("value", "Total", "parameters")],
         ),
         ("missing-row.tsv", "lenet-5", &[("missing_row", "S4", "")]),
+        (
+            "lstm-input-as-units.md",
+            "mnist-lstm",
+            &[
+                ("value", "lstm", "Parameters"),
+                ("formula", "lstm", "Parameters"),
+            ],
+        ),
         ("extra-row.tsv", "alexnet", &[("extra_row", "CONV6", "")]),
         (
             "unreadable-cell.tsv",

@@ -1,7 +1,7 @@
 //! Robustness properties over the real layer catalogue (issue 2, §2 and §8): random text and
 //! random descriptions never panic anywhere in the pipeline, descriptions survive printing and
-//! reading in both formats (and `netcalc convert`), and the analysis obeys invariants checked
-//! against naive computations written here.
+//! reading in both formats (and `netcalc convert`, which keeps the analysis of valid ones), and
+//! the analysis obeys invariants checked against naive computations written here.
 
 #[path = "properties/catalogue.rs"]
 mod catalogue;
@@ -15,5 +15,7 @@ mod random_descriptions;
 mod random_text;
 #[path = "properties/round_trip.rs"]
 mod round_trip;
+#[path = "properties/valid_descriptions.rs"]
+mod valid_descriptions;
 #[path = "properties/values.rs"]
 mod values;

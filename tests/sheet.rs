@@ -237,6 +237,8 @@ fn exercise_3b_variations_and_grid_search() {
     assert_eq!(total("keras-mnist-cnn-small", "parameters"), 63_124);
     assert_eq!(total("keras-mnist-cnn-gap", "parameters"), 167_818);
     assert_eq!(total("keras-mnist-grid-best", "parameters"), 650_698);
+    // The parametrised grid model, analysed with its defaults (the best configuration).
+    assert_eq!(total("keras-mnist-grid", "parameters"), 650_698);
 }
 
 #[test]

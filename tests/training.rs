@@ -24,11 +24,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The MNIST folder, absolute: the command-line tests run netcalc in temporary folders, where a
+/// relative `NETCALC_MNIST` (the README's `../shared/datasets/mnist`, meant from the repository
+/// root, where `cargo test` runs the tests) would point nowhere.
 fn mnist() -> PathBuf {
-    PathBuf::from(
-        std::env::var_os("NETCALC_MNIST")
-            .expect("set NETCALC_MNIST to the MNIST folder (../shared/datasets/mnist)"),
-    )
+    let folder = std::env::var_os("NETCALC_MNIST")
+        .expect("set NETCALC_MNIST to the MNIST folder (../shared/datasets/mnist)");
+    std::path::absolute(folder).unwrap()
 }
 
 fn network(text: &str) -> Network {
@@ -82,6 +84,41 @@ fn the_keras_cnn_learns_in_one_epoch() {
     let (data, test) = data(3_000, 1_000);
     let (history, accuracy) = train(&builtin("keras-mnist-cnn"), &options, &data, &test);
     assert!(accuracy > 0.90, "test accuracy {accuracy}: {history:?}");
+}
+
+#[test]
+fn the_row_by_row_lstm_learns_in_two_epochs() {
+    // The built-in mnist-lstm (LSTM(128) over 28 rows of 28 pixels) with Adam on 3,000 images for
+    // two epochs in mini-batches of 32; backpropagation through time must work for this.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.003),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(3_000, 1_000);
+    let (history, accuracy) = train(&builtin("mnist-lstm"), &options, &data, &test);
+    assert!(accuracy > 0.7, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
+}
+
+#[test]
+fn the_vision_transformer_learns_in_two_epochs() {
+    // The two-block transformer of EXPERIMENTS.md (patches, positions, attention, layernorm,
+    // gelu) with Adam on 3,000 images for two epochs in mini-batches of 32.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.003),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(3_000, 1_000);
+    let transformer = network(include_str!("fixtures/sequences/vit-mnist.nn"));
+    let (history, accuracy) = train(&transformer, &options, &data, &test);
+    assert!(accuracy > 0.7, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
 }
 
 #[test]

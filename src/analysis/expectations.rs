@@ -182,9 +182,16 @@ fn check_layer(
 ) -> Result<(), ExpectationError> {
     match attribute.key.value.as_str() {
         "output" => {
+            // The axes are compared; token ids (`28 tokens`) are written as their length.
+            let written = |dims: Vec<u64>| match info.output.vocabulary() {
+                Some(vocabulary) if dims.len() == 1 => {
+                    crate::shape::Shape::tokens(dims[0], vocabulary)
+                }
+                _ => crate::shape::Shape::new(dims),
+            };
             let expected = match &attribute.value.value {
-                Value::Dims(dims) => crate::shape::Shape(dims.clone()),
-                Value::Integer(n) if *n > 0 => crate::shape::Shape(vec![*n as u64]),
+                Value::Dims(dims) => written(dims.clone()),
+                Value::Integer(n) if *n > 0 => written(vec![*n as u64]),
                 other => {
                     return Err(ExpectationError::Invalid {
                         place: place.to_string(),
@@ -209,8 +216,13 @@ fn check_layer(
         "connections_with_bias" => check_count(place, attribute, info.connections_with_bias.count),
         "macs" => check_count(place, attribute, info.macs.count),
         "receptive_field" => {
+            // A single size stands for every axis of the field (32 is 32x32 on maps).
+            let axes = match &info.receptive_field {
+                ReceptiveField::Window { size, .. } => size.len(),
+                ReceptiveField::Whole => 2,
+            };
             let expected = match &attribute.value.value {
-                Value::Integer(n) if *n > 0 => format!("{n}x{n}"),
+                Value::Integer(n) if *n > 0 => vec![n.to_string(); axes].join("x"),
                 Value::Dims(dims) if dims.len() == 2 => format!("{}x{}", dims[0], dims[1]),
                 other => {
                     return Err(ExpectationError::Invalid {
@@ -223,7 +235,7 @@ fn check_layer(
                 }
             };
             let computed = match info.receptive_field {
-                ReceptiveField::Window { size, .. } => format!("{}x{}", size[0], size[1]),
+                ReceptiveField::Window { size, .. } => size.to_string().replace('×', "x"),
                 ReceptiveField::Whole => "the whole input".to_string(),
             };
             compare(place, attribute, expected, computed)

@@ -16,7 +16,7 @@ use crate::shape::Shape;
 use crate::source::Span;
 
 /// Everything computed for a network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     /// The network's name.
     pub network: String,
@@ -24,6 +24,21 @@ pub struct Analysis {
     pub layers: Vec<LayerInfo>,
     /// Sums over all layers.
     pub totals: Totals,
+    /// Sums over the layers of the auxiliary branches (all zero without any): what they add to
+    /// `totals` beyond the inference network ([`crate::graph::Outputs`]).
+    pub auxiliary: Totals,
+}
+
+impl Analysis {
+    /// Whether the network has auxiliary branches.
+    pub fn has_auxiliary(&self) -> bool {
+        self.layers.iter().any(|layer| layer.auxiliary)
+    }
+
+    /// The sums of the inference network: all layers but the auxiliary branches.
+    pub fn inference(&self) -> Totals {
+        self.totals.without(&self.auxiliary)
+    }
 }
 
 /// A formula and its value.
@@ -61,7 +76,7 @@ pub struct ParameterInfo {
 }
 
 /// What the analysis computed for one layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LayerInfo {
     /// The layer's name.
     pub name: String,
@@ -85,6 +100,9 @@ pub struct LayerInfo {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Values the layer keeps that its conventions do not count as parameters (PyTorch's
+    /// BatchNorm running statistics), in none of the parameter counts.
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: Counted,
     /// Connections with bias.
@@ -97,6 +115,10 @@ pub struct LayerInfo {
     pub macs: Counted,
     /// Bytes of this layer's output for one example, as f32.
     pub activation_bytes: u64,
+    /// Part of an auxiliary branch (it feeds only layers marked `auxiliary=true`).
+    pub auxiliary: bool,
+    /// What the layer says of its parts, for `netcalc explain` (recurrent layers' gates).
+    pub explanation: Option<crate::layers::Explanation>,
 }
 
 impl LayerInfo {
@@ -118,6 +140,8 @@ pub struct Totals {
     pub trainable: u64,
     /// Non-trainable parameters.
     pub non_trainable: u64,
+    /// Buffers (not parameters under the network's conventions).
+    pub buffers: u64,
     /// Connections without bias.
     pub connections_without_bias: u64,
     /// Connections with bias.
@@ -137,6 +161,43 @@ impl Totals {
     /// Bytes of all parameters as f32.
     pub fn parameter_bytes(&self) -> u64 {
         self.parameters() * 4
+    }
+
+    /// Adds another layer's or part's sums; `None` (and `self` partly added) on overflow,
+    /// including of [`Totals::parameters`] and [`Totals::parameter_bytes`].
+    fn add(&mut self, other: &Totals) -> Option<()> {
+        self.trainable = self.trainable.checked_add(other.trainable)?;
+        self.non_trainable = self.non_trainable.checked_add(other.non_trainable)?;
+        self.buffers = self.buffers.checked_add(other.buffers)?;
+        self.trainable
+            .checked_add(self.non_trainable)
+            .and_then(|all| all.checked_mul(4))?;
+        self.connections_without_bias = self
+            .connections_without_bias
+            .checked_add(other.connections_without_bias)?;
+        self.connections_with_bias = self
+            .connections_with_bias
+            .checked_add(other.connections_with_bias)?;
+        self.macs = self.macs.checked_add(other.macs)?;
+        self.activation_bytes = self.activation_bytes.checked_add(other.activation_bytes)?;
+        Some(())
+    }
+
+    /// These sums less a part of them (saturating at zero).
+    fn without(&self, part: &Totals) -> Totals {
+        Totals {
+            trainable: self.trainable.saturating_sub(part.trainable),
+            non_trainable: self.non_trainable.saturating_sub(part.non_trainable),
+            buffers: self.buffers.saturating_sub(part.buffers),
+            connections_without_bias: self
+                .connections_without_bias
+                .saturating_sub(part.connections_without_bias),
+            connections_with_bias: self
+                .connections_with_bias
+                .saturating_sub(part.connections_with_bias),
+            macs: self.macs.saturating_sub(part.macs),
+            activation_bytes: self.activation_bytes.saturating_sub(part.activation_bytes),
+        }
     }
 }
 
@@ -214,6 +275,7 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
     let mut slot_of = vec![usize::MAX; network.graph().node_count()];
     let mut layers: Vec<LayerInfo> = Vec::with_capacity(order.len());
     let mut totals = Totals::default();
+    let mut auxiliary = Totals::default();
     for &index in order {
         let node = network.node(index);
         let inputs = network.inputs(index);
@@ -236,12 +298,20 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
         let layer = &node.layer;
         let inference = layer.infer(&input_shapes, network.rounding).map_err(fail)?;
         let output = inference.output;
-        let mut parameters = Vec::new();
-        let (mut trainable, mut non_trainable) = (0u64, 0u64);
-        for group in layer.parameters(&input_shapes, &output) {
+        let groups = layer.parameters(&input_shapes, &output);
+        // Exactly the room needed (a growing vector took four slots for a dense layer's two).
+        let mut parameters = Vec::with_capacity(groups.len());
+        let (mut trainable, mut non_trainable, mut buffers) = (0u64, 0u64, 0u64);
+        for group in groups {
             // Parameter formulas stay as the layer wrote them: the sheet writes the depth even
             // when it is 1 (`3·3·1·32+32`).
             let size = Counted::evaluate(group.count, "the parameter count").map_err(fail)?;
+            if group.buffer {
+                buffers = buffers
+                    .checked_add(size.count)
+                    .ok_or_else(|| fail(ShapeError::Overflow("the buffer count".to_string())))?;
+                continue;
+            }
             let sum = if group.trainable {
                 &mut trainable
             } else {
@@ -286,44 +356,36 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             .iter()
             .map(|info| info.receptive_field)
             .collect();
-        let receptive_field = ReceptiveField::after(step, &input_fields).map_err(fail)?;
+        let receptive_field = if input_fields.is_empty() {
+            ReceptiveField::input(&output)
+        } else {
+            ReceptiveField::after(step, &input_fields).map_err(fail)?
+        };
         let activation_bytes = output
             .units()
             .and_then(|units| units.checked_mul(4))
             .ok_or_else(|| fail(ShapeError::Overflow("the output size".to_string())))?;
+        let in_auxiliary_branch = network.outputs().in_auxiliary_branch(index);
+        let layer_totals = Totals {
+            trainable,
+            non_trainable,
+            buffers,
+            connections_without_bias: connections_without_bias.count,
+            connections_with_bias: connections_with_bias.count,
+            macs: macs.count,
+            activation_bytes,
+        };
         let overflow = || fail(ShapeError::Overflow("the network's totals".to_string()));
-        totals.trainable = totals
-            .trainable
-            .checked_add(trainable)
-            .ok_or_else(overflow)?;
-        totals.non_trainable = totals
-            .non_trainable
-            .checked_add(non_trainable)
-            .ok_or_else(overflow)?;
-        // Keeps `Totals::parameters` and `Totals::parameter_bytes` from overflowing.
-        totals
-            .trainable
-            .checked_add(totals.non_trainable)
-            .and_then(|all| all.checked_mul(4))
-            .ok_or_else(overflow)?;
-        totals.connections_without_bias = totals
-            .connections_without_bias
-            .checked_add(connections_without_bias.count)
-            .ok_or_else(overflow)?;
-        totals.connections_with_bias = totals
-            .connections_with_bias
-            .checked_add(connections_with_bias.count)
-            .ok_or_else(overflow)?;
-        totals.macs = totals.macs.checked_add(macs.count).ok_or_else(overflow)?;
-        totals.activation_bytes = totals
-            .activation_bytes
-            .checked_add(activation_bytes)
-            .ok_or_else(overflow)?;
+        totals.add(&layer_totals).ok_or_else(overflow)?;
+        if in_auxiliary_branch {
+            auxiliary.add(&layer_totals).ok_or_else(overflow)?;
+        }
         slot_of[index.index()] = layers.len();
         layers.push(LayerInfo {
             name: node.name.clone(),
             kind,
             settings: layer.settings(),
+            explanation: layer.explanation(&input_shapes, &output),
             inputs: inputs
                 .iter()
                 .map(|i| network.node(*i).name.clone())
@@ -335,17 +397,20 @@ pub fn compute(network: &Network) -> Result<Analysis, Error> {
             parameter_total,
             trainable,
             non_trainable,
+            buffers,
             connections_without_bias,
             connections_with_bias,
             step,
             receptive_field,
             macs,
             activation_bytes,
+            auxiliary: in_auxiliary_branch,
         });
     }
     Ok(Analysis {
         network: network.name.clone(),
         layers,
         totals,
+        auxiliary,
     })
 }

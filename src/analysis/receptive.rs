@@ -3,30 +3,37 @@
 //! input unit centres at 0.5, 1.5, …), composed layer by layer from each layer's step.
 
 use crate::layers::{ReceptiveStep, ShapeError};
+use crate::shape::{Axes, MAX_POSITION_AXES, Shape};
 
 /// The part of the input one unit of a layer sees.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ReceptiveField {
-    /// A window of the input, per axis (height, width).
+    /// A window of the input, per position axis (height and width of maps, the steps of a
+    /// sequence).
     Window {
         /// Size in input units.
-        size: [u64; 2],
+        size: Axes<u64>,
         /// Input units between neighbouring units of this layer.
-        jump: [u64; 2],
+        jump: Axes<u64>,
         /// Centre of the first unit, in input coordinates.
-        start: [f64; 2],
+        start: Axes<f64>,
     },
-    /// The whole input (after a dense or global layer).
+    /// The whole input (after a dense, global or recurrent layer).
     Whole,
 }
 
 impl ReceptiveField {
-    /// The field of an input layer: each unit sees itself.
-    pub fn input() -> ReceptiveField {
+    /// The field of an input layer of this shape: each unit sees itself, on each position axis.
+    /// A vector's units are fields of 1×1, as the sheet's tables have always shown them.
+    pub fn input(shape: &Shape) -> ReceptiveField {
+        let axes = match shape.positions().len() {
+            0 => 2,
+            axes => axes.min(MAX_POSITION_AXES),
+        };
         ReceptiveField::Window {
-            size: [1, 1],
-            jump: [1, 1],
-            start: [0.5, 0.5],
+            size: Axes::filled(axes, 1),
+            jump: Axes::filled(axes, 1),
+            start: Axes::filled(axes, 0.5),
         }
     }
 
@@ -36,7 +43,7 @@ impl ReceptiveField {
         step: ReceptiveStep,
         inputs: &[ReceptiveField],
     ) -> Result<ReceptiveField, ShapeError> {
-        let mut combined: Option<([u64; 2], [u64; 2], [f64; 2])> = None;
+        let mut combined: Option<(Axes<u64>, Axes<u64>, Axes<f64>)> = None;
         for input in inputs {
             match (input, &mut combined) {
                 (ReceptiveField::Whole, _) => return Ok(ReceptiveField::Whole),
@@ -44,7 +51,14 @@ impl ReceptiveField {
                     combined = Some((*size, *jump, *start));
                 }
                 (ReceptiveField::Window { size, jump, start }, Some((s, j, b))) => {
-                    for axis in 0..2 {
+                    if size.len() != s.len() {
+                        return Err(ShapeError::Mismatch(format!(
+                            "cannot merge receptive fields over {} and {} axes",
+                            s.len(),
+                            size.len()
+                        )));
+                    }
+                    for axis in 0..s.len() {
                         s[axis] = s[axis].max(size[axis]);
                         j[axis] = j[axis].max(jump[axis]);
                         b[axis] = b[axis].min(start[axis]);
@@ -53,15 +67,25 @@ impl ReceptiveField {
             }
         }
         let Some((size, jump, start)) = combined else {
-            return Ok(ReceptiveField::input());
+            return Err(ShapeError::InputCount {
+                expected: "at least one input",
+                found: 0,
+            });
         };
         match step {
             ReceptiveStep::Whole => Ok(ReceptiveField::Whole),
             ReceptiveStep::Pointwise => Ok(ReceptiveField::Window { size, jump, start }),
             ReceptiveStep::Window(window) => {
+                if window.kernel.len() != size.len() {
+                    return Err(ShapeError::Mismatch(format!(
+                        "a window over {} axes cannot follow a receptive field over {}",
+                        window.kernel.len(),
+                        size.len()
+                    )));
+                }
                 let overflow = || ShapeError::Overflow("the receptive field".to_string());
                 let mut next = (size, jump, start);
-                for axis in 0..2 {
+                for axis in 0..size.len() {
                     let span = window.dilation[axis]
                         .checked_mul(window.kernel[axis] - 1)
                         .ok_or_else(overflow)?;
@@ -93,16 +117,16 @@ mod tests {
 
     fn window(kernel: u64, stride: u64, padding: u64) -> ReceptiveStep {
         ReceptiveStep::Window(Window {
-            kernel: [kernel; 2],
-            stride: [stride; 2],
-            dilation: [1; 2],
-            padding_before: [padding; 2],
+            kernel: Axes::from([kernel; 2]),
+            stride: Axes::from([stride; 2]),
+            dilation: Axes::from([1; 2]),
+            padding_before: Axes::from([padding; 2]),
         })
     }
 
     #[test]
     fn lenet_c5_sees_the_whole_32_by_32_input() {
-        let mut field = ReceptiveField::input();
+        let mut field = ReceptiveField::input(&Shape::new(vec![32, 32, 1]));
         for step in [
             window(5, 1, 0),
             window(2, 2, 0),
@@ -115,27 +139,58 @@ mod tests {
         assert_eq!(
             field,
             ReceptiveField::Window {
-                size: [32, 32],
-                jump: [4, 4],
-                start: [16.0, 16.0]
+                size: Axes::from([32, 32]),
+                jump: Axes::from([4, 4]),
+                start: Axes::from([16.0, 16.0])
             }
         );
     }
 
     #[test]
     fn padding_moves_the_start_and_dense_sees_everything() {
-        let field = ReceptiveField::after(window(3, 1, 1), &[ReceptiveField::input()]).unwrap();
+        let field = ReceptiveField::after(
+            window(3, 1, 1),
+            &[ReceptiveField::input(&Shape::new(vec![8, 8, 3]))],
+        )
+        .unwrap();
         assert_eq!(
             field,
             ReceptiveField::Window {
-                size: [3, 3],
-                jump: [1, 1],
-                start: [0.5, 0.5]
+                size: Axes::from([3, 3]),
+                jump: Axes::from([1, 1]),
+                start: Axes::from([0.5, 0.5])
             }
         );
         assert_eq!(
             ReceptiveField::after(ReceptiveStep::Whole, &[field]).unwrap(),
             ReceptiveField::Whole
         );
+    }
+
+    #[test]
+    fn on_a_sequence_fields_are_counted_in_steps() {
+        // Two causal 1-D convolutions of kernel 3, the second dilated by 2 (WaveNet's stack):
+        // 1+2·1 = 3, then 3+2·(3-1)·1 = 7 steps.
+        let step = |kernel: u64, dilation: u64| {
+            ReceptiveStep::Window(Window {
+                kernel: Axes::from([kernel]),
+                stride: Axes::from([1]),
+                dilation: Axes::from([dilation]),
+                padding_before: Axes::from([dilation * (kernel - 1)]),
+            })
+        };
+        let input = ReceptiveField::input(&Shape::new(vec![16, 8]));
+        let first = ReceptiveField::after(step(3, 1), &[input]).unwrap();
+        let second = ReceptiveField::after(step(3, 2), &[first]).unwrap();
+        let ReceptiveField::Window { size, .. } = second else {
+            panic!("a window");
+        };
+        assert_eq!(size, [7]);
+        assert_eq!(size.described(), "7 steps");
+        // A field over steps does not merge with one over height and width.
+        let maps = ReceptiveField::input(&Shape::new(vec![4, 4, 1]));
+        assert!(ReceptiveField::after(ReceptiveStep::Pointwise, &[second, maps]).is_err());
+        assert!(ReceptiveField::after(step(3, 1), &[maps]).is_err());
+        assert!(ReceptiveField::after(ReceptiveStep::Pointwise, &[]).is_err());
     }
 }

@@ -112,10 +112,10 @@ impl Statement {
 }
 
 /// A receptive field as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
-    /// `5×5` (a single `5` is square).
-    Window([u64; 2]),
+    /// `5×5`, or a single `5`: square on maps, the steps of a sequence.
+    Window(Vec<u64>),
     /// `All neurons (fully connected)`, `whole input`.
     Whole,
 }
@@ -169,12 +169,60 @@ pub fn statement(text: &str) -> Result<Statement, Unreadable> {
             "the cell is longer than {MAX_CELL_LENGTH} bytes"
         )));
     }
-    let normal = normalise(text);
+    let derivation = derivation_in_parentheses(text);
+    let normal = normalise(derivation.as_deref().unwrap_or(text));
     let (rest, statement) = statement_production(&normal).map_err(|_| Unreadable::at(&normal))?;
     if !rest.trim().is_empty() {
         return Err(Unreadable::at(rest));
     }
     Ok(statement)
+}
+
+/// `320 ($3 \cdot 3 \cdot 1 \cdot 32 + 32$)`, `$18496$ ($… = 18496$)`, `1179776 ($…$, 98.32%)`:
+/// a result followed by its formula in math mode inside parentheses. Math that opens inside the
+/// parentheses makes them prose around the formula, not a factor (`6(5·5+1)` stays a product),
+/// so the cell reads as the chain `formula = result`, with what follows the formula in the
+/// parentheses (a percentage) kept after it. A percentage alone in math (`($0.11\%$)`) is left
+/// as it is.
+fn derivation_in_parentheses(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let inner_end = trimmed.strip_suffix(')')?.len();
+    let mut depth = 0usize;
+    let open = trimmed[..inner_end]
+        .char_indices()
+        .rev()
+        .find_map(|(index, c)| {
+            match c {
+                ')' => depth += 1,
+                '(' if depth == 0 => return Some(index),
+                '(' => depth -= 1,
+                _ => {}
+            }
+            None
+        })?;
+    let before = trimmed[..open].trim();
+    let outside_math = before.matches('$').count().is_multiple_of(2);
+    let content = trimmed[open + 1..inner_end].trim();
+    let delimiter = if content.starts_with("$$") { "$$" } else { "$" };
+    let math_end = content
+        .strip_prefix(delimiter)?
+        .find(delimiter)
+        .map(|end| 2 * delimiter.len() + end)?;
+    let (math, after) = content.split_at(math_end);
+    let after = after.trim();
+    let beside = match after.strip_prefix(',') {
+        Some(beside) => Some(beside.trim()),
+        None if after.is_empty() => None,
+        None => return None,
+    };
+    let percentage = normalise(math).trim().ends_with('%');
+    if before.is_empty() || !outside_math || percentage {
+        return None;
+    }
+    Some(match beside {
+        Some(beside) => format!("{math} = {before} ({beside})"),
+        None => format!("{math} = {before}"),
+    })
 }
 
 /// Reads a percentage cell: `0.99%`, `(0.056%)`, `60.52` (the column says it is a percentage).
@@ -243,14 +291,33 @@ pub fn field(text: &str) -> Result<Field, Unreadable> {
         Some(open) if normal.trim_end().ends_with(')') => &normal[..open],
         _ => &normal[..],
     };
+    // `3 steps` on a sequence.
+    let window = window.trim();
+    let window = window
+        .strip_suffix("steps")
+        .or_else(|| window.strip_suffix("step"))
+        .unwrap_or(window);
     let dims = shape(window)?;
     match dims.as_slice() {
-        [side] => Ok(Field::Window([*side, *side])),
-        [height, width] => Ok(Field::Window([*height, *width])),
+        [_] | [_, _] => Ok(Field::Window(dims)),
         _ => Err(Unreadable::new(format!(
             "`{}` is not a receptive field (write `5×5` or `all`)",
             text.trim()
         ))),
+    }
+}
+
+impl Field {
+    /// Whether a written window is this size per axis; a single number stands for the same size
+    /// on every axis (`5` for 5×5 on maps, 5 steps on a sequence).
+    pub fn is_window(&self, axes: &[u64]) -> bool {
+        match self {
+            Field::Window(written) => match written.as_slice() {
+                [side] => !axes.is_empty() && axes.iter().all(|axis| axis == side),
+                sizes => sizes == axes,
+            },
+            Field::Whole => false,
+        }
     }
 }
 
@@ -265,7 +332,9 @@ pub fn name_cell(text: &str) -> NameCell {
     if let (Some(open), Some(close)) = (trimmed.find('('), trimmed.rfind(')'))
         && open < close
     {
-        for item in trimmed[open + 1..close].split([',', ';']) {
+        // LaTeX around the settings (`($F=11$, $K=96$)`, `($F = 11, K = 96$)`) goes first.
+        let inside = normalise(&trimmed[open + 1..close]);
+        for item in inside.split([',', ';']) {
             let item: String = item.split_whitespace().collect::<Vec<_>>().join(" ");
             if let Some((key, value)) = item.split_once('=') {
                 let key = key.trim();
@@ -362,6 +431,39 @@ mod tests {
     }
 
     #[test]
+    fn a_formula_in_math_inside_parentheses_is_the_results_derivation() {
+        let s = statement("320 ($3 \\cdot 3 \\cdot 1 \\cdot 32 + 32$)").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "3·3·1·32+32");
+        assert_eq!(value(&s.elements[1]), "320");
+        let s = statement("$18496$ ($3 \\cdot 3 \\cdot 32 \\cdot 64 + 64 = 18496$)").unwrap();
+        assert_eq!(s.elements.len(), 3);
+        let s = statement("1179776 ($12 \\cdot 12 \\cdot 64 \\cdot 128 + 128$, 98.32%)").unwrap();
+        assert_eq!(value(&s.elements[1]), "1179776");
+        assert_eq!(
+            s.percent,
+            Some(Percent {
+                scaled: 9832,
+                decimals: 2
+            })
+        );
+        // A percentage alone in math is a percentage; parentheses in math, or without math,
+        // are a factor.
+        let s = statement("$128 \\cdot 10 + 10 = 1290$ ($0.11\\%$)").unwrap();
+        assert_eq!(
+            s.percent,
+            Some(Percent {
+                scaled: 11,
+                decimals: 2
+            })
+        );
+        let s = statement("$6(5 \\cdot 5+1)$").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "6·(5·5+1)");
+        let s = statement("6 (5x5+1)").unwrap();
+        assert_eq!(s.elements[0].expression.to_string(), "6·(5·5+1)");
+        assert!(statement("320 ($3 \\cdot 3$ and more)").is_err());
+    }
+
+    #[test]
     fn what_cannot_be_read_says_so() {
         for text in [
             "abc",
@@ -393,8 +495,10 @@ mod tests {
             vec![vec![26, 26, 32]]
         );
         assert!(shapes("[55×5a×96]").is_err());
-        assert_eq!(field("5×5").unwrap(), Field::Window([5, 5]));
-        assert_eq!(field("3").unwrap(), Field::Window([3, 3]));
+        assert_eq!(field("5×5").unwrap(), Field::Window(vec![5, 5]));
+        assert_eq!(field("3").unwrap(), Field::Window(vec![3]));
+        assert_eq!(field("9 steps").unwrap(), Field::Window(vec![9]));
+        assert_eq!(field("1 step").unwrap(), Field::Window(vec![1]));
         assert_eq!(
             field("All neurons (fully connected)").unwrap(),
             Field::Whole
@@ -411,6 +515,12 @@ mod tests {
                 Setting::Pair("P".into(), "0".into()),
             ]
         );
+        for latex in [
+            "CONV1 ($F=11$, $K=96$, $S = 4$, $P = 0$)",
+            "CONV1 ($F = 11, K = 96, S=4, P=0$)",
+        ] {
+            assert_eq!(name_cell(latex).settings, name.settings, "{latex}");
+        }
         let name = name_cell("FC6 (4096 neurons)");
         assert_eq!(name.settings, vec![Setting::Count(4096, "neurons".into())]);
         assert_eq!(

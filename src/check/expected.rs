@@ -255,37 +255,53 @@ pub fn roles(layer: &LayerInfo) -> Vec<Role> {
         }
     };
     if let [input] = layer.input_shapes.as_slice() {
-        match input.maps() {
-            Some((height, width, depth)) => {
+        match (input.maps(), input.sequence()) {
+            (Some((height, width, depth)), _) => {
                 add_role(depth, format!("D: {name} reads {}", maps(depth)), false);
                 add_role(height, format!("N: the input is {height}×{width}"), false);
                 add_role(width, format!("N: the input is {height}×{width}"), false);
             }
-            None => {
+            (None, Some((steps, features))) => {
+                add_role(
+                    features,
+                    format!("D: {name} reads {features} features per step"),
+                    false,
+                );
+                add_role(steps, format!("L: the input has {steps} steps"), false);
+            }
+            (None, None) => {
                 if let Some(units) = input.units() {
                     add_role(units, format!("{name} reads {units} units"), false);
                 }
             }
         }
     }
-    match layer.output.maps() {
-        Some((height, width, depth)) => {
+    match (layer.output.maps(), layer.output.sequence()) {
+        (Some((height, width, depth)), _) => {
             add_role(depth, format!("K: {name} outputs {}", maps(depth)), false);
             add_role(height, format!("the output is {height}×{width}"), false);
             add_role(width, format!("the output is {height}×{width}"), false);
         }
-        None => {
+        (None, Some((steps, features))) => {
+            add_role(
+                features,
+                format!("{name} outputs {features} features per step"),
+                false,
+            );
+            add_role(steps, format!("the output has {steps} steps"), false);
+        }
+        (None, None) => {
             if let Some(units) = layer.output.units() {
                 add_role(units, format!("{name} has {units} units"), false);
             }
         }
     }
     if let ReceptiveStep::Window(window) = layer.step {
-        for axis in 0..2 {
+        for axis in 0..window.kernel.len() {
             let kernel = window.kernel[axis];
             add_role(
                 kernel,
-                format!("F: the window is {}×{}", window.kernel[0], window.kernel[1]),
+                format!("F: the window is {}", window.kernel.described()),
                 false,
             );
             add_role(
@@ -371,6 +387,7 @@ pub fn size_text(formula: &DimensionFormula) -> String {
 pub fn sizes_text(formulas: &[DimensionFormula]) -> String {
     let text = size_text;
     match formulas {
+        [length] => text(length),
         [height, width] if height.expression == width.expression => text(height),
         several => several
             .iter()
@@ -383,7 +400,7 @@ pub fn sizes_text(formulas: &[DimensionFormula]) -> String {
 /// `5×5`, `all units (fully connected)`, `1×1` for a layer that reads one unit.
 pub fn step_text(step: ReceptiveStep) -> String {
     match step {
-        ReceptiveStep::Window(window) => format!("{}×{}", window.kernel[0], window.kernel[1]),
+        ReceptiveStep::Window(window) => window.kernel.described(),
         ReceptiveStep::Whole => "all units (fully connected)".to_string(),
         ReceptiveStep::Pointwise => "1×1".to_string(),
     }
@@ -392,7 +409,7 @@ pub fn step_text(step: ReceptiveStep) -> String {
 /// `32×32`, or `the whole input`.
 pub fn field_text(field: ReceptiveField) -> String {
     match field {
-        ReceptiveField::Window { size, .. } => format!("{}×{}", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "the whole input".to_string(),
     }
 }

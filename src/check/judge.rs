@@ -303,8 +303,8 @@ fn shapes_cell(text: &str, shapes: &[Shape]) -> Vec<Problem> {
     }
     match cell::shapes(text) {
         Ok(written) => {
-            let same =
-                written.len() == shapes.len() && written.iter().zip(shapes).all(|(w, s)| *w == s.0);
+            let same = written.len() == shapes.len()
+                && written.iter().zip(shapes).all(|(w, s)| *w == s.dims());
             if same {
                 Vec::new()
             } else {
@@ -425,8 +425,10 @@ fn step_cell(text: &str, step: ReceptiveStep) -> Vec<Problem> {
     };
     let right = match (written, step) {
         (Field::Whole, ReceptiveStep::Whole) => true,
-        (Field::Window(size), ReceptiveStep::Window(window)) => size == window.kernel,
-        (Field::Window(size), ReceptiveStep::Pointwise) => size == [1, 1],
+        (written @ Field::Window(_), ReceptiveStep::Window(window)) => {
+            written.is_window(&window.kernel)
+        }
+        (written @ Field::Window(_), ReceptiveStep::Pointwise) => written.is_window(&[1, 1]),
         _ => false,
     };
     if right { Vec::new() } else { wrong() }
@@ -443,7 +445,9 @@ fn field_cell(text: &str, field: ReceptiveField) -> Vec<Problem> {
     };
     let right = match (written, field) {
         (Field::Whole, ReceptiveField::Whole) => true,
-        (Field::Window(written), ReceptiveField::Window { size, .. }) => written == size,
+        (written @ Field::Window(_), ReceptiveField::Window { size, .. }) => {
+            written.is_window(&size)
+        }
         _ => false,
     };
     if right { Vec::new() } else { wrong() }

@@ -165,7 +165,9 @@ fn segments(text: &str) -> Vec<String> {
     found
 }
 
-/// The text without parenthesised remarks (parentheses holding a word of two or more letters).
+/// The text without parenthesised remarks (parentheses holding a word of two or more letters)
+/// and without parentheses left holding no number once the formulas in them were taken out
+/// (`0.32 million ($314000 + 4010 = 318010$)`: the formula is a statement of its own).
 fn without_remarks(text: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
@@ -180,7 +182,7 @@ fn without_remarks(text: &str) -> String {
                 depth -= 1;
                 group.push(character);
                 if depth == 0 {
-                    if !has_word(&group) {
+                    if !has_word(&group) && group.contains(|c: char| c.is_ascii_digit()) {
                         out.push_str(&group);
                     }
                     group.clear();
@@ -263,6 +265,18 @@ mod tests {
                 "784 \\times 100 + 100 = 89610 \\text{ parameters.}".to_string(),
                 PARAMETERS
             )]
+        );
+    }
+
+    #[test]
+    fn an_equation_in_parentheses_is_a_statement_of_its_own() {
+        let text = "Total number of parameters: 0.32 million ($314000 + 4010 = 318010$)";
+        assert_eq!(
+            found(text),
+            vec![
+                (1, "0.32 million".to_string(), PARAMETERS),
+                (1, "314000 + 4010 = 318010".to_string(), PARAMETERS),
+            ]
         );
     }
 

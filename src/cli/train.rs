@@ -11,6 +11,7 @@ use crate::graph::Network;
 use crate::layers::Pass;
 use crate::source::Span;
 use crate::train::TrainError;
+use crate::train::folder_lock::FolderLock;
 use crate::train::history::History;
 use crate::train::images::InputLayout;
 use crate::train::loss;
@@ -40,27 +41,8 @@ pub struct TrainArguments {
     network: String,
     #[command(flatten)]
     settings: Settings,
-    /// Epochs to train (default 1, or the description's `epochs`).
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Optimizer: sgd, adadelta, adam, rmsprop (Keras' rules and defaults).
-    #[arg(long, value_parser = optimizer)]
-    optimizer: Option<OptimizerKind>,
-    /// Learning rate (default: the optimizer's Keras default).
-    #[arg(long)]
-    learning_rate: Option<f64>,
-    /// SGD momentum in [0, 1).
-    #[arg(long)]
-    momentum: Option<f64>,
-    /// L2 coefficient λ.
-    #[arg(long)]
-    l2: Option<f64>,
-    /// How λ is read: keras (λ·Σw²) or nielsen ((λ/2n)·Σw²).
-    #[arg(long, value_parser = l2_convention)]
-    l2_convention: Option<L2Convention>,
-    /// Weight initialisation: glorot, he, nielsen, nielsen-large (weights and biases N(0, 1)).
-    #[arg(long, value_parser = initialization)]
-    init: Option<InitializationKind>,
+    #[command(flatten)]
+    hyperparameters: Hyperparameters,
     /// Seed for initialisation, shuffling and dropout.
     #[arg(long)]
     seed: Option<u64>,
@@ -87,6 +69,59 @@ pub struct TrainArguments {
     /// Print only the final result: no progress bar, no per-epoch lines.
     #[arg(long)]
     quiet: bool,
+    /// Save the weights, optimizer state and history after an epoch when this many seconds have
+    /// passed since the last save (0: after every epoch); the end of a run always saves.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    save_every: f64,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
+        _ => Err("expected a number of seconds ≥ 0".to_string()),
+    }
+}
+
+/// How the weights are trained (train and sweep run).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Hyperparameters {
+    /// Epochs to train (default 1, or the description's `epochs`).
+    #[arg(long)]
+    pub(super) epochs: Option<usize>,
+    /// Optimizer: sgd, adadelta, adam, rmsprop (Keras' rules and defaults).
+    #[arg(long, value_parser = optimizer)]
+    pub(super) optimizer: Option<OptimizerKind>,
+    /// Learning rate (default: the optimizer's Keras default).
+    #[arg(long)]
+    pub(super) learning_rate: Option<f64>,
+    /// SGD momentum in [0, 1).
+    #[arg(long)]
+    pub(super) momentum: Option<f64>,
+    /// L2 coefficient λ.
+    #[arg(long)]
+    pub(super) l2: Option<f64>,
+    /// How λ is read: keras (λ·Σw²) or nielsen ((λ/2n)·Σw²).
+    #[arg(long, value_parser = l2_convention)]
+    pub(super) l2_convention: Option<L2Convention>,
+    /// Weight initialisation: glorot, he, nielsen, nielsen-large (weights and biases N(0, 1)).
+    #[arg(long, value_parser = initialization)]
+    pub(super) init: Option<InitializationKind>,
+}
+
+impl Hyperparameters {
+    /// The overrides these flags make (the others unset).
+    pub(super) fn overrides(&self) -> TrainOverrides {
+        TrainOverrides {
+            epochs: self.epochs,
+            optimizer: self.optimizer,
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            l2: self.l2,
+            l2_convention: self.l2_convention,
+            initialization: self.init,
+            ..TrainOverrides::default()
+        }
+    }
 }
 
 /// Flags shared by train and eval.
@@ -159,7 +194,7 @@ fn optimizer(text: &str) -> Result<OptimizerKind, String> {
     named(OptimizerKind::from_name, &OptimizerKind::NAMES, text)
 }
 
-fn loss_kind(text: &str) -> Result<LossKind, String> {
+pub(super) fn loss_kind(text: &str) -> Result<LossKind, String> {
     named(LossKind::from_name, &LossKind::NAMES, text)
 }
 
@@ -179,7 +214,7 @@ fn solver(text: &str) -> Result<Solver, String> {
     named(Solver::from_name, &Solver::NAMES, text)
 }
 
-fn validation(text: &str) -> Result<Validation, String> {
+pub(super) fn validation(text: &str) -> Result<Validation, String> {
     Validation::parse(text).ok_or_else(|| "expected split:K, test or none".to_string())
 }
 
@@ -193,7 +228,7 @@ fn collection(text: &str) -> Result<Collection, String> {
 
 /// A problem of the command line around training.
 #[derive(Debug, thiserror::Error)]
-enum TrainCommandError {
+pub(super) enum TrainCommandError {
     #[error("no data folder: pass --data DIR or set {DATA_VARIABLE}")]
     NoData,
     #[error("{0}")]
@@ -222,17 +257,17 @@ impl Locate for TrainCommandError {
     }
 }
 
-fn fail(error: impl Into<TrainCommandError>) -> Error {
+pub(super) fn fail(error: impl Into<TrainCommandError>) -> Error {
     Error::unplaced(error.into())
 }
 
 /// Prints an error and returns exit code 2.
-fn report(error: &Error) -> ExitCode {
+pub(super) fn report(error: &Error) -> ExitCode {
     eprint!("{}", render_error(error));
     ExitCode::from(2)
 }
 
-fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
+pub(super) fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
     match given {
         Some(folder) => Ok(folder.clone()),
         None => std::env::var_os(DATA_VARIABLE)
@@ -242,14 +277,24 @@ fn data_folder(given: &Option<PathBuf>) -> Result<PathBuf, Error> {
     }
 }
 
-fn all_cores() -> NonZeroUsize {
+pub(super) fn all_cores() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
-/// A network and its analysis, or the error rendered against its description.
-fn load(name: &str) -> Result<Network, Error> {
+/// The network a run trains or uses ([`session::trained_network`]: without auxiliary branches,
+/// refused with a second output), after the whole description is analysed and its `expect`
+/// checked; with the names of the auxiliary heads left out.
+fn load(name: &str) -> Result<(Network, Vec<String>), Error> {
     let (source, format) = open(name)?;
-    crate::load(&source, format)
+    let network = crate::load(&source, format)?;
+    analysis::analyse(&network)?;
+    let heads = network
+        .outputs()
+        .auxiliary
+        .iter()
+        .map(|&head| network.node(head).name.clone())
+        .collect();
+    Ok((session::trained_network(network)?, heads))
 }
 
 fn resolve(network: &Network, flags: &TrainOverrides) -> Result<TrainOptions, Error> {
@@ -260,7 +305,7 @@ fn resolve(network: &Network, flags: &TrainOverrides) -> Result<TrainOptions, Er
 }
 
 /// Runs work on a rayon pool of the options' thread count, so kernels use exactly that many.
-fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -> T {
+pub(super) fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -> T {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads.get())
         .build()
@@ -271,7 +316,7 @@ fn on_threads<T: Send>(threads: NonZeroUsize, work: impl FnOnce() -> T + Send) -
 }
 
 /// The flag the Ctrl-C handler raises; a second Ctrl-C ends the process at once.
-fn interrupt_flag() -> &'static AtomicBool {
+pub(super) fn interrupt_flag() -> &'static AtomicBool {
     static FLAG: AtomicBool = AtomicBool::new(false);
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
@@ -301,7 +346,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn say(line: &str) {
+pub(super) fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();
@@ -316,35 +361,42 @@ pub fn train(arguments: TrainArguments) -> ExitCode {
 }
 
 fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
-    let network = load(&arguments.network)?;
+    let (network, heads) = load(&arguments.network)?;
+    if !heads.is_empty() {
+        let heads: Vec<String> = heads.iter().map(|head| format!("`{head}`")).collect();
+        eprintln!(
+            "note: the auxiliary branches (ending in {}) are left out: netcalc trains the \
+             network's output `{}` alone",
+            heads.join(", "),
+            network.node(network.outputs().main).name
+        );
+    }
     let analysis = analysis::analyse(&network)?;
     let flags = TrainOverrides {
-        epochs: arguments.epochs,
         batch_size: arguments.settings.batch_size,
-        optimizer: arguments.optimizer,
-        learning_rate: arguments.learning_rate,
-        momentum: arguments.momentum,
         loss: arguments.settings.loss,
-        l2: arguments.l2,
-        l2_convention: arguments.l2_convention,
-        initialization: arguments.init,
         seed: arguments.seed,
         subset: arguments.subset,
         validation: arguments.validation,
         threads: arguments.settings.threads,
         solver: arguments.solver,
         evaluate_training: arguments.evaluate_training.then_some(true),
+        ..arguments.hyperparameters.overrides()
     };
     let options = resolve(&network, &flags)?;
     let folder = data_folder(&arguments.settings.data)?;
-    let (data, test) = session::load_data(&folder, &options).map_err(fail)?;
-    let layout =
-        session::input_layout(&analysis, data.training.rows, data.training.cols).map_err(fail)?;
     let out = arguments
         .out
         .clone()
         .unwrap_or_else(|| RunFolder::default_path(&network.name, options.seed));
     let run_folder = RunFolder::create(&out).map_err(fail)?;
+    // One writer per run folder, from before the data is read (a second run is refused at
+    // once) to the end of the run (the kernel lets go of the lock however this process ends).
+    let _lock = FolderLock::acquire(&run_folder.path, "netcalc train")
+        .map_err(|error| fail(TrainError::from(error)))?;
+    let (data, test) = session::load_data(&folder, &options).map_err(fail)?;
+    let layout =
+        session::input_layout(&analysis, data.training.rows, data.training.cols).map_err(fail)?;
     let stop = interrupt_flag();
     // The test loss includes the L2 penalty, as the training and validation costs do.
     on_threads(options.threads, || {
@@ -410,10 +462,13 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
                 1,
                 0.0,
                 None,
+                false,
             );
         }
         let bar = progress_bar(arguments.quiet);
         let mut last_save = Instant::now();
+        // The epoch the last save holds, so that the end of the run does not save it again.
+        let mut saved_epochs = None;
         let outcome = run::train(
             &mut model,
             optimizer.as_mut(),
@@ -447,12 +502,16 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
             },
             &mut |history, model, optimizer| {
                 // Keep the weights, the optimizer's state and the history on disk as the run
-                // goes, at most every 10 s.
-                if last_save.elapsed().as_secs() >= 10 {
-                    let epochs = history.last_epoch();
-                    run_folder.save_history(history)?;
-                    run_folder.save_weights(model, &network.name, epochs)?;
-                    run_folder.save_optimizer(optimizer, &options, &network.name, epochs)?;
+                // goes, as one checkpoint, at most every `--save-every` seconds.
+                if last_save.elapsed().as_secs_f64() >= arguments.save_every {
+                    run_folder.save_state(
+                        &model.named_parameters(),
+                        &network.name,
+                        Some((optimizer, &options)),
+                        history,
+                        history.last_epoch(),
+                    )?;
+                    saved_epochs = Some(history.last_epoch());
                     last_save = Instant::now();
                 }
                 Ok(())
@@ -475,6 +534,7 @@ fn train_inner(arguments: TrainArguments) -> Result<ExitCode, Error> {
             epochs,
             decay,
             Some(outcome.ending),
+            saved_epochs == Some(epochs),
         )
     })
 }
@@ -550,6 +610,7 @@ fn finish<M: Trainable>(
     epochs: usize,
     decay: f32,
     ending: Option<Ending>,
+    saved: bool,
 ) -> Result<ExitCode, Error> {
     // A run that failed for any reason but a non-finite loss (a loss that does not fit the
     // output, a kernel's refusal, a file that cannot be written) leaves the folder as it was.
@@ -559,15 +620,18 @@ fn finish<M: Trainable>(
         }
         other => other,
     };
-    folder.save_history(history).map_err(fail)?;
-    folder
-        .save_weights(model, &network.name, epochs)
-        .map_err(fail)?;
-    match optimizer {
-        Some(optimizer) => folder.save_optimizer(optimizer, options, &network.name, epochs),
-        None => folder.remove_optimizer(),
+    // The state of the last epoch, unless the run saved it after that epoch already.
+    if !saved {
+        folder
+            .save_state(
+                &model.named_parameters(),
+                &network.name,
+                optimizer.map(|optimizer| (optimizer, options)),
+                history,
+                epochs,
+            )
+            .map_err(fail)?;
     }
-    .map_err(fail)?;
     folder.save_plots(history, &network.name).map_err(fail)?;
     let saved = format!(
         "Run folder: {} ({})",
@@ -602,7 +666,7 @@ fn finish<M: Trainable>(
 /// `netcalc eval`.
 pub fn eval(arguments: EvalArguments) -> ExitCode {
     let result = (|| -> Result<String, Error> {
-        let network = load(&arguments.network)?;
+        let (network, _) = load(&arguments.network)?;
         let analysis = analysis::analyse(&network)?;
         let flags = TrainOverrides {
             batch_size: arguments.settings.batch_size,
@@ -642,7 +706,7 @@ pub fn eval(arguments: EvalArguments) -> ExitCode {
 /// `netcalc predict`.
 pub fn predict(arguments: PredictArguments) -> ExitCode {
     let result = (|| -> Result<String, Error> {
-        let network = load(&arguments.network)?;
+        let (network, _) = load(&arguments.network)?;
         let analysis = analysis::analyse(&network)?;
         let options = resolve(&network, &TrainOverrides::default())?;
         let image =

@@ -42,31 +42,17 @@ enum Compression {
 
 /// Reads an image file, gzipped or not (told apart by the gzip magic bytes `1f 8b`).
 pub fn read_images(path: &Path) -> Result<Images, DataError> {
-    let (reader, compression) = open(path)?;
-    images_from(reader, path, compression)
+    parse_images(open(path)?, path)
 }
 
 /// Reads a label file, gzipped or not (told apart by the gzip magic bytes `1f 8b`).
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let (reader, compression) = open(path)?;
-    labels_from(reader, path, compression)
+    parse_labels(open(path)?, path)
 }
 
-/// Parses uncompressed IDX image bytes; `path` only names the data in errors.
+/// Parses IDX image bytes, gzipped or not; `path` only names the data in errors.
 pub fn parse_images(reader: impl Read, path: &Path) -> Result<Images, DataError> {
-    images_from(reader, path, Compression::Plain)
-}
-
-/// Parses uncompressed IDX label bytes; `path` only names the data in errors.
-pub fn parse_labels(reader: impl Read, path: &Path) -> Result<Vec<u8>, DataError> {
-    labels_from(reader, path, Compression::Plain)
-}
-
-fn images_from(
-    reader: impl Read,
-    path: &Path,
-    compression: Compression,
-) -> Result<Images, DataError> {
+    let (reader, compression) = decompressing(reader, path)?;
     let (count, [rows, cols], pixels) = parse::<2>(reader, path, compression, IMAGES_MAGIC)?;
     Ok(Images {
         count,
@@ -76,28 +62,34 @@ fn images_from(
     })
 }
 
-fn labels_from(
-    reader: impl Read,
-    path: &Path,
-    compression: Compression,
-) -> Result<Vec<u8>, DataError> {
+/// Parses IDX label bytes, gzipped or not; `path` only names the data in errors.
+pub fn parse_labels(reader: impl Read, path: &Path) -> Result<Vec<u8>, DataError> {
+    let (reader, compression) = decompressing(reader, path)?;
     let (_, [], labels) = parse::<0>(reader, path, compression, LABELS_MAGIC)?;
     Ok(labels)
 }
 
-/// Opens a file and puts a gzip decoder in front of it when it starts with the gzip magic.
-fn open(path: &Path) -> Result<(Box<dyn Read>, Compression), DataError> {
-    let read_error = |source| DataError::Read {
+fn open(path: &Path) -> Result<File, DataError> {
+    File::open(path).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
         source,
-    };
-    let mut file = File::open(path).map_err(read_error)?;
+    })
+}
+
+/// Puts a gzip decoder in front of `reader` when its bytes start with the gzip magic.
+fn decompressing<'r>(
+    mut reader: impl Read + 'r,
+    path: &Path,
+) -> Result<(Box<dyn Read + 'r>, Compression), DataError> {
     let mut prefix = [0u8; 2];
-    let got = read_full(&mut file, &mut prefix).map_err(read_error)?;
+    let got = read_full(&mut reader, &mut prefix).map_err(|source| DataError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let is_gzip = got == prefix.len() && prefix == GZIP_MAGIC;
     let whole = Cursor::new(prefix)
         .take(u64::try_from(got).unwrap_or(0))
-        .chain(file);
+        .chain(reader);
     if is_gzip {
         Ok((Box::new(MultiGzDecoder::new(whole)), Compression::Gzip))
     } else {
@@ -287,6 +279,21 @@ mod tests {
         let gzipped = write(&folder, "labels.gz", &gzip(&bytes));
         assert_eq!(read_labels(&plain).unwrap(), vec![5, 0, 4, 1]);
         assert_eq!(read_labels(&gzipped).unwrap(), vec![5, 0, 4, 1]);
+    }
+
+    #[test]
+    fn parses_gzipped_bytes_as_files_are_read() {
+        let gzipped = gzip(&two_images());
+        let images = parse_images(gzipped.as_slice(), Path::new("images.gz")).unwrap();
+        assert_eq!(
+            images,
+            parse_images(two_images().as_slice(), Path::new("x")).unwrap()
+        );
+        let labels = gzip(&idx_bytes(LABELS_MAGIC, &[2], &[7, 3]));
+        assert_eq!(
+            parse_labels(labels.as_slice(), Path::new("labels.gz")).unwrap(),
+            vec![7, 3]
+        );
     }
 
     #[test]

@@ -145,8 +145,34 @@ impl Dataset {
         Ok((self.range(0, training)?, self.range(training, validation)?))
     }
 
+    /// Every image but `start .. start + count`, in order: the training part when those images
+    /// are held out (a cross-validation fold).
+    pub fn without_range(&self, start: usize, count: usize) -> Result<Dataset, DataError> {
+        let before = self.range(0, start)?;
+        let after_start = start.saturating_add(count);
+        let after = self.range(
+            after_start,
+            self.len()
+                .checked_sub(after_start)
+                .ok_or(DataError::NotEnoughImages {
+                    requested: after_start,
+                    available: self.len(),
+                })?,
+        )?;
+        let mut images = before.images;
+        images.extend(after.images);
+        let mut labels = before.labels;
+        labels.extend(after.labels);
+        Ok(Dataset {
+            images,
+            labels,
+            rows: self.rows,
+            cols: self.cols,
+        })
+    }
+
     /// Images `start .. start + count`.
-    fn range(&self, start: usize, count: usize) -> Result<Dataset, DataError> {
+    pub fn range(&self, start: usize, count: usize) -> Result<Dataset, DataError> {
         let not_enough = || DataError::NotEnoughImages {
             requested: start.saturating_add(count),
             available: self.len(),
@@ -285,6 +311,24 @@ mod tests {
         assert_eq!(validation.image(0), dataset.image(3));
         assert_eq!(training.images.len(), 3 * 2);
         assert!(dataset.first(0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_range_held_out_leaves_the_rest_in_order() {
+        let dataset = small_dataset(7);
+        let held_out = dataset.range(2, 3).unwrap();
+        assert_eq!(held_out.labels, vec![2, 3, 4]);
+        assert_eq!(held_out.image(0), dataset.image(2));
+        let rest = dataset.without_range(2, 3).unwrap();
+        assert_eq!(rest.labels, vec![0, 1, 5, 6]);
+        assert_eq!(rest.image(2), dataset.image(5));
+        assert_eq!(rest.images.len(), 4 * 2);
+        assert_eq!(dataset.without_range(0, 7).unwrap().len(), 0);
+        assert_eq!(
+            dataset.without_range(5, 2).unwrap().labels,
+            vec![0, 1, 2, 3, 4]
+        );
+        assert!(dataset.without_range(5, 3).is_err());
     }
 
     #[test]

@@ -38,13 +38,13 @@ fn layer_lines(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
     heading.push(')');
     if layer.input_shapes.is_empty() {
         let units = layer.output.units().unwrap_or(0);
-        return vec![
-            heading,
-            format!(
-                "  The network's input: {} = {units} values.",
-                shape_product(layer)
-            ),
-        ];
+        let what = match layer.output.vocabulary() {
+            Some(vocabulary) => {
+                format!("{units} token ids, each a whole number below {vocabulary}")
+            }
+            None => format!("{} = {units} values", shape_product(layer)),
+        };
+        return vec![heading, format!("  The network's input: {what}.")];
     }
     let reads: Vec<String> = layer
         .inputs
@@ -71,7 +71,7 @@ fn layer_lines(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
 
 /// `28·28·6` for a shape.
 fn shape_product(layer: &LayerInfo) -> String {
-    Expression::product_of(&layer.output.0).to_string()
+    Expression::product_of(layer.output.dims()).to_string()
 }
 
 fn output(layer: &LayerInfo) -> String {
@@ -109,6 +109,7 @@ fn output(layer: &LayerInfo) -> String {
         })
         .collect();
     let sizes = match per_axis.as_slice() {
+        [length] => format!("{length} steps"),
         [height, width] if height == width => format!("{height} per side"),
         _ => layer
             .formulas
@@ -118,8 +119,13 @@ fn output(layer: &LayerInfo) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     };
+    let rule = layer
+        .explanation
+        .as_ref()
+        .and_then(|e| e.size_rule.as_deref())
+        .unwrap_or("(N-F+2P)/S+1");
     format!(
-        "(N-F+2P)/S+1 = {sizes}, so {} outputs {}.",
+        "{rule} = {sizes}, so {} outputs {}.",
         layer.name, layer.output
     )
 }
@@ -133,6 +139,12 @@ fn parameters(analysis: &Analysis, layer: &LayerInfo) -> Vec<String> {
     };
     let all = analysis.totals.parameters();
     let share = format!("{} of the network's {all}", percent(total.count, all));
+    if let Some(explanation) = &layer.explanation {
+        return vec![format!(
+            "  Parameters: {}: {} = {} ({share}).",
+            explanation.parameters, total.formula, total.count
+        )];
+    }
     let inputs = layer.input_shapes.first().map_or(0, |s| s.channels());
     if let Some(groups) = map_groups(&total.formula, kernel_area(layer)) {
         let mut lines = vec![format!(
@@ -224,7 +236,11 @@ fn per_filter(layer: &LayerInfo) -> Option<String> {
         [one] => one.to_string(),
         several => Expression::product(several.to_vec()).to_string(),
     };
-    let word = if layer.output.rank() == 3 {
+    // A window wider than one unit makes a convolution's units filters (conv1d on sequences
+    // too); dense units read per position have a window of 1.
+    let windowed =
+        matches!(layer.step, ReceptiveStep::Window(window) if window.kernel.iter().any(|&k| k > 1));
+    let word = if layer.output.rank() == 3 || windowed {
         "filters"
     } else {
         "units"
@@ -242,12 +258,38 @@ fn connections(layer: &LayerInfo, counted: &Counted, with_bias: bool) -> String 
     if with_bias && counted.formula == layer.connections_without_bias.formula {
         return format!("the same {}, as {} has no bias.", counted.count, layer.name);
     }
+    let links = if with_bias { " (with bias)" } else { "" };
+    if let Some(words) = layer
+        .explanation
+        .as_ref()
+        .and_then(|e| e.connections.as_ref())
+    {
+        return format!(
+            "{}, so {} = {} connections.",
+            words[usize::from(with_bias)],
+            counted.formula,
+            counted.count
+        );
+    }
+    if let Some(explanation) = &layer.explanation
+        && let Some(per_kind) = &explanation.links
+    {
+        let per_unit = &per_kind[usize::from(with_bias)];
+        let word = if *per_unit == Expression::Number(1) {
+            "unit"
+        } else {
+            "units"
+        };
+        return format!(
+            "{} is connected to {per_unit} {word}{links}, so {} = {} connections.",
+            explanation.units, counted.formula, counted.count
+        );
+    }
     let units = layer.output.units().unwrap_or(0);
     let area = match layer.output.maps() {
         Some((height, width, _)) => height.saturating_mul(width),
         None => 1,
     };
-    let links = if with_bias { " (with bias)" } else { "" };
     match split_terms(&counted.formula, units, area).as_deref() {
         Some([single]) => format!(
             "each of the {} units in {} is connected to {} units{links}, so {} = {} connections.",
@@ -291,7 +333,7 @@ fn connections(layer: &LayerInfo, counted: &Counted, with_bias: bool) -> String 
 
 fn kernel_area(layer: &LayerInfo) -> u64 {
     match layer.step {
-        ReceptiveStep::Window(window) => window.kernel[0].saturating_mul(window.kernel[1]),
+        ReceptiveStep::Window(window) => window.kernel.iter().fold(1, |a, &k| a.saturating_mul(k)),
         _ => 0,
     }
 }
@@ -307,7 +349,7 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
     let previous = layer.inputs.join(" and ");
     let in_input = match layer.receptive_field {
         ReceptiveField::Whole => "the whole input".to_string(),
-        ReceptiveField::Window { size, .. } => format!("{}×{} of the input", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => format!("{} of the input", size.described()),
     };
     match layer.step {
         ReceptiveStep::Whole => {
@@ -317,10 +359,10 @@ fn receptive(analysis: &Analysis, layer: &LayerInfo) -> String {
             format!("one unit of {previous}, at the same place, so still {in_input}.")
         }
         ReceptiveStep::Window(window) => {
-            let mut text = format!(
-                "{}×{} units of {previous}",
-                window.kernel[0], window.kernel[1]
-            );
+            let mut text = match *window.kernel {
+                [_] => format!("{} of {previous}", window.kernel.described()),
+                _ => format!("{} units of {previous}", window.kernel),
+            };
             match growth(analysis, layer) {
                 Some(growth) => text.push_str(&format!("; in the input {growth}.")),
                 None => text.push_str(&format!(", so {in_input}.")),
@@ -363,20 +405,31 @@ fn growth(analysis: &Analysis, layer: &LayerInfo) -> Option<String> {
             Expression::product(steps),
         ])
     };
-    let (height, width) = (axis_formula(0), axis_formula(1));
-    if height.count().ok()? != size[0] || width.count().ok()? != size[1] {
-        return None;
+    let formulas: Vec<Expression> = (0..size.len()).map(axis_formula).collect();
+    for (formula, &value) in formulas.iter().zip(size.iter()) {
+        if formula.count().ok()? != value {
+            return None;
+        }
     }
-    let formulas = if height == width {
-        format!("{height} = {}", size[0])
-    } else {
-        format!("{height} = {} by {width} = {}", size[0], size[1])
+    let text = match formulas.as_slice() {
+        [first, rest @ ..] if rest.iter().all(|other| other == first) => {
+            format!("{first} = {}", size[0])
+        }
+        several => several
+            .iter()
+            .zip(size.iter())
+            .map(|(formula, value)| format!("{formula} = {value}"))
+            .collect::<Vec<_>>()
+            .join(" by "),
     };
-    Some(format!("{formulas}, so {}×{}", size[0], size[1]))
+    Some(format!("{text}, so {}", size.described()))
 }
 
 fn macs(layer: &LayerInfo) -> String {
     let macs = &layer.macs;
+    if let Some(words) = layer.explanation.as_ref().and_then(|e| e.macs.as_ref()) {
+        return format!("{words}: {} = {}.", macs.formula, macs.count);
+    }
     if macs.count == 0 {
         return "none (no weights to multiply).".to_string();
     }

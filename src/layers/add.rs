@@ -35,6 +35,10 @@ impl Layer for Add {
         String::new()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let [first, rest @ ..] = inputs else {
             return Err(too_few(inputs));

@@ -126,12 +126,17 @@ impl Locate for DeclarationError {
     }
 }
 
+/// Keys every layer kind takes, whose meaning is the graph's, not the kind's: `auxiliary`
+/// ([`super::is_auxiliary`]).
+pub const COMMON_KEYS: [&str; 1] = [super::AUXILIARY];
+
 /// Reads a declaration's attributes for one kind, remembering which keys the kind knows.
 pub struct AttributeReader<'d> {
     decl: &'d LayerDecl,
     kind: &'static str,
     known: Vec<&'static str>,
     rounding: Option<crate::shape::Rounding>,
+    conventions: Option<crate::conventions::Conventions>,
 }
 
 type Read<T> = Result<Option<T>, DeclarationError>;
@@ -144,6 +149,7 @@ impl<'d> AttributeReader<'d> {
             kind,
             known: Vec::new(),
             rounding: None,
+            conventions: None,
         }
     }
 
@@ -158,6 +164,30 @@ impl<'d> AttributeReader<'d> {
     /// The rounding rule of the network the layer is in, when known.
     pub fn network_rounding(&self) -> Option<crate::shape::Rounding> {
         self.rounding
+    }
+
+    /// The same reader, for a layer of a network that follows `conventions`.
+    pub fn with_conventions(
+        self,
+        conventions: crate::conventions::Conventions,
+    ) -> AttributeReader<'d> {
+        AttributeReader {
+            conventions: Some(conventions),
+            ..self
+        }
+    }
+
+    /// The conventions of the network the layer is in, when known.
+    pub fn network_conventions(&self) -> Option<crate::conventions::Conventions> {
+        self.conventions
+    }
+
+    /// The layer's own `conventions=keras|pytorch`, else its network's, else Keras'.
+    pub fn conventions(&mut self) -> Result<crate::conventions::Conventions, DeclarationError> {
+        let own = self
+            .choice("conventions", &crate::conventions::Conventions::NAMES)?
+            .and_then(crate::conventions::Conventions::from_name);
+        Ok(own.or(self.conventions).unwrap_or_default())
     }
 
     /// The raw value of `key`, marking the key as known.
@@ -225,6 +255,24 @@ impl<'d> AttributeReader<'d> {
                 Ok(Some([dims[0], dims[1]]))
             }
             _ => Err(self.invalid(key, value, "must be a positive integer or HxW")),
+        }
+    }
+
+    /// One positive integer per position axis of a window: for 2 axes as [`Self::pair`] reads
+    /// them, for 1 axis a positive integer.
+    pub fn lengths(&mut self, key: &'static str, axes: usize) -> Read<crate::shape::Axes<u64>> {
+        if axes == 2 {
+            return Ok(self.pair(key)?.map(crate::shape::Axes::from));
+        }
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        match &value.value {
+            Value::Integer(n) if *n > 0 => Ok(Some(crate::shape::Axes::filled(axes, *n as u64))),
+            Value::Dims(dims) if dims.len() == axes && dims.iter().all(|&d| d > 0) => {
+                Ok(crate::shape::Axes::from_slice(dims))
+            }
+            _ => Err(self.invalid(key, value, "must be a positive integer")),
         }
     }
 
@@ -328,13 +376,13 @@ impl<'d> AttributeReader<'d> {
         }
     }
 
-    /// Fails on the first attribute the kind did not ask for.
+    /// Fails on the first attribute the kind did not ask for and that is not one of the keys
+    /// every kind takes ([`COMMON_KEYS`]; they are suggested for misspellings but not listed).
     pub fn finish(self) -> Result<(), DeclarationError> {
-        let unknown: Option<&Attribute> = self
-            .decl
-            .attributes
-            .iter()
-            .find(|attribute| !self.known.contains(&attribute.key.value.as_str()));
+        let unknown: Option<&Attribute> = self.decl.attributes.iter().find(|attribute| {
+            let key = attribute.key.value.as_str();
+            !self.known.contains(&key) && !COMMON_KEYS.contains(&key)
+        });
         match unknown {
             None => Ok(()),
             Some(attribute) => Err(DeclarationError::UnknownAttribute {
@@ -342,7 +390,7 @@ impl<'d> AttributeReader<'d> {
                 key: attribute.key.value.clone(),
                 suggestion: crate::suggestion::closest(
                     &attribute.key.value,
-                    self.known.iter().copied(),
+                    self.known.iter().chain(&COMMON_KEYS).copied(),
                 )
                 .map(str::to_string),
                 known: self.known,

@@ -2,7 +2,10 @@
 //! `BatchNormalization` with axis -1, whose defaults it takes: epsilon 1e-3, momentum 0.99, scale
 //! and center on). Each unit computes gamma·(x - mean)/sqrt(variance + epsilon) + beta with its
 //! channel's statistics. Parameters per channel, as Keras counts them: gamma (if `scale`) and beta
-//! (if `center`) are trainable, the moving mean and variance are not. Connections in LeCun's
+//! (if `center`) are trainable, the moving mean and variance are not. Under PyTorch conventions
+//! (`conventions: pytorch`) the moving statistics are buffers, as `nn.BatchNorm2d` keeps
+//! `running_mean` and `running_var` outside `parameters()`: reported apart, in no parameter
+//! total (BatchNorm2d(64): 128 parameters, 128 buffer values). Connections in LeCun's
 //! sense: one link from the unit's own input (scaled by gamma) per unit, plus beta as a bias link
 //! when `center` is on, so `units` without and `units·(1+1)` with bias. MACs: one multiply-add per
 //! unit once the statistics are folded into a scale and a shift.
@@ -21,6 +24,7 @@ use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
     ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, single, units_formula,
 };
+use crate::conventions::Conventions;
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::normalization::{
@@ -34,7 +38,7 @@ pub const KIND: Kind = Kind {
     name: "batchnorm",
     aliases: &["batch_normalization", "bn"],
     positionals: &[],
-    summary: "batch normalisation per channel: epsilon, momentum, scale, center (Keras defaults)",
+    summary: "batch normalisation per channel: epsilon, momentum, scale, center (Keras defaults), conventions (pytorch: moving statistics as buffers)",
     build,
 };
 
@@ -52,6 +56,9 @@ struct BatchNormalization {
     scale: bool,
     /// Whether there is a trainable shift beta.
     center: bool,
+    /// Keras counts the moving statistics as non-trainable parameters, PyTorch keeps them as
+    /// buffers outside `parameters()`.
+    conventions: Conventions,
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
@@ -65,11 +72,13 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
         .unwrap_or(DEFAULT_MOMENTUM);
     let scale = reader.boolean("scale")?.unwrap_or(true);
     let center = reader.boolean("center")?.unwrap_or(true);
+    let conventions = reader.conventions()?;
     Ok(Box::new(BatchNormalization {
         epsilon,
         momentum,
         scale,
         center,
+        conventions,
     }))
 }
 
@@ -91,6 +100,10 @@ impl Layer for BatchNormalization {
         parts.join(", ")
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         if input
@@ -109,6 +122,7 @@ impl Layer for BatchNormalization {
             name,
             count: channels.clone(),
             trainable,
+            buffer: !trainable && self.conventions == Conventions::Pytorch,
         };
         let mut groups = Vec::with_capacity(4);
         if self.scale {
@@ -385,6 +399,41 @@ mod tests {
     };
     use crate::layers::{self, Forward};
     use crate::tensor::{Compute, Tensor};
+
+    /// PyTorch: `nn.BatchNorm2d(64)` has 128 parameters (weight and bias, 64 each) and keeps
+    /// running_mean and running_var (64 each) as buffers, outside `parameters()`.
+    #[test]
+    fn pytorch_keeps_the_running_statistics_as_buffers() {
+        check(
+            "batchnorm conventions=pytorch",
+            &[&[8, 8, 64]],
+            "[8×8×64]",
+            "64+64 = 128",
+            "8·8·64 = 4096",
+            "8·8·64·(1+1) = 8192",
+        );
+        check_details(
+            "batchnorm conventions=pytorch",
+            &[&[8, 8, 64]],
+            "",
+            [128, 0],
+            "8·8·64 = 4096",
+            "pointwise",
+        );
+        let mut decl = declaration("batchnorm conventions=pytorch");
+        layers::name_positionals(&mut decl).unwrap();
+        let layer = layers::build(&decl).unwrap();
+        let shape = crate::shape::Shape::new(vec![8, 8, 64]);
+        let buffers: Vec<(&str, u64)> = layer
+            .parameters(std::slice::from_ref(&shape), &shape)
+            .into_iter()
+            .filter(|group| group.buffer)
+            .map(|group| (group.name, group.count.count().unwrap()))
+            .collect();
+        assert_eq!(buffers, vec![("moving_mean", 64), ("moving_variance", 64)]);
+        // The executor still keeps them, so the gradient check covers them as constants.
+        check_gradients("batchnorm conventions=pytorch", &[&[2, 3]], 8);
+    }
 
     #[test]
     fn parameters_per_channel_as_keras_counts_them() {

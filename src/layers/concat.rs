@@ -45,6 +45,10 @@ impl Layer for Concat {
         String::new()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let [first, rest @ ..] = inputs else {
             return Err(too_few(inputs));
@@ -52,7 +56,7 @@ impl Layer for Concat {
         if rest.is_empty() {
             return Err(too_few(inputs));
         }
-        let Some((&first_last, leading)) = first.0.split_last() else {
+        let Some((&first_last, leading)) = first.dims().split_last() else {
             return Err(ShapeError::Rank {
                 expected: "at least one axis",
                 found: first.clone(),
@@ -60,7 +64,7 @@ impl Layer for Concat {
         };
         let mut channels = first_last;
         for other in rest {
-            match other.0.split_last() {
+            match other.dims().split_last() {
                 Some((&last, other_leading)) if other_leading == leading => {
                     channels = channels.checked_add(last).ok_or_else(|| {
                         ShapeError::Overflow("the concatenated channels".to_string())
@@ -75,7 +79,7 @@ impl Layer for Concat {
         }
         let mut dims = leading.to_vec();
         dims.push(channels);
-        let output = Shape(dims);
+        let output = Shape::new(dims);
         if output.units().is_none() {
             return Err(ShapeError::Overflow(format!("the size of {output}")));
         }

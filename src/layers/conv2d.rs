@@ -2,18 +2,23 @@
 //! when groups = input channels), an optional bias, and an optional connection table between input
 //! and output maps (LeCun et al. 1998, Table I: C3 reads 3, 4 or 6 of S2's 6 maps).
 //!
+//! The same code runs `conv1d` (`conv1d.rs`) over L×C sequences: its window has one axis, and a
+//! sequence `[N, L, C]` runs through the kernels as maps `[N, 1, L, C]` of one row (the same values
+//! in the same order) with a 1×k kernel.
+//!
 //! Executed, it is `act(conv(x, W) + b)` through the im2col kernels of `crate::tensor`, with HWIO
-//! weights `[KH, KW, C/groups, filters]`. Padding is split as the analysis splits it (`same`: the
+//! weights `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` for `conv1d`). Padding is split as the analysis splits it (`same`: the
 //! odd unit after). The connection table is a mask over the weights' last two axes: every forward
 //! pass writes zeros into the unconnected weights (so they are exactly zero whatever initialised
 //! or loaded them), the kernels ignore them, and their gradient is zero.
 
 use super::geometry::{DefaultStride, WindowSpec};
+use super::pooling::batch_shape;
 use super::sizes::{extent, one, split_parameters};
 use super::{
     Activation, AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference,
     Kind, Layer, ParameterGroup, ParameterSpec, Pass, ReceptiveStep, Role, ShapeError, activation,
-    single_maps,
+    single_positions,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
@@ -32,8 +37,9 @@ pub const KIND: Kind = Kind {
     build,
 };
 
+/// A convolution over feature maps (a window over 2 axes) or sequences (1 axis).
 #[derive(Debug)]
-struct Conv2d {
+pub(crate) struct Conv2d {
     filters: u64,
     window: WindowSpec,
     groups: u64,
@@ -44,8 +50,16 @@ struct Conv2d {
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    build_over(reader, 2)
+}
+
+/// Reads a convolution whose window slides over `axes` position axes (2: maps, 1: sequences).
+pub(crate) fn build_over(
+    reader: &mut AttributeReader,
+    axes: usize,
+) -> Result<Box<dyn Layer>, DeclarationError> {
     let filters = reader.required_count("filters")?;
-    let window = WindowSpec::read(reader, "kernel", DefaultStride::One, true)?;
+    let window = WindowSpec::read(reader, "kernel", DefaultStride::One, true, axes)?;
     let groups = reader.count("groups")?.unwrap_or(1);
     let use_bias = reader.boolean("use_bias")?.unwrap_or(true);
     let table = reader.grid("table")?;
@@ -91,20 +105,34 @@ impl Conv2d {
             .map(|table| table.iter().flatten().copied().collect())
     }
 
+    /// The batch as the kernels' maps: NHWC, or a batch of sequences `[N, L, C]` as `[N, 1, L, C]`.
+    fn maps_of(&self, input: &Tensor) -> Result<Nhwc, TensorError> {
+        match (self.window.kernel.len(), input.shape()) {
+            (1, &[batch, length, channels]) => Ok(Nhwc::new(batch, 1, length, channels)),
+            _ => input.nhwc(),
+        }
+    }
+
     /// The kernels' geometry for a batch of `input` maps: padding before as the analysis has it,
-    /// the rest after, plus what the layer's own `rounding=ceil` needs for its last window.
+    /// the rest after, plus what the layer's own `rounding=ceil` needs for its last window. A
+    /// window over one axis is a 1×k window on maps one row high.
     fn geometry(&self, input: Nhwc) -> Result<Conv2dGeometry, TensorError> {
-        let sizes = [input.height as u64, input.width as u64];
+        let one_axis = self.window.kernel.len() == 1;
+        let sizes = if one_axis {
+            vec![input.width as u64]
+        } else {
+            vec![input.height as u64, input.width as u64]
+        };
         let rounding = self.window.rounding.unwrap_or(Rounding::Floor);
-        let (outputs, _) = self
-            .window
-            .output(sizes[0], sizes[1], rounding)
-            .map_err(|error| TensorError::Geometry {
-                reason: error.to_string(),
-            })?;
-        let before = self.window.padding_before(sizes[0], sizes[1]);
-        let mut after = [0u64; 2];
-        for axis in 0..2 {
+        let (outputs, _) =
+            self.window
+                .output(&sizes, rounding)
+                .map_err(|error| TensorError::Geometry {
+                    reason: error.to_string(),
+                })?;
+        let before = self.window.padding_before(&sizes);
+        let mut after = vec![0u64; sizes.len()];
+        for axis in 0..sizes.len() {
             let total = self.window.total_padding(axis, sizes[axis]);
             let reach = (outputs[axis].saturating_sub(1))
                 .saturating_mul(self.window.stride[axis])
@@ -112,15 +140,18 @@ impl Conv2d {
             let needed = reach.saturating_sub(sizes[axis].saturating_add(before[axis]));
             after[axis] = needed.max(total.saturating_sub(before[axis]));
         }
-        let padding = Padding::new(
-            extent(before[0]),
-            extent(after[0]),
-            extent(before[1]),
-            extent(after[1]),
-        );
-        let [kernel_height, kernel_width] = self.window.kernel.map(extent);
-        let [stride_y, stride_x] = self.window.stride.map(extent);
-        let [dilation_y, dilation_x] = self.window.dilation.map(extent);
+        // The kernels' two axes: (height, width), with height 1 for a window over one axis.
+        let two = |values: &[u64], first: u64| match *values {
+            [length] => (extent(first), extent(length)),
+            [height, width, ..] => (extent(height), extent(width)),
+            [] => (extent(first), extent(first)),
+        };
+        let (before_y, before_x) = two(&before, 0);
+        let (after_y, after_x) = two(&after, 0);
+        let padding = Padding::new(before_y, after_y, before_x, after_x);
+        let (kernel_height, kernel_width) = two(&self.window.kernel, 1);
+        let (stride_y, stride_x) = two(&self.window.stride, 1);
+        let (dilation_y, dilation_x) = two(&self.window.dilation, 1);
         let geometry =
             Conv2dGeometry::new(input, extent(self.filters), (kernel_height, kernel_width))
                 .with_stride((stride_y, stride_x))
@@ -133,11 +164,13 @@ impl Conv2d {
         })
     }
 
+    /// The kernel's factors, one per axis (`5·5`, or `3` for a 1-D window).
     fn kernel_area(&self) -> Vec<Expression> {
-        vec![
-            Expression::Number(self.window.kernel[0]),
-            Expression::Number(self.window.kernel[1]),
-        ]
+        self.window
+            .kernel
+            .iter()
+            .map(|&k| Expression::Number(k))
+            .collect()
     }
 }
 
@@ -163,8 +196,26 @@ impl Layer for Conv2d {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        let mut text = self.window.caption(false);
+        text.insert_str(
+            text.find(',').unwrap_or(text.len()),
+            &format!(", {}", self.filters),
+        );
+        if self.groups != 1 {
+            text.push_str(&format!(", groups {}", self.groups));
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption {
+            settings: text,
+            table: self.table.clone(),
+        }
+    }
+
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
-        let (height, width, channels) = single_maps(inputs)?;
+        let (positions, channels) = single_positions(inputs, self.window.kernel.len())?;
         if channels % self.groups != 0 || !self.filters.is_multiple_of(self.groups) {
             return Err(ShapeError::Mismatch(format!(
                 "groups={} must divide both the input channels ({channels}) and the filters ({})",
@@ -182,14 +233,15 @@ impl Layer for Conv2d {
                 )));
             }
         }
-        let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;
-        let output = Shape(vec![out_height, out_width, self.filters]);
-        let weights = [
-            self.window.kernel[0],
-            self.window.kernel[1],
-            channels,
-            self.filters,
-        ];
+        let (sizes, formulas) = self.window.output(positions, rounding)?;
+        let output = Shape::new(sizes.iter().copied().chain([self.filters]).collect());
+        let weights: Vec<u64> = self
+            .window
+            .kernel
+            .iter()
+            .copied()
+            .chain([channels, self.filters])
+            .collect();
         if output.units().is_none()
             || weights
                 .iter()
@@ -230,6 +282,7 @@ impl Layer for Conv2d {
                 name,
                 count: Expression::sum(terms),
                 trainable: true,
+                buffer: false,
             }];
         }
         let mut weights = self.kernel_area();
@@ -241,12 +294,14 @@ impl Layer for Conv2d {
             name: "weights",
             count: Expression::product(weights),
             trainable: true,
+            buffer: false,
         }];
         if self.use_bias {
             groups.push(ParameterGroup {
                 name: "bias",
                 count: Expression::Number(self.filters),
                 trainable: true,
+                buffer: false,
             });
         }
         groups
@@ -254,7 +309,7 @@ impl Layer for Conv2d {
 
     fn connections(&self, inputs: &[Shape], output: &Shape) -> Connections {
         let channels = inputs[0].channels();
-        let (out_height, out_width, _) = output.maps().unwrap_or((0, 0, 0));
+        let positions = output.positions();
         let per_group = |maps: u64, reads: u64, bias: bool| {
             let mut fan_in = Expression::product(
                 self.kernel_area()
@@ -265,12 +320,14 @@ impl Layer for Conv2d {
             if bias {
                 fan_in = Expression::sum(vec![fan_in.simplified(), Expression::Number(1)]);
             }
-            Expression::product(vec![
-                Expression::Number(out_height),
-                Expression::Number(out_width),
-                Expression::Number(maps),
-                fan_in,
-            ])
+            Expression::product(
+                positions
+                    .iter()
+                    .chain([&maps])
+                    .map(|&n| Expression::Number(n))
+                    .chain([fan_in])
+                    .collect(),
+            )
             .simplified()
         };
         let count = |bias: bool| {
@@ -288,15 +345,15 @@ impl Layer for Conv2d {
     }
 
     fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
-        let (height, width, _) = inputs[0].maps().unwrap_or((0, 0, 0));
-        self.window.receptive_step(height, width)
+        self.window.receptive_step(inputs[0].positions())
     }
 
     fn macs(&self, inputs: &[Shape], output: &Shape) -> Expression {
         self.connections(inputs, output).without_bias
     }
 
-    /// HWIO weights `[KH, KW, C/groups, filters]`, then the bias `[filters]` when there is one.
+    /// HWIO weights `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` over one axis), then
+    /// the bias `[filters]` when there is one.
     /// Fan-in and fan-out as Keras computes them from the kernel's shape: `KH·KW·C/groups` and
     /// `KH·KW·filters`. With a connection table, only connected weights count: the fan-in is the
     /// connected weights per filter and the fan-out per input map, each averaged over the maps and
@@ -304,8 +361,8 @@ impl Layer for Conv2d {
     fn parameter_specs(&self, inputs: &[Shape]) -> Vec<ParameterSpec> {
         let channels = inputs.first().map_or(0, Shape::channels);
         let per_group = extent(channels.checked_div(self.groups).unwrap_or(0));
-        let [kernel_height, kernel_width] = self.window.kernel.map(extent);
-        let area = kernel_height.saturating_mul(kernel_width);
+        let kernel: Vec<usize> = self.window.kernel.iter().map(|&k| extent(k)).collect();
+        let area = kernel.iter().fold(1usize, |a, &k| a.saturating_mul(k));
         let filters = extent(self.filters);
         let (active, fan_in, fan_out) = match &self.table {
             None => (
@@ -327,7 +384,7 @@ impl Layer for Conv2d {
         };
         let mut specs = vec![ParameterSpec {
             name: "weights",
-            shape: vec![kernel_height, kernel_width, per_group, filters],
+            shape: kernel.iter().copied().chain([per_group, filters]).collect(),
             trainable: true,
             active,
             role: Role::Weights { fan_in, fan_out },
@@ -337,7 +394,7 @@ impl Layer for Conv2d {
                     .iter()
                     .copied()
                     .cycle()
-                    .take(pattern.len().saturating_mul(kernel_height * kernel_width))
+                    .take(pattern.len().saturating_mul(area))
                     .collect()
             }),
         }];
@@ -354,7 +411,7 @@ impl Layer for Conv2d {
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
         let input = one(inputs)?;
-        let geometry = self.geometry(input.nhwc()?)?;
+        let geometry = self.geometry(self.maps_of(input)?)?;
         if let (Some(mask), Some(weights)) = (&geometry.mask, parameters.first_mut()) {
             // The mask repeats over the kernel taps: weight index mod (C·filters).
             for (weight, &connected) in weights.data_mut().iter_mut().zip(mask.iter().cycle()) {
@@ -364,8 +421,9 @@ impl Layer for Conv2d {
             }
         }
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        let mut output = Tensor::zeros(&geometry.output()?.shape())?;
-        // Elementwise activations are applied as the kernel stores its output; softmax after.
+        let mut output = Tensor::zeros(&batch_shape(&self.window, geometry.output()?))?;
+        // Elementwise activations are applied as the kernel stores its output; softmax and the
+        // functions differentiated from their input after, keeping that input.
         let fused = activation::fused(self.activation);
         conv2d_forward(
             &geometry,
@@ -376,11 +434,18 @@ impl Layer for Conv2d {
             output.data_mut(),
             pass.compute,
         )?;
-        let output = match fused {
-            Some(_) => output,
-            None => activation::apply(self.activation, output, pass.compute)?,
+        let (output, kept) = match fused {
+            Some(_) => (output, None),
+            None => {
+                let kept = activation::keep_input(self.activation, &output);
+                let output = activation::apply(self.activation, output, pass.compute)?;
+                (output, kept)
+            }
         };
-        Ok(Forward::plain(output))
+        Ok(Forward {
+            output,
+            saved: Box::new(kept),
+        })
     }
 
     fn backward(
@@ -418,18 +483,29 @@ impl Conv2d {
         with_input_gradient: bool,
     ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
-        let geometry = self.geometry(input.nhwc()?)?;
+        let geometry = self.geometry(self.maps_of(input)?)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        // Elementwise activations are undone inside the kernels, from the output; softmax here.
+        // Elementwise activations are undone inside the kernels, from the output; softmax and
+        // the functions differentiated from their (kept) input here.
         let (gradient, activation) = match activation::fused(self.activation) {
             Some(function) => (
                 std::borrow::Cow::Borrowed(output_gradient),
                 Some((forward.output.data(), function)),
             ),
-            None => (
-                activation::gradient(self.activation, &forward.output, output_gradient, compute)?,
-                None,
-            ),
+            None => {
+                let kept = forward
+                    .saved
+                    .downcast_ref::<Option<Tensor>>()
+                    .and_then(Option::as_ref);
+                let gradient = activation::gradient(
+                    self.activation,
+                    kept,
+                    &forward.output,
+                    output_gradient,
+                    compute,
+                )?;
+                (gradient, None)
+            }
         };
         let mut input_gradient = if with_input_gradient {
             Some(Tensor::zeros(input.shape())?)
@@ -690,7 +766,10 @@ mod tests {
 
     #[test]
     fn activations_match_finite_differences() {
-        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+        // Every function: the elementwise ones the kernels fuse (relu, tanh, scaled_tanh,
+        // sigmoid, linear) and the ones applied after them (softmax, and those differentiated
+        // from their kept input: gelu, silu, …).
+        for function in super::Activation::NAMES {
             let line = format!("conv2d 3 2 activation={function}");
             check_gradients(&line, &[&[4, 4, 2]], 2);
         }
@@ -709,7 +788,7 @@ mod tests {
         let mut decl = declaration(&format!("conv2d 16 5 {C3_TABLE}"));
         crate::layers::name_positionals(&mut decl).unwrap();
         let layer = crate::layers::build(&decl).unwrap();
-        let specs = layer.parameter_specs(&[crate::shape::Shape(vec![14, 14, 6])]);
+        let specs = layer.parameter_specs(&[crate::shape::Shape::new(vec![14, 14, 6])]);
         assert_eq!(specs[0].shape, vec![5, 5, 6, 16]);
         assert_eq!(specs[0].active, 1500);
         assert_eq!(
@@ -769,7 +848,7 @@ mod tests {
         let mut decl = declaration(line);
         crate::layers::name_positionals(&mut decl).unwrap();
         let layer = crate::layers::build(&decl).unwrap();
-        let shape = crate::shape::Shape(vec![size as u64, size as u64, 1]);
+        let shape = crate::shape::Shape::new(vec![size as u64, size as u64, 1]);
         let spec = &layer.parameter_specs(&[shape])[0];
         let mut parameters = vec![Tensor::full(&spec.shape, 1.0).unwrap()];
         let values = (1..=size * size).map(|v| v as f32).collect();

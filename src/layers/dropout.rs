@@ -59,6 +59,10 @@ impl Layer for Dropout {
         format!("rate={}", self.rate)
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(self.rate.to_string())
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         Ok(Inference::plain(single(inputs)?.clone()))
     }

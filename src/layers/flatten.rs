@@ -33,12 +33,16 @@ impl Layer for Flatten {
         String::new()
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         let units = input
             .units()
             .ok_or_else(|| ShapeError::Overflow(format!("the size of {input}")))?;
-        Ok(Inference::plain(Shape(vec![units])))
+        Ok(Inference::plain(Shape::new(vec![units])))
     }
 
     fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {

@@ -4,12 +4,13 @@
 //! map, so there are H·W·C connections with and without bias (there is no bias). MACs are 0: the
 //! layer adds or compares, it does not multiply-accumulate. Execution runs the global pooling
 //! kernels of `crate::tensor::pooling`: `[N, H, W, C]` to `[N, C]`; a max's gradient goes to the
-//! first cell holding it.
+//! first cell holding it. The 1-D kinds over sequences (`global_pooling1d.rs`) share this code
+//! with one position axis: L×C to C, each feature's mean or maximum over the L steps.
 
 use super::sizes::one;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
-    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single_maps,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, single_positions,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
@@ -17,7 +18,7 @@ use crate::tensor::pooling::{
     global_average_pool_backward, global_average_pool_forward, global_max_pool_backward,
     global_max_pool_forward,
 };
-use crate::tensor::{Compute, Tensor, TensorError};
+use crate::tensor::{Compute, Nhwc, Tensor, TensorError};
 
 /// The catalogue entry for global average pooling.
 pub const AVERAGE_KIND: Kind = Kind {
@@ -39,44 +40,66 @@ pub const MAX_KIND: Kind = Kind {
 
 /// How a global pooling layer combines a map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reduction {
+pub(crate) enum Reduction {
     /// The mean value.
     Average,
     /// The largest value.
     Max,
 }
 
+/// Global pooling over the position axes of maps (2) or of a sequence (1).
 #[derive(Debug)]
-struct GlobalPooling {
-    reduction: Reduction,
+pub(crate) struct GlobalPooling {
+    /// Mean or maximum.
+    pub reduction: Reduction,
+    /// Position axes: 2 for maps, 1 for sequences.
+    pub axes: usize,
 }
 
 fn build_average(_: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
     Ok(Box::new(GlobalPooling {
         reduction: Reduction::Average,
+        axes: 2,
     }))
 }
 
 fn build_max(_: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
     Ok(Box::new(GlobalPooling {
         reduction: Reduction::Max,
+        axes: 2,
     }))
+}
+
+impl GlobalPooling {
+    /// The batch as the kernels' maps: NHWC, or a sequence `[N, L, C]` as `[N, 1, L, C]`.
+    fn maps_of(&self, input: &Tensor) -> Result<Nhwc, TensorError> {
+        match (self.axes, input.shape()) {
+            (1, &[batch, length, channels]) => Ok(Nhwc::new(batch, 1, length, channels)),
+            _ => input.nhwc(),
+        }
+    }
 }
 
 impl Layer for GlobalPooling {
     fn settings(&self) -> String {
-        match self.reduction {
-            Reduction::Average => "mean of each map".to_string(),
-            Reduction::Max => "maximum of each map".to_string(),
+        match (self.reduction, self.axes) {
+            (Reduction::Average, 1) => "mean of each feature".to_string(),
+            (Reduction::Max, 1) => "maximum of each feature".to_string(),
+            (Reduction::Average, _) => "mean of each map".to_string(),
+            (Reduction::Max, _) => "maximum of each map".to_string(),
         }
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
-        let (_, _, channels) = single_maps(inputs)?;
+        let (_, channels) = single_positions(inputs, self.axes)?;
         if inputs.first().and_then(Shape::units).is_none() {
             return Err(ShapeError::Overflow("the connection count".to_string()));
         }
-        Ok(Inference::plain(Shape(vec![channels])))
+        Ok(Inference::plain(Shape::new(vec![channels])))
     }
 
     fn parameters(&self, _: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
@@ -112,7 +135,7 @@ impl Layer for GlobalPooling {
         pass: &mut Pass,
     ) -> Result<Forward, TensorError> {
         let input = one(inputs)?;
-        let size = input.nhwc()?;
+        let size = self.maps_of(input)?;
         let mut output = Tensor::zeros(&[size.batch, size.channels])?;
         let pooled = output.data_mut();
         match self.reduction {
@@ -133,7 +156,7 @@ impl Layer for GlobalPooling {
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
-        let size = input.nhwc()?;
+        let size = self.maps_of(input)?;
         let mut input_gradient = Tensor::zeros(input.shape())?;
         let upstream = output_gradient.data();
         let gradient = input_gradient.data_mut();

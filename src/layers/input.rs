@@ -1,6 +1,9 @@
-//! `input`: where data enters the graph, with its shape (`input 28x28x1`, `input 1@32x32`,
-//! `input 784`). No parameters, no connections. When executed, the executor hands it the batch as
-//! its one input tensor; it checks the batch against its shape and passes it on unchanged.
+//! `input`: where data enters the graph, with its shape: maps (`input 28x28x1`, `input 1@32x32`),
+//! a sequence of L steps of D features (`input 28x28`), a vector (`input 784`), or L token ids
+//! below a vocabulary (`input 128 vocabulary=10000`, for an `embedding`). No parameters, no
+//! connections. When executed, the executor hands it the batch as its one input tensor; it
+//! checks the batch against its shape (token ids: whole numbers below the vocabulary, carried as
+//! f32, exact up to 2^24) and passes it on unchanged.
 
 use super::sizes::{extents, one, same_shape};
 use super::{
@@ -16,7 +19,7 @@ pub const KIND: Kind = Kind {
     name: "input",
     aliases: &[],
     positionals: &["shape"],
-    summary: "the network's input: H×W×C maps or a vector of N values",
+    summary: "the network's input: H×W×C maps, L×D sequences, N values, or L token ids (vocabulary)",
     build,
 };
 
@@ -25,24 +28,58 @@ struct Input {
     shape: Shape,
 }
 
+/// The largest vocabulary whose ids f32 carries exactly (2^24).
+const LARGEST_VOCABULARY: u64 = 1 << 24;
+
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
     let dims = reader
         .dims("shape")?
         .ok_or_else(|| reader.missing("shape"))?;
-    if dims.len() != 1 && dims.len() != 3 {
+    let vocabulary = reader.count("vocabulary")?;
+    if let Some(vocabulary) = vocabulary {
+        if vocabulary > LARGEST_VOCABULARY {
+            let value = reader.value("vocabulary").expect("read above");
+            return Err(reader.invalid(
+                "vocabulary",
+                value,
+                "must be at most 16777216 (2^24, the ids f32 holds exactly)",
+            ));
+        }
+        let [length] = dims[..] else {
+            let value = reader.value("shape").expect("read above");
+            return Err(reader.invalid(
+                "shape",
+                value,
+                "must be a length (128) when a vocabulary is given: token ids have one axis",
+            ));
+        };
+        return Ok(Box::new(Input {
+            shape: Shape::tokens(length, vocabulary),
+        }));
+    }
+    if !(1..=3).contains(&dims.len()) {
         let value = reader.value("shape").expect("read above");
         return Err(reader.invalid(
             "shape",
             value,
-            "must be H×W×C maps (28x28x1, 1@28x28) or a length (784)",
+            "must be H×W×C maps (28x28x1, 1@28x28), L×D steps × features (28x28) or a length (784)",
         ));
     }
-    Ok(Box::new(Input { shape: Shape(dims) }))
+    Ok(Box::new(Input {
+        shape: Shape::new(dims),
+    }))
 }
 
 impl Layer for Input {
     fn settings(&self) -> String {
-        String::new()
+        match self.shape.vocabulary() {
+            Some(vocabulary) => format!("vocabulary {vocabulary}"),
+            None => String::new(),
+        }
+    }
+
+    fn caption(&self) -> super::Caption {
+        super::Caption::default()
     }
 
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
@@ -95,6 +132,18 @@ impl Layer for Input {
                 ),
             });
         }
+        if let Some(vocabulary) = self.shape.vocabulary()
+            && let Some(bad) = batch
+                .data()
+                .iter()
+                .find(|&&id| !(id >= 0.0 && id.fract() == 0.0 && (id as u64) < vocabulary))
+        {
+            return Err(TensorError::Geometry {
+                reason: format!(
+                    "the token id {bad} is not a whole number below the vocabulary {vocabulary}"
+                ),
+            });
+        }
         Ok(Forward::plain(batch.clone()))
     }
 
@@ -128,10 +177,30 @@ mod tests {
         check("input 227x227x3", &[], "[227×227×3]", "0", "0", "0");
         check("input 1@32x32", &[], "[32×32×1]", "0", "0", "0");
         check("input 784", &[], "784", "0", "0", "0");
-        check_error(
-            "input 28x28",
+        // A sequence: MNIST read row by row, 28 steps of 28 pixels.
+        check("input 28x28", &[], "[28×28]", "0", "0", "0");
+        check(
+            "input 128 vocabulary=10000",
             &[],
-            "`shape` must be H×W×C maps (28x28x1, 1@28x28) or a length (784), got 28x28",
+            "128 tokens",
+            "0",
+            "0",
+            "0",
+        );
+        check_error(
+            "input 2x3x4x5",
+            &[],
+            "`shape` must be H×W×C maps (28x28x1, 1@28x28), L×D steps × features (28x28) or a length (784), got 2x3x4x5",
+        );
+        check_error(
+            "input 28x28 vocabulary=10",
+            &[],
+            "`shape` must be a length (128) when a vocabulary is given: token ids have one axis, got 28x28",
+        );
+        check_error(
+            "input 28 vocabulary=16777217",
+            &[],
+            "`vocabulary` must be at most 16777216 (2^24, the ids f32 holds exactly), got 16777217",
         );
         check_error(
             "input 0x28x1",
@@ -200,5 +269,33 @@ mod tests {
             "invalid geometry: the input batch has examples of shape [3, 2, 1], the network expects [2×3×1]"
         );
         assert!(layer.forward(&mut [], &[], &mut pass).is_err());
+    }
+
+    #[test]
+    fn token_ids_must_be_whole_numbers_below_the_vocabulary() {
+        let mut decl = declaration("input 3 vocabulary=5");
+        layers::name_positionals(&mut decl).unwrap();
+        let layer = layers::build(&decl).unwrap();
+        let mut random = ChaCha8Rng::seed_from_u64(1);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: true,
+            random: &mut random,
+        };
+        let good = Tensor::from_vec(&[2, 3], vec![0.0, 4.0, 2.0, 1.0, 3.0, 0.0]).unwrap();
+        assert_eq!(
+            layer.forward(&mut [], &[&good], &mut pass).unwrap().output,
+            good
+        );
+        for bad in [5.0, -1.0, 1.5, f32::NAN] {
+            let batch = Tensor::from_vec(&[1, 3], vec![0.0, bad, 1.0]).unwrap();
+            let error = layer.forward(&mut [], &[&batch], &mut pass).err().unwrap();
+            assert!(
+                error
+                    .to_string()
+                    .contains("is not a whole number below the vocabulary 5"),
+                "{error}"
+            );
+        }
     }
 }

@@ -89,6 +89,10 @@ impl Layer for LocalResponseNormalization {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(format!("size {}", self.size))
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let (_, _, channels) = single_maps(inputs)?;
         let input = single(inputs)?;

@@ -16,7 +16,7 @@ pub const KIND: Kind = Kind {
 };
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
-    pooling::build(reader, Reduction::Max)
+    pooling::build(reader, Reduction::Max, 2)
 }
 
 #[cfg(test)]

@@ -7,22 +7,39 @@ pub mod execution;
 pub mod geometry;
 
 mod activation;
+mod adaptive_pooling;
 mod add;
 mod average_pooling;
+mod average_pooling1d;
 mod batch_normalization;
 mod concat;
+mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pooling;
+mod global_pooling1d;
+mod gru;
 mod input;
+mod layer_normalization;
 mod local_response_normalization;
+mod lstm;
 mod max_pooling;
+mod max_pooling1d;
+mod multi_head_attention;
+mod permute;
 mod pooling;
+mod positional_embedding;
 mod rbf;
+mod recurrence;
+mod reshape;
+mod simple_rnn;
 mod sizes;
 mod subsampling;
+mod upsampling;
 
 pub use activation::Activation;
 pub use attributes::{AttributeReader, DeclarationError};
@@ -36,11 +53,16 @@ use crate::tensor::{Compute, Tensor, TensorError};
 use std::fmt;
 
 /// What every layer kind answers. The analysis asks every layer the same questions, so they are
-/// methods here; none has a default body, so a new kind cannot forget one. The one exception,
-/// [`Layer::backward_parameters`], is a shortcut that defaults to the full backward pass.
+/// methods here; none has a default body, so a new kind cannot forget one. The two exceptions:
+/// [`Layer::backward_parameters`], a shortcut that defaults to the full backward pass, and
+/// [`Layer::explanation`], extra words that most kinds do without.
 pub trait Layer: fmt::Debug + Send + Sync {
     /// The settings shown beside the layer's name, in the sheet's letters: `F=11, K=96, S=4, P=0`.
     fn settings(&self) -> String;
+
+    /// What a drawing of the network writes after the kind's name (`5×5, 6, tanh` for a
+    /// convolution), and any connection table to draw with the layer.
+    fn caption(&self) -> Caption;
 
     /// The output shape for these input shapes, with the size formulas. `rounding` is the
     /// network's rule for non-integer sizes; a layer may override it with its own attribute.
@@ -96,6 +118,34 @@ pub trait Layer: fmt::Debug + Send + Sync {
     ) -> Result<Gradients, TensorError> {
         self.backward(parameters, inputs, forward, output_gradient, compute)
     }
+
+    /// Words for `netcalc explain` that the formulas cannot give (an LSTM's gates); `None`, the
+    /// default, lets the explanation read the formulas: most kinds are explained by their formulas
+    /// alone.
+    fn explanation(&self, _inputs: &[Shape], _output: &Shape) -> Option<Explanation> {
+        None
+    }
+}
+
+/// What a layer says of itself for `netcalc explain`, where its formulas alone do not tell what
+/// its parts are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// What the parameters are, the words before their formula: "an LSTM layer has 4 gates …".
+    pub parameters: String,
+    /// Whose connections are counted: "at each of the 28 steps, each of the 4·128 gate units".
+    pub units: String,
+    /// One unit's links without and with bias, e.g. `28+128` and `28+128+1`; `None` lets the
+    /// explanation read the connection formulas.
+    pub links: Option<[Expression; 2]>,
+    /// What the MACs are, in words before their formula (attention's products between
+    /// positions); `None` lets the explanation read the formula.
+    pub macs: Option<String>,
+    /// Whose connections are counted without and with bias, in words before their formula, where
+    /// `links` cannot say it (attention's four projections); `None` uses `units` and `links`.
+    pub connections: Option<[String; 2]>,
+    /// The output size rule, where it is not the window's (N-F+2P)/S+1.
+    pub size_rule: Option<String>,
 }
 
 /// One parameter tensor of a layer.
@@ -107,6 +157,31 @@ pub struct ParameterGroup {
     pub count: Expression,
     /// Whether training changes it.
     pub trainable: bool,
+    /// A buffer rather than a parameter: state the layer keeps that its framework does not count
+    /// among the parameters (PyTorch's BatchNorm running statistics). Buffers are reported apart
+    /// and left out of every parameter total.
+    pub buffer: bool,
+}
+
+/// How a drawing labels a layer (`netcalc draw`): its key settings in a short form, as figures
+/// in papers write them, and its connection table when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Caption {
+    /// The key settings, e.g. `5×5, 6, tanh` (kernel, filters, activation) or `3×3, /2` (window,
+    /// stride); empty when the kind says it all (`add`, `flatten`).
+    pub settings: String,
+    /// `table[i][j]`: input map `i` feeds output map `j` (LeNet-5's C3).
+    pub table: Option<Vec<Vec<bool>>>,
+}
+
+impl Caption {
+    /// Settings only, no table.
+    pub fn text(settings: impl Into<String>) -> Caption {
+        Caption {
+            settings: settings.into(),
+            table: None,
+        }
+    }
 }
 
 /// Connection counts as formulas.
@@ -153,6 +228,11 @@ pub static CATALOGUE: &[Kind] = &[
     subsampling::KIND,
     global_pooling::AVERAGE_KIND,
     global_pooling::MAX_KIND,
+    conv1d::KIND,
+    max_pooling1d::KIND,
+    average_pooling1d::KIND,
+    global_pooling1d::AVERAGE_KIND,
+    global_pooling1d::MAX_KIND,
     flatten::KIND,
     dropout::KIND,
     local_response_normalization::KIND,
@@ -160,6 +240,19 @@ pub static CATALOGUE: &[Kind] = &[
     rbf::KIND,
     concat::KIND,
     add::KIND,
+    embedding::KIND,
+    positional_embedding::KIND,
+    simple_rnn::KIND,
+    lstm::KIND,
+    gru::KIND,
+    layer_normalization::KIND,
+    multi_head_attention::KIND,
+    conv2d_transpose::KIND,
+    upsampling::KIND,
+    adaptive_pooling::AVERAGE_KIND,
+    adaptive_pooling::MAX_KIND,
+    reshape::KIND,
+    permute::KIND,
 ];
 
 /// The kind with this name or alias.
@@ -172,6 +265,18 @@ pub fn find(name: &str) -> Option<&'static Kind> {
 /// The positional keys of a kind (none for an unknown kind).
 pub fn positional_keys(name: &str) -> &'static [&'static str] {
     find(name).map_or(&[], |kind| kind.positionals)
+}
+
+/// `auxiliary=true` marks the last layer of a branch that only training uses, such as one of
+/// GoogLeNet's auxiliary classifiers: nothing reads it, and it is not the network's output. Every
+/// kind takes it; the graph reads it ([`crate::graph::Outputs`]).
+pub const AUXILIARY: &str = "auxiliary";
+
+/// Whether a declaration is marked `auxiliary=true` (`false` when the key is absent).
+pub fn is_auxiliary(decl: &LayerDecl) -> Result<bool, DeclarationError> {
+    let kind = find(&decl.kind.value).map_or("layer", |kind| kind.name);
+    let mut reader = AttributeReader::new(decl, kind);
+    Ok(reader.boolean(AUXILIARY)?.unwrap_or(false))
 }
 
 /// Whether a kind is the graph's source of data (has no inputs of its own).
@@ -210,8 +315,22 @@ pub fn name_positionals(decl: &mut LayerDecl) -> Result<(), DeclarationError> {
             });
         }
     }
+    // Exactly the room needed: growing by doubling left three empty attributes (264 bytes) in
+    // most declarations, which counts on descriptions of many thousand layers.
+    decl.attributes.reserve_exact(named.len());
     decl.attributes.splice(0..0, named);
     Ok(())
+}
+
+/// [`name_positionals`] for every layer of a description, those in repeated blocks included (as
+/// `convert` needs before printing YAML, which has no positional values).
+pub fn name_all_positionals(
+    description: &mut crate::syntax::Description,
+) -> Result<(), DeclarationError> {
+    description
+        .all_layers_mut()
+        .into_iter()
+        .try_for_each(name_positionals)
 }
 
 /// Builds the layer a declaration describes, on its own (window layers without their own
@@ -220,12 +339,16 @@ pub fn build(decl: &LayerDecl) -> Result<Box<dyn Layer>, DeclarationError> {
     build_reading(decl, |reader| reader)
 }
 
-/// Builds the layer a declaration describes as part of a network with this rounding rule.
+/// Builds the layer a declaration describes as part of a network with this rounding rule and
+/// these conventions.
 pub fn build_in_network(
     decl: &LayerDecl,
     rounding: Rounding,
+    conventions: crate::conventions::Conventions,
 ) -> Result<Box<dyn Layer>, DeclarationError> {
-    build_reading(decl, |reader| reader.in_network(rounding))
+    build_reading(decl, |reader| {
+        reader.in_network(rounding).with_conventions(conventions)
+    })
 }
 
 fn build_reading(
@@ -265,13 +388,32 @@ fn unknown_kind(decl: &LayerDecl) -> DeclarationError {
     }
 }
 
-/// The one input shape of a single-input layer.
+/// The one input shape of a single-input layer, which must hold real values: token ids go
+/// through an `embedding` first.
 pub(crate) fn single(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
+    let input = single_of_any(inputs)?;
+    values(input)?;
+    Ok(input)
+}
+
+/// The one input shape of a single-input layer, values or token ids.
+pub(crate) fn single_of_any(inputs: &[Shape]) -> Result<&Shape, ShapeError> {
     match inputs {
         [input] => Ok(input),
         _ => Err(ShapeError::InputCount {
             expected: "exactly one input",
             found: inputs.len(),
+        }),
+    }
+}
+
+/// Refuses token ids where real values belong.
+pub(crate) fn values(shape: &Shape) -> Result<(), ShapeError> {
+    match shape.element() {
+        crate::shape::Element::Values => Ok(()),
+        crate::shape::Element::Tokens { .. } => Err(ShapeError::Rank {
+            expected: "real values (token ids go through an `embedding` first)",
+            found: shape.clone(),
         }),
     }
 }
@@ -285,9 +427,30 @@ pub(crate) fn single_maps(inputs: &[Shape]) -> Result<(u64, u64, u64), ShapeErro
     })
 }
 
+/// The steps and features of a single L×D sequence input.
+pub(crate) fn single_sequence(inputs: &[Shape]) -> Result<(u64, u64), ShapeError> {
+    let input = single(inputs)?;
+    input.sequence().ok_or_else(|| ShapeError::Rank {
+        expected: "a sequence L×D (steps × features)",
+        found: input.clone(),
+    })
+}
+
+/// The position axes and the channels of a single input for a window over `axes` of them:
+/// feature maps H×W×C for 2, a sequence L×D for 1.
+pub(crate) fn single_positions(inputs: &[Shape], axes: usize) -> Result<(&[u64], u64), ShapeError> {
+    let input = single(inputs)?;
+    if axes == 1 {
+        single_sequence(inputs)?;
+    } else {
+        single_maps(inputs)?;
+    }
+    Ok((input.positions(), input.channels()))
+}
+
 /// Units of a shape as a product formula of its axes, e.g. `6·6·256`.
 pub(crate) fn units_formula(shape: &Shape) -> Expression {
-    Expression::product_of(&shape.0)
+    Expression::product_of(shape.dims())
 }
 
 #[cfg(test)]
@@ -306,6 +469,82 @@ mod tests {
         assert_eq!(error.to_string(), "`maxpool` needs the attribute `size`");
         let error = super::build(&declaration("maxpool sise=2")).expect_err("misspelt size");
         assert_eq!(error.to_string(), "`maxpool` has no attribute `sise`");
+    }
+
+    /// What `netcalc draw` writes after each kind's name: the settings papers' figures show
+    /// (ResNet's "7×7 conv, 64, /2"), from every kind's own `caption`.
+    #[test]
+    fn captions_give_the_key_settings_of_every_kind() {
+        let cases = [
+            ("input 28x28x1", ""),
+            ("conv2d 6 5x5 activation=tanh", "5×5, 6, tanh"),
+            ("conv2d 64 7x7 stride=2 padding=3", "7×7, 64, /2"),
+            (
+                "conv2d 32 3x1 stride=2x1 dilation=2 groups=4",
+                "3×1, 32, /2×1, dilation 2, groups 4",
+            ),
+            ("dense 84 activation=tanh", "84, tanh"),
+            ("activation relu", "relu"),
+            ("maxpool 3 stride=2", "3×3, /2"),
+            ("avgpool 2", "2×2, /2"),
+            ("subsample 2 trainable=false", "2×2, /2, fixed"),
+            ("subsample 2 activation=sigmoid", "2×2, /2, sigmoid"),
+            ("global_avgpool", ""),
+            ("global_maxpool", ""),
+            ("flatten", ""),
+            ("dropout 0.5", "0.5"),
+            ("lrn size=5", "size 5"),
+            ("batchnorm", ""),
+            ("rbf 10", "10"),
+            ("concat", ""),
+            ("add", ""),
+            ("conv1d 16 3", "3, 16"),
+            ("maxpool1d 2", "2, /2"),
+            ("avgpool1d 2", "2, /2"),
+            ("embedding 64", "64 features"),
+            ("positional_embedding", ""),
+            ("simple_rnn 32", "32 units"),
+            (
+                "lstm 8 bidirectional=true merge=sum",
+                "8 units, bidirectional sum",
+            ),
+            ("gru 16 reset_after=false", "16 units, reset_after=false"),
+            ("layernorm", ""),
+            ("multi_head_attention 8 64", "8 heads, key 64"),
+            ("conv2d_transpose 32 3x3 stride=2", "3×3, 32, /2"),
+            ("upsampling2d 2", "size=2"),
+            ("adaptive_avgpool 7x7", "to 7×7"),
+            ("adaptive_maxpool 7x7", "to 7×7"),
+            ("global_avgpool1d", ""),
+            ("global_maxpool1d", ""),
+            ("reshape 7x112", "[7×112]"),
+            ("permute 2x1", "[2, 1]"),
+        ];
+        let mut kinds: Vec<&str> = Vec::new();
+        for (line, expected) in cases {
+            let mut decl = declaration(line);
+            super::name_positionals(&mut decl).expect("positionals");
+            let layer = super::build(&decl).expect("builds");
+            let caption = layer.caption();
+            assert_eq!(caption.settings, expected, "`{line}`");
+            assert_eq!(caption.table, None);
+            kinds.push(super::find(&decl.kind.value).expect("a kind").name);
+        }
+        for kind in CATALOGUE {
+            assert!(
+                kinds.contains(&kind.name),
+                "no caption case for `{}`",
+                kind.name
+            );
+        }
+        let mut decl = declaration("conv2d 2 3x3 table=X./.X");
+        super::name_positionals(&mut decl).expect("positionals");
+        let caption = super::build(&decl).expect("builds").caption();
+        assert_eq!(caption.settings, "3×3, 2");
+        assert_eq!(
+            caption.table,
+            Some(vec![vec![true, false], vec![false, true]])
+        );
     }
 
     #[test]

@@ -57,13 +57,17 @@ impl Layer for Rbf {
         format!("{} units, fixed centres", self.units)
     }
 
+    fn caption(&self) -> super::Caption {
+        super::Caption::text(self.units.to_string())
+    }
+
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
         let input = single(inputs)?;
         input
             .units()
             .and_then(|units| units.checked_mul(self.units))
             .ok_or_else(|| ShapeError::Overflow("the centre count".to_string()))?;
-        Ok(Inference::plain(Shape(vec![self.units])))
+        Ok(Inference::plain(Shape::new(vec![self.units])))
     }
 
     fn parameters(&self, inputs: &[Shape], _: &Shape) -> Vec<ParameterGroup> {
@@ -71,6 +75,7 @@ impl Layer for Rbf {
             name: "centres",
             count: self.links(inputs),
             trainable: false,
+            buffer: false,
         }]
     }
 

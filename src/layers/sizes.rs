@@ -12,7 +12,7 @@ pub(crate) fn extent(value: u64) -> usize {
 
 /// The extents of a per-example shape.
 pub(crate) fn extents(shape: &Shape) -> Vec<usize> {
-    shape.0.iter().map(|&value| extent(value)).collect()
+    shape.dims().iter().map(|&value| extent(value)).collect()
 }
 
 /// The one input of a single-input layer.

@@ -49,7 +49,7 @@ struct Subsampling {
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
-    let window = pooling::read_window(reader)?;
+    let window = pooling::read_window(reader, 2)?;
     let trainable = reader.boolean("trainable")?.unwrap_or(true);
     let activation = Activation::read(reader, "activation")?;
     Ok(Box::new(Subsampling {
@@ -84,10 +84,22 @@ impl Layer for Subsampling {
         text
     }
 
+    fn caption(&self) -> super::Caption {
+        let mut text = self.window.caption(true);
+        if !self.trainable {
+            text.push_str(", fixed");
+        }
+        if let Some(activation) = self.activation {
+            text.push_str(&format!(", {}", activation.name()));
+        }
+        super::Caption::text(text)
+    }
+
     fn infer(&self, inputs: &[Shape], rounding: Rounding) -> Result<Inference, ShapeError> {
         let (height, width, channels) = single_maps(inputs)?;
-        let ([out_height, out_width], formulas) = self.window.output(height, width, rounding)?;
-        let output = Shape(vec![out_height, out_width, channels]);
+        let (sizes, formulas) = self.window.output(&[height, width], rounding)?;
+        let [out_height, out_width] = [sizes[0], sizes[1]];
+        let output = Shape::new(vec![out_height, out_width, channels]);
         let links = output.units().and_then(|units| {
             let fan_in = self.window.kernel[0]
                 .checked_mul(self.window.kernel[1])?
@@ -110,11 +122,13 @@ impl Layer for Subsampling {
                 name: "coefficient",
                 count: Expression::Number(maps),
                 trainable: true,
+                buffer: false,
             },
             ParameterGroup {
                 name: "bias",
                 count: Expression::Number(maps),
                 trainable: true,
+                buffer: false,
             },
         ]
     }
@@ -129,7 +143,7 @@ impl Layer for Subsampling {
 
     fn receptive_step(&self, inputs: &[Shape]) -> ReceptiveStep {
         let (height, width, _) = single_maps(inputs).unwrap_or((0, 0, 0));
-        self.window.receptive_step(height, width)
+        self.window.receptive_step(&[height, width])
     }
 
     fn macs(&self, _: &[Shape], output: &Shape) -> Expression {
@@ -175,10 +189,11 @@ impl Layer for Subsampling {
                 }
             }
         }
+        let kept = activation::keep_input(self.activation, &sums);
         let output = activation::apply(self.activation, sums, pass.compute)?;
         Ok(Forward {
             output,
-            saved: Box::new(Means(means)),
+            saved: Box::new(Means(means, kept)),
         })
     }
 
@@ -193,15 +208,20 @@ impl Layer for Subsampling {
         let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
         let maps = geometry.input.channels;
-        let Means(means) =
+        let Means(means, kept) =
             forward
                 .saved
                 .downcast_ref::<Means>()
                 .ok_or_else(|| TensorError::Geometry {
                     reason: "subsample's backward pass needs its own forward pass".to_string(),
                 })?;
-        let sum_gradient =
-            activation::gradient(self.activation, &forward.output, output_gradient, compute)?;
+        let sum_gradient = activation::gradient(
+            self.activation,
+            kept.as_ref(),
+            &forward.output,
+            output_gradient,
+            compute,
+        )?;
         same_shape("the output gradient", &sum_gradient, means)?;
         let mut parameter_gradients = Vec::new();
         let mut mean_gradient = sum_gradient.into_owned();
@@ -243,8 +263,9 @@ struct MapFactors<'a> {
     bias: &'a [f32],
 }
 
-/// The window means of a forward pass, kept for the coefficient's gradient.
-struct Means(Tensor);
+/// The window means of a forward pass, kept for the coefficient's gradient, and the
+/// pre-activation when the activation is differentiated from its input.
+struct Means(Tensor, Option<Tensor>);
 
 impl Subsampling {
     /// The coefficients and biases (`None` when the layer is not trainable), after checking that

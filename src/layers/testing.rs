@@ -29,7 +29,10 @@ pub fn declaration(line: &str) -> LayerDecl {
 }
 
 fn shapes(inputs: &[&[u64]]) -> Vec<Shape> {
-    inputs.iter().map(|dims| Shape(dims.to_vec())).collect()
+    inputs
+        .iter()
+        .map(|dims| Shape::new(dims.to_vec()))
+        .collect()
 }
 
 fn total(expressions: impl IntoIterator<Item = Expression>) -> u64 {
@@ -49,13 +52,37 @@ pub fn check(
     without_bias: &str,
     with_bias: &str,
 ) {
+    check_on(
+        line,
+        &shapes(inputs),
+        output,
+        parameters,
+        without_bias,
+        with_bias,
+    );
+}
+
+/// [`check`] on input shapes of any element type (token ids).
+pub fn check_on(
+    line: &str,
+    inputs: &[Shape],
+    output: &str,
+    parameters: &str,
+    without_bias: &str,
+    with_bias: &str,
+) {
     let mut decl = declaration(line);
     layers::name_positionals(&mut decl).expect("positionals");
     let layer = layers::build(&decl).expect("layer builds");
-    let inputs = shapes(inputs);
+    let inputs = inputs.to_vec();
     let inference = layer.infer(&inputs, Rounding::Exact).expect("shape");
     assert_eq!(inference.output.to_string(), output, "output of `{line}`");
-    let groups = layer.parameters(&inputs, &inference.output);
+    // Buffers are not parameters: they are left out here as in the analysis's totals.
+    let groups: Vec<_> = layer
+        .parameters(&inputs, &inference.output)
+        .into_iter()
+        .filter(|group| !group.buffer)
+        .collect();
     let formula = groups
         .iter()
         .map(|g| g.count.to_string())
@@ -91,13 +118,18 @@ pub fn check(
 
 /// Checks that building `line` or inferring its shape on `inputs` fails with `message`.
 pub fn check_error(line: &str, inputs: &[&[u64]], message: &str) {
+    check_error_on(line, &shapes(inputs), message);
+}
+
+/// [`check_error`] on input shapes of any element type (token ids).
+pub fn check_error_on(line: &str, inputs: &[Shape], message: &str) {
     let mut decl = declaration(line);
     let result = layers::name_positionals(&mut decl)
         .map_err(|e| e.to_string())
         .and_then(|()| layers::build(&decl).map_err(|e| e.to_string()))
         .and_then(|layer| {
             layer
-                .infer(&shapes(inputs), Rounding::Exact)
+                .infer(inputs, Rounding::Exact)
                 .map_err(|e| e.to_string())
         });
     match result {
@@ -128,7 +160,7 @@ pub fn check_details(
         total(
             groups
                 .iter()
-                .filter(|g| g.trainable == trainable)
+                .filter(|g| g.trainable == trainable && !g.buffer)
                 .map(|g| g.count.clone()),
         )
     });
@@ -144,7 +176,8 @@ pub fn check_details(
         format!("{macs_expression} = {count}")
     };
     assert_eq!(printed, macs, "MACs of `{line}`");
-    let pair = |p: [u64; 2]| format!("{}x{}", p[0], p[1]);
+    let pair =
+        |p: crate::shape::Axes<u64>| p.iter().map(u64::to_string).collect::<Vec<_>>().join("x");
     let described = match layer.receptive_step(&inputs) {
         layers::ReceptiveStep::Pointwise => "pointwise".to_string(),
         layers::ReceptiveStep::Whole => "whole".to_string(),
@@ -246,15 +279,21 @@ fn spaced(length: usize, random: &mut rand_chacha::ChaCha8Rng) -> Vec<f32> {
 
 /// `check_gradients` with the random values chosen by `values`.
 pub fn check_gradients_with(line: &str, inputs: &[&[u64]], batch: usize, values: Values) {
+    check_gradients_on(line, &shapes(inputs), batch, values);
+}
+
+/// [`check_gradients_with`] on input shapes of any element type. Token ids are drawn below their
+/// vocabulary and not probed (their gradient must be zero: ids are not differentiable).
+pub fn check_gradients_on(line: &str, inputs: &[Shape], batch: usize, values: Values) {
     use crate::layers::Pass;
     use crate::tensor::{Compute, Tensor};
     use rand_chacha::ChaCha8Rng;
-    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::rand_core::{Rng, SeedableRng};
 
     let mut decl = declaration(line);
     layers::name_positionals(&mut decl).expect("positionals");
     let layer = layers::build(&decl).expect("layer builds");
-    let shapes = shapes(inputs);
+    let shapes = inputs.to_vec();
     let inference = layer.infer(&shapes, Rounding::Floor).expect("shape");
     let groups = layer.parameters(&shapes, &inference.output);
     let specs = layer.parameter_specs(&shapes);
@@ -282,7 +321,7 @@ pub fn check_gradients_with(line: &str, inputs: &[&[u64]], batch: usize, values:
     let mut random = ChaCha8Rng::seed_from_u64(values.seed);
     let batched = |shape: &Shape| -> Vec<usize> {
         std::iter::once(batch)
-            .chain(shape.0.iter().map(|&d| d as usize))
+            .chain(shape.dims().iter().map(|&d| d as usize))
             .collect()
     };
     let input_tensors: Vec<Tensor> = shapes
@@ -290,7 +329,11 @@ pub fn check_gradients_with(line: &str, inputs: &[&[u64]], batch: usize, values:
         .map(|shape| {
             let dims = batched(shape);
             let length = dims.iter().product::<usize>();
-            let data = if values.distinct {
+            let data = if let Some(vocabulary) = shape.vocabulary() {
+                (0..length)
+                    .map(|_| (random.next_u64() % vocabulary) as f32)
+                    .collect()
+            } else if values.distinct {
                 spaced(length, &mut random)
             } else {
                 (0..length).map(|_| uniform(&mut random)).collect()
@@ -399,6 +442,13 @@ pub fn check_gradients_with(line: &str, inputs: &[&[u64]], batch: usize, values:
             .collect::<Vec<_>>()
     };
     for (which, input) in input_tensors.iter().enumerate() {
+        if shapes[which].vocabulary().is_some() {
+            assert!(
+                gradients.inputs[which].data().iter().all(|&g| g == 0.0),
+                "`{line}`: token ids get no gradient"
+            );
+            continue;
+        }
         for index in probes(input.len()) {
             let mut plus = input_tensors.clone();
             plus[which].data_mut()[index] += epsilon;
@@ -456,10 +506,21 @@ pub fn window_cases() -> impl proptest::strategy::Strategy<Value = (u64, u64, u6
     })
 }
 
-/// Random small example shapes for the gradient checks: a length (1–8) or H×W×C maps.
+/// Random small example shapes for the gradient checks: a length (1–8), an L×D sequence or
+/// H×W×C maps.
 pub fn small_shapes() -> impl proptest::strategy::Strategy<Value = Vec<u64>> {
     use proptest::prelude::*;
-    prop_oneof![(1u64..9).prop_map(|length| vec![length]), small_maps()]
+    prop_oneof![
+        (1u64..9).prop_map(|length| vec![length]),
+        small_sequences(),
+        small_maps()
+    ]
+}
+
+/// Random small L×D sequences (1–5 steps of 1–4 features) for the gradient checks.
+pub fn small_sequences() -> impl proptest::strategy::Strategy<Value = Vec<u64>> {
+    use proptest::prelude::*;
+    (1u64..6, 1u64..5).prop_map(|(steps, features)| vec![steps, features])
 }
 
 /// Random small H×W×C maps (1–4 rows and columns, 1–3 channels) for the gradient checks.

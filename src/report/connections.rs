@@ -63,12 +63,9 @@ pub fn grid(analysis: &Analysis) -> Grid {
 fn receptive(step: ReceptiveStep) -> String {
     match step {
         ReceptiveStep::Window(window) => {
-            let mut text = format!("{}×{}", window.kernel[0], window.kernel[1]);
-            if window.dilation != [1, 1] {
-                text.push_str(&format!(
-                    " (dilation {}×{})",
-                    window.dilation[0], window.dilation[1]
-                ));
+            let mut text = window.kernel.described();
+            if window.dilation.iter().any(|&d| d != 1) {
+                text.push_str(&format!(" (dilation {})", window.dilation));
             }
             text
         }

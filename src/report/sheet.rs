@@ -75,6 +75,12 @@ pub fn grid(analysis: &Analysis) -> Grid {
             analysis.totals.trainable, analysis.totals.non_trainable
         ));
     }
+    if analysis.totals.buffers > 0 {
+        grid.notes.push(format!(
+            "Buffers (not parameters under PyTorch's conventions): {}",
+            analysis.totals.buffers
+        ));
+    }
     for rounding in rounded {
         let how = match rounding {
             Rounding::Floor => "rounded down (floor), as Keras and PyTorch do",
@@ -113,6 +119,7 @@ fn size_formula(info: &LayerInfo) -> String {
         .collect();
     match texts.as_slice() {
         [] => "–".to_string(),
+        [length] => length.clone(),
         [height, width] if height == width => height.clone(),
         several => info
             .formulas

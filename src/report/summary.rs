@@ -34,7 +34,7 @@ pub fn grid(analysis: &Analysis) -> Grid {
         ]);
     }
     let totals = &analysis.totals;
-    grid.notes = vec![
+    let mut notes = vec![
         format!(
             "Total params: {} ({} as f32)",
             thousands(totals.parameters()),
@@ -57,13 +57,37 @@ pub fn grid(analysis: &Analysis) -> Grid {
             bytes(totals.activation_bytes)
         ),
     ];
+    if totals.buffers > 0 {
+        notes.insert(
+            3,
+            format!(
+                "Buffers: {} (running statistics, not parameters under PyTorch's conventions)",
+                thousands(totals.buffers)
+            ),
+        );
+    }
+    grid.notes = notes;
+    if analysis.has_auxiliary() {
+        let auxiliary = &analysis.auxiliary;
+        let inference = analysis.inference();
+        grid.notes.push(format!(
+            "Auxiliary branches (training only, in the totals above): {} params, {} MACs",
+            thousands(auxiliary.parameters()),
+            thousands(auxiliary.macs),
+        ));
+        grid.notes.push(format!(
+            "Inference network (without them): {} params, {} MACs",
+            thousands(inference.parameters()),
+            thousands(inference.macs)
+        ));
+    }
     grid
 }
 
-/// `32×32` or `whole input`.
+/// `32×32` (`9` steps of a sequence) or `whole input`.
 fn field(field: &ReceptiveField) -> String {
     match field {
-        ReceptiveField::Window { size, .. } => format!("{}×{}", size[0], size[1]),
+        ReceptiveField::Window { size, .. } => size.described(),
         ReceptiveField::Whole => "whole input".to_string(),
     }
 }

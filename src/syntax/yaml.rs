@@ -2,10 +2,13 @@
 //! [`print()`] writes a description back as canonical YAML. This is the only file that imports
 //! serde_yaml (0.9, deprecated upstream), so replacing it later touches nothing else.
 //!
-//! Scalars are classified like the DSL's: YAML integers, floats and booleans keep their type and
-//! every string goes through [`Value::from_text`], so `5x5` is sizes and a block of `X`/`.` rows is
-//! a connection table, quoted or not. YAML's own number forms still apply to unquoted scalars
-//! (`0x10` is the integer 16, `+5` is 5), while the DSL reads those as text.
+//! Scalars are classified like the DSL's: a plain (unquoted) scalar is read from its written text
+//! by the DSL's rules for bare tokens ([`bare::read`]), so YAML's own forms that the DSL refuses
+//! (`0x10`, `0o17`, `True`, `.inf`, `~`, …) are refused here too, with the same message, and
+//! `X./.X` is a connection table in both; a quoted scalar goes through [`Value::from_text`], as a
+//! quoted DSL token does. So `5x5` is sizes and a block of `X`/`.` rows is a connection table,
+//! quoted or not. serde_yaml types plain scalars by YAML's rules and does not say how they were
+//! written, so a second pass asks it for their text ([`reread_plain_scalars`]).
 //!
 //! Spans. serde_yaml reports positions only for its own syntax errors; those become
 //! [`SyntaxError::Malformed`] at the reported byte offset, with the message cleaned of its
@@ -19,39 +22,100 @@
 //! (the start of the text). A top-level value that cannot be located gets `Span::default()`.
 
 use super::SyntaxError;
-use super::ast::{Attribute, Description, LayerDecl, Value, grid_text};
+use super::ast::{
+    Attribute, Description, Item, LayerDecl, Repeat, Value, dims_text, grid_text, is_identifier,
+    is_malformed_reference,
+};
+use super::bare;
 use super::yaml_locate::{Block, Entry, Outline};
 use crate::source::{Source, Span, Spanned};
 use serde::Deserialize;
-use serde::de::{self, EnumAccess, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
 
 /// The keys a description may have at the top level.
-const TOP_LEVEL_KEYS: [&str; 7] = [
-    "name", "about", "rounding", "input", "layers", "expect", "train",
+const TOP_LEVEL_KEYS: [&str; 10] = [
+    "name",
+    "about",
+    "rounding",
+    "conventions",
+    "let",
+    "input",
+    "layers",
+    "expect",
+    "train",
+    "sweep",
 ];
+
+/// The keys of a repeated block's item in `layers:`.
+const REPEAT_KEYS: [&str; 3] = ["repeat", "as", "layers"];
 
 /// How deeply lists may nest inside one attribute value.
 const MAXIMUM_LIST_DEPTH: usize = 32;
 
 /// Reads a YAML description: one document, a mapping with the keys `name`, `about`, `rounding`,
-/// `input`, `layers`, `expect` and `train`. Empty documents (nothing but comments or `---`) are
-/// skipped; a second non-empty document is an error, as is a description that declares no layer
-/// ([`SyntaxError::Empty`]).
+/// `conventions`, `let`, `input`, `layers`, `expect`, `train` and `sweep`. Empty documents
+/// (nothing but comments or `---`) are skipped; a second non-empty document is an error, as is a
+/// description that declares no layer ([`SyntaxError::Empty`]).
 pub fn read(source: &Source) -> Result<Description, SyntaxError> {
     let text: &str = &source.text;
-    let documents = parse_documents(text)?;
     let outline = Outline::new(text);
+    let root = document(text, &outline)?;
+    let reader = Reader {
+        text,
+        outline: &outline,
+    };
+    let description = reader.description(&root)?;
+    if description.layers.is_empty() {
+        return Err(SyntaxError::Empty {
+            span: Span::new(text.len(), 0),
+        });
+    }
+    Ok(description)
+}
+
+/// Reads a grid file: a mapping with the one key `sweep`, whose value is read as a description's
+/// `sweep:` is. Any other key is an error at the key; a text without one is an error too.
+pub fn read_grid(source: &Source) -> Result<Vec<Attribute>, SyntaxError> {
+    let text: &str = &source.text;
+    let outline = Outline::new(text);
+    let root = match document(text, &outline) {
+        Err(SyntaxError::Empty { span }) => return Err(super::dsl::no_grid(span)),
+        other => other?,
+    };
+    let reader = Reader {
+        text,
+        outline: &outline,
+    };
+    if let Node::Mapping(entries) = &root {
+        for (key, _) in entries {
+            if key != &Node::String("sweep".to_string()) {
+                let label = key.label();
+                let site = Site::in_block(Some(&outline.root), &label, Span::default());
+                return Err(malformed(
+                    format!("a grid file holds only `sweep`, not `{label}`"),
+                    site.key(),
+                    Some("write the network in its own file; here only `sweep: {NAME: […]}`"),
+                ));
+            }
+        }
+    }
+    let description = reader.description(&root)?;
+    if description.sweep.is_empty() {
+        return Err(super::dsl::no_grid(Span::new(text.len(), 0)));
+    }
+    Ok(description.sweep)
+}
+
+/// The one non-empty document of a text; [`SyntaxError::Empty`] when there is none.
+fn document(text: &str, outline: &Outline) -> Result<Node, SyntaxError> {
+    let mut documents = parse_documents(text)?;
     match documents.as_slice() {
         [] => Err(SyntaxError::Empty {
             span: Span::new(text.len(), 0),
         }),
-        [(_, root)] => Reader {
-            text,
-            outline: &outline,
-        }
-        .description(root),
+        [_] => Ok(documents.swap_remove(0).1),
         [_, (second, _), ..] => Err(malformed(
             "a second YAML document: netcalc reads one network per file",
             outline
@@ -69,8 +133,9 @@ fn parse_documents(text: &str) -> Result<Vec<(usize, Node)>, SyntaxError> {
     let mut documents = Vec::new();
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         // The iterator repeats a syntax error forever, so the first error must end the loop.
-        let node = Node::deserialize(document).map_err(|error| yaml_error(&error, text))?;
+        let mut node = Node::deserialize(document).map_err(|error| yaml_error(&error, text))?;
         if node != Node::Null {
+            reread_plain_scalars(text, index, &mut node)?;
             documents.push((index, node));
         }
     }
@@ -88,6 +153,8 @@ enum Node {
     LargeInteger(String),
     Float(f64),
     String(String),
+    /// A plain scalar written as the DSL's inline connection table (`X../.XX`), as written.
+    InlineGrid(String),
     Sequence(Vec<Node>),
     Mapping(Vec<(Node, Node)>),
 }
@@ -99,6 +166,7 @@ impl Node {
             Node::Boolean(_) => "a boolean",
             Node::Integer(_) | Node::LargeInteger(_) => "an integer",
             Node::Float(_) => "a number",
+            Node::InlineGrid(_) => "a connection table",
             Node::String(_) => "text",
             Node::Sequence(_) => "a list",
             Node::Mapping(_) => "a mapping",
@@ -111,7 +179,7 @@ impl Node {
             Node::Null => "null".to_string(),
             Node::Boolean(boolean) => boolean.to_string(),
             Node::Integer(integer) => integer.to_string(),
-            Node::LargeInteger(text) | Node::String(text) => text.clone(),
+            Node::LargeInteger(text) | Node::String(text) | Node::InlineGrid(text) => text.clone(),
             Node::Float(number) => format!("{number:?}"),
             Node::Sequence(_) => "[…]".to_string(),
             Node::Mapping(_) => "{…}".to_string(),
@@ -186,6 +254,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = sequence.next_element()? {
             items.push(item);
         }
+        items.shrink_to_fit();
         Ok(Node::Sequence(items))
     }
 
@@ -194,6 +263,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(entry) = mapping.next_entry()? {
             entries.push(entry);
         }
+        // Without the room a growing vector keeps: a layer's mapping is often one or two pairs.
+        entries.shrink_to_fit();
         Ok(Node::Mapping(entries))
     }
 
@@ -202,6 +273,164 @@ impl<'de> Visitor<'de> for NodeVisitor {
             "YAML tags such as `!name` are not supported",
         ))
     }
+}
+
+/// Reads the plain (unquoted) scalars of document `index` again, from their written text, by the
+/// DSL's rules for bare tokens ([`bare::read`]): serde_yaml typed them by YAML's own rules, which
+/// take `0x10` for 16, `True` for a boolean and `~` for null, while the DSL refuses those tokens.
+/// A second pass over the document, guided by the nodes of the first, asks serde_yaml for each
+/// scalar as a string; serde_yaml lends plain and unescaped quoted scalars straight from the
+/// text, so their position there tells a plain scalar from a quoted one (whose text starts right
+/// after its quote). Quoted, escaped, block and multi-line scalars keep the first reading. The
+/// first refused token is the error, spanning it exactly.
+fn reread_plain_scalars(text: &str, index: usize, root: &mut Node) -> Result<(), SyntaxError> {
+    let Some(document) = serde_yaml::Deserializer::from_str(text).nth(index) else {
+        return Ok(());
+    };
+    let mut refused = None;
+    let outcome = PlainScalars {
+        node: root,
+        refused: &mut refused,
+        text,
+    }
+    .deserialize(document);
+    match refused {
+        Some(error) => Err(error),
+        None => outcome.map_err(|error| yaml_error(&error, text)),
+    }
+}
+
+/// The second pass over one node (see [`reread_plain_scalars`]).
+struct PlainScalars<'pass, 'text> {
+    node: &'pass mut Node,
+    refused: &'pass mut Option<SyntaxError>,
+    text: &'text str,
+}
+
+impl<'de> DeserializeSeed<'de> for PlainScalars<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let PlainScalars {
+            node,
+            refused,
+            text,
+        } = self;
+        match node {
+            Node::Sequence(items) => deserializer.deserialize_seq(PlainChildren {
+                nodes: items.iter_mut().collect(),
+                refused,
+                text,
+            }),
+            Node::Mapping(entries) => deserializer.deserialize_map(PlainChildren {
+                nodes: entries.iter_mut().map(|(_, value)| value).collect(),
+                refused,
+                text,
+            }),
+            scalar => {
+                let span = deserializer.deserialize_str(PlainSpan { text })?;
+                if let Some(span) = span
+                    && refused.is_none()
+                    && let Err(error) = reread_plain_scalar(scalar, span, text)
+                {
+                    *refused = Some(error);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The items of a sequence, or the values of a mapping. Keys are names, not values: they keep
+/// serde_yaml's reading, and the reader wants them to be text.
+struct PlainChildren<'pass, 'text> {
+    nodes: Vec<&'pass mut Node>,
+    refused: &'pass mut Option<SyntaxError>,
+    text: &'text str,
+}
+
+impl<'de> Visitor<'de> for PlainChildren<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("the collection the first reading found")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<(), A::Error> {
+        for node in self.nodes {
+            let seed = PlainScalars {
+                node,
+                refused: &mut *self.refused,
+                text: self.text,
+            };
+            sequence.next_element_seed(seed)?;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut mapping: A) -> Result<(), A::Error> {
+        for value in self.nodes {
+            mapping.next_key::<de::IgnoredAny>()?;
+            mapping.next_value_seed(PlainScalars {
+                node: value,
+                refused: &mut *self.refused,
+                text: self.text,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a scalar is written, when it is plain and lent from the text.
+struct PlainSpan<'text> {
+    text: &'text str,
+}
+
+impl<'de> Visitor<'de> for PlainSpan<'_> {
+    type Value = Option<Span>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a scalar")
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Option<Span>, E> {
+        let offset = (value.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize);
+        let span = offset
+            .filter(|offset| !value.is_empty() && offset + value.len() <= self.text.len())
+            .map(|offset| Span::new(offset, value.len()));
+        let quoted = span.is_some_and(|span| {
+            span.offset > 0 && matches!(self.text.as_bytes()[span.offset - 1], b'"' | b'\'')
+        });
+        Ok(span.filter(|_| !quoted))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Option<Span>, E> {
+        Ok(None)
+    }
+}
+
+/// A plain scalar's node as [`bare::read`] reads its written text: the same node when serde_yaml
+/// read it the same way, another when not (`X./.X` is a connection table, kept as written so
+/// that a name or `about` text reads it as text, as before), or the refusal.
+fn reread_plain_scalar(node: &mut Node, span: Span, text: &str) -> Result<(), SyntaxError> {
+    let token = &text[span.offset..span.offset + span.length];
+    *node = match bare::read(token) {
+        Ok(Value::Integer(integer)) => Node::Integer(integer),
+        Ok(Value::Number(number)) => Node::Float(number),
+        Ok(Value::Boolean(boolean)) => Node::Boolean(boolean),
+        Ok(Value::Grid(_)) => Node::InlineGrid(token.to_string()),
+        Ok(Value::Text(_) | Value::Dims(_) | Value::List(_) | Value::Reference(_)) => {
+            Node::String(token.to_string())
+        }
+        Err(refusal) => {
+            return Err(SyntaxError::Malformed {
+                message: refusal.message,
+                span: Span::new(span.offset + refusal.start, refusal.length),
+                help: refusal.help,
+            });
+        }
+    };
+    Ok(())
 }
 
 /// A serde_yaml error as a [`SyntaxError`] at the byte offset it reports.
@@ -440,21 +669,42 @@ impl<'text> Reader<'text> {
                 Some("rounding") => {
                     description.rounding = Some(self.scalar_text(value, site, "rounding")?)
                 }
+                Some("conventions") => {
+                    description.conventions = Some(self.scalar_text(value, site, "conventions")?)
+                }
                 Some("input") => input_layer = Some(self.input_layer(value, site)?),
                 Some("layers") => layers = self.layers(value, site)?,
                 Some("expect") => description.expect = self.attributes(value, site, "expect")?,
                 Some("train") => description.train = self.attributes(value, site, "train")?,
+                Some("let") => description.parameters = self.parameters(value, site)?,
+                Some("sweep") => description.sweep = self.attributes(value, site, "sweep")?,
                 _ => return Err(unknown_top_level_key(&label, site.key())),
             }
         }
-        description.layers.extend(input_layer);
+        description.layers.extend(input_layer.map(Item::Layer));
         description.layers.extend(layers);
-        if description.layers.is_empty() {
-            return Err(SyntaxError::Empty {
-                span: Span::new(self.text.len(), 0),
-            });
-        }
         Ok(description)
+    }
+
+    /// `let`: a mapping of parameters to their defaults; the names are identifiers.
+    fn parameters(&self, value: &Node, site: Site) -> Result<Vec<Attribute>, SyntaxError> {
+        let parameters = self.attributes(value, site, "let")?;
+        if let Some(bad) = parameters
+            .iter()
+            .find(|parameter| !is_identifier(&parameter.key.value))
+        {
+            return Err(malformed(
+                format!(
+                    "the parameter name `{}` is not an identifier",
+                    bad.key.value
+                ),
+                bad.key.span,
+                Some(
+                    "a parameter is referred to as `$NAME`: a letter or `_`, then letters, digits, `_`, `.` or `-`",
+                ),
+            ));
+        }
+        Ok(parameters)
     }
 
     /// `input: 32x32x1`: an unnamed first layer `{kind: input, shape: 32x32x1}`.
@@ -469,13 +719,16 @@ impl<'text> Reader<'text> {
         Ok(layer)
     }
 
-    fn layers(&self, value: &Node, site: Site) -> Result<Vec<LayerDecl>, SyntaxError> {
+    /// `layers:` (of the description or of a repeated block): a list of layers and blocks.
+    fn layers(&self, value: &Node, site: Site) -> Result<Vec<Item>, SyntaxError> {
         match value {
             Node::Null => Ok(Vec::new()),
+            // One layer past the limit is enough for `syntax::read` to refuse the list.
             Node::Sequence(items) => items
                 .iter()
+                .take(crate::limits::MAX_LAYERS + 1)
                 .enumerate()
-                .map(|(index, item)| self.layer(item, index, site))
+                .map(|(index, item)| self.item(item, index, site))
                 .collect(),
             other => Err(malformed(
                 format!(
@@ -486,6 +739,90 @@ impl<'text> Reader<'text> {
                 Some("write one `- kind: …` item per layer"),
             )),
         }
+    }
+
+    /// An item of `layers:`: a repeated block when it has the key `repeat` and no `kind`, else a
+    /// layer.
+    fn item(&self, node: &Node, index: usize, layers: Site) -> Result<Item, SyntaxError> {
+        if let Node::Mapping(entries) = node {
+            let has = |wanted: &str| {
+                entries
+                    .iter()
+                    .any(|(key, _)| matches!(key, Node::String(key) if key == wanted))
+            };
+            if has("repeat") && !has("kind") {
+                return self.repeat(entries, index, layers).map(Item::Repeat);
+            }
+        }
+        self.layer(node, index, layers).map(Item::Layer)
+    }
+
+    /// `{repeat: COUNT_OR_LIST, as: VARIABLE, layers: [...]}`.
+    fn repeat(
+        &self,
+        entries: &[(Node, Node)],
+        index: usize,
+        layers: Site,
+    ) -> Result<Repeat, SyntaxError> {
+        let item = layers.block().and_then(|block| block.item(index));
+        let span = item.map_or(layers.key(), |item| item.span);
+        let block = item.map(|item| &item.value);
+        check_repeated_keys(entries, block, span)?;
+        let mut over = None;
+        let mut variable = None;
+        let mut body = Vec::new();
+        let mut header = span;
+        for (key, value) in entries {
+            let label = key.label();
+            let site = Site::in_block(block, &label, span);
+            match REPEAT_KEYS.iter().find(|known| **known == label) {
+                Some(&"repeat") => {
+                    over = Some(self.value(value, site, "repeat")?);
+                    header = site.whole();
+                }
+                Some(&"as") => {
+                    let name = self.layer_text(value, site, "as")?;
+                    if !is_identifier(&name.value) {
+                        return Err(malformed(
+                            format!("the loop variable `{}` is not an identifier", name.value),
+                            name.span,
+                            Some(
+                                "a loop variable is a name such as `block` (letters, digits, `_`, `.`, `-`)",
+                            ),
+                        ));
+                    }
+                    variable = Some(name);
+                }
+                Some(_) => body = self.layers(value, site)?,
+                None => {
+                    let help = match suggest(&label, &REPEAT_KEYS) {
+                        Some(near) => format!("did you mean `{near}`? A repeated block has the keys `repeat`, `as` and `layers`"),
+                        None => "a repeated block has the keys `repeat`, `as` and `layers`; the layers' own keys go inside `layers:`".to_string(),
+                    };
+                    return Err(malformed(
+                        format!("unknown key `{label}` in a repeated block"),
+                        site.key(),
+                        Some(&help),
+                    ));
+                }
+            }
+        }
+        let Some(over) = over else {
+            return Err(malformed("a repeated block has no `repeat`", span, None));
+        };
+        if body.is_empty() {
+            return Err(malformed(
+                "a repeat without layers to repeat",
+                header,
+                Some("list the layers to repeat under `layers:` in the block's item"),
+            ));
+        }
+        Ok(Repeat {
+            over,
+            variable,
+            body,
+            span: header,
+        })
     }
 
     fn layer(&self, node: &Node, index: usize, layers: Site) -> Result<LayerDecl, SyntaxError> {
@@ -524,6 +861,15 @@ impl<'text> Reader<'text> {
                 "name" => layer.name = Some(self.layer_text(value, site, "name")?),
                 "inputs" => layer.inputs = self.inputs(value, site)?,
                 "expect" => layer.expect = self.attributes(value, site, "expect")?,
+                "repeat" => {
+                    return Err(malformed(
+                        "a layer cannot have the key `repeat`",
+                        site.key(),
+                        Some(
+                            "a repeated block is an item of its own: `- {repeat: 3, as: block, layers: [...]}`",
+                        ),
+                    ));
+                }
                 _ => layer.attributes.push(Attribute {
                     key: Spanned::new(key.clone(), site.key()),
                     value: self.value(value, site, key)?,
@@ -577,9 +923,11 @@ impl<'text> Reader<'text> {
         let span = site.value();
         let text = match value {
             Node::String(text) => text.clone(),
-            Node::Boolean(_) | Node::Integer(_) | Node::LargeInteger(_) | Node::Float(_) => {
-                self.written_scalar(site).unwrap_or_else(|| value.label())
-            }
+            Node::Boolean(_)
+            | Node::Integer(_)
+            | Node::LargeInteger(_)
+            | Node::Float(_)
+            | Node::InlineGrid(_) => self.written_scalar(site).unwrap_or_else(|| value.label()),
             Node::Null => return Err(no_value(key, site)),
             Node::Sequence(_) | Node::Mapping(_) => {
                 return Err(malformed(
@@ -699,7 +1047,16 @@ fn convert(node: &Node, site: Site, key: &str, depth: usize) -> Result<Value, Sy
             site.value(),
             None,
         )),
+        Node::String(text) if is_malformed_reference(text) => Err(malformed(
+            format!("`{key}`: malformed reference `{text}`"),
+            site.value(),
+            Some(
+                "`$` starts a reference to a parameter: `$` and its name, a letter or `_`, then letters, digits, `_`, `.` or `-`; no text starts with `$`",
+            ),
+        )),
         Node::String(text) => Ok(Value::from_text(text)),
+        Node::InlineGrid(token) => bare::read(token)
+            .map_err(|refusal| malformed(refusal.message, site.value(), refusal.help.as_deref())),
         Node::Sequence(_) if depth >= MAXIMUM_LIST_DEPTH => Err(malformed(
             format!("`{key}`: lists are nested more than {MAXIMUM_LIST_DEPTH} deep"),
             site.value(),
@@ -767,26 +1124,29 @@ fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     crate::suggestion::closest(word, candidates.iter().copied())
 }
 
-/// Writes a description as canonical YAML: `name`, `about`, `rounding`, `input` (when the first
-/// layer is an unnamed `input` layer with only a `shape`), `layers` (each with `name`, `kind`, its
-/// attributes in order, `inputs`, `expect`), then `expect` and `train`.
+/// Writes a description as canonical YAML: `name`, `about`, `rounding`, `let`, `input` (when the
+/// first layer is an unnamed `input` layer with only a `shape`), `layers` (each layer with `name`,
+/// `kind`, its attributes in order, `inputs`, `expect`; each repeated block with `repeat`, `as`
+/// and its own `layers`), then `expect`, `train` and `sweep`.
 ///
 /// Reading the result gives back the same description, provided that positional values have been
-/// named (they are not printed), that no layer has an attribute called `name`, `kind`, `inputs`
-/// or `expect`, and that keys are not repeated within one mapping. A description without layers
-/// prints as `layers: []`, which reads back as [`SyntaxError::Empty`].
+/// named (they are not printed), that no layer has an attribute called `name`, `kind`, `inputs`,
+/// `expect` or `repeat`, and that keys are not repeated within one mapping. A description without
+/// layers prints as `layers: []`, which reads back as [`SyntaxError::Empty`].
 pub fn print(description: &Description) -> String {
     let mut out = String::new();
     let fields = [
         ("name", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (key, field) in fields {
         if let Some(text) = field {
             out.push_str(&format!("{key}: {}\n", scalar_text(&text.value)));
         }
     }
+    block_mapping(&mut out, "let", &description.parameters);
     let mut layers = description.layers.as_slice();
     let mut shortcut = false;
     if let Some((shape, rest)) = input_shortcut(layers) {
@@ -801,9 +1161,7 @@ pub fn print(description: &Description) -> String {
         }
     } else {
         out.push_str("layers:\n");
-        for layer in layers {
-            print_layer(&mut out, layer);
-        }
+        print_items(&mut out, layers, 2);
     }
     for (key, attributes) in [
         ("expect", &description.expect),
@@ -813,13 +1171,32 @@ pub fn print(description: &Description) -> String {
             out.push_str(&format!("{key}: {}\n", flow_mapping(attributes)));
         }
     }
+    block_mapping(&mut out, "sweep", &description.sweep);
     out
 }
 
-/// The shape of the first layer and the remaining layers, when the first layer can be written as
-/// `input: SHAPE`.
-fn input_shortcut(layers: &[LayerDecl]) -> Option<(&Value, &[LayerDecl])> {
-    let (first, rest) = layers.split_first()?;
+/// `key:` and one `name: value` line per attribute, indented two spaces; nothing when empty.
+fn block_mapping(out: &mut String, key: &str, attributes: &[Attribute]) {
+    if attributes.is_empty() {
+        return;
+    }
+    out.push_str(key);
+    out.push_str(":\n");
+    for attribute in attributes {
+        out.push_str(&format!(
+            "  {}:{}",
+            scalar_text(&attribute.key.value),
+            block_value(&attribute.value.value, 2)
+        ));
+    }
+}
+
+/// The shape of the first layer and the remaining items, when the first item is a layer that can
+/// be written as `input: SHAPE`.
+fn input_shortcut(layers: &[Item]) -> Option<(&Value, &[Item])> {
+    let (Item::Layer(first), rest) = layers.split_first()? else {
+        return None;
+    };
     let [shape] = first.attributes.as_slice() else {
         return None;
     };
@@ -831,15 +1208,39 @@ fn input_shortcut(layers: &[LayerDecl]) -> Option<(&Value, &[LayerDecl])> {
     shortcut.then_some((&shape.value.value, rest))
 }
 
-fn print_layer(out: &mut String, layer: &LayerDecl) {
-    const INDENT: usize = 4;
+/// The items of a `layers:` list, their `-` indented `indent` spaces.
+fn print_items(out: &mut String, items: &[Item], indent: usize) {
+    for item in items {
+        match item {
+            Item::Layer(layer) => print_layer(out, layer, indent),
+            Item::Repeat(repeat) => print_repeat(out, repeat, indent),
+        }
+    }
+}
+
+fn print_repeat(out: &mut String, repeat: &Repeat, indent: usize) {
+    let margin = " ".repeat(indent);
+    out.push_str(&format!(
+        "{margin}- repeat: {}\n",
+        flow_value(&repeat.over.value)
+    ));
+    if let Some(variable) = &repeat.variable {
+        out.push_str(&format!("{margin}  as: {}\n", scalar_text(&variable.value)));
+    }
+    out.push_str(&format!("{margin}  layers:\n"));
+    print_items(out, &repeat.body, indent + 4);
+}
+
+/// A layer item: `- ` at `indent`, its keys two spaces further in.
+fn print_layer(out: &mut String, layer: &LayerDecl, indent: usize) {
+    let key_column = indent + 2;
     let mut lines: Vec<String> = Vec::new();
     if let Some(name) = &layer.name {
         lines.push(format!("name: {}\n", scalar_text(&name.value)));
     }
     lines.push(format!("kind: {}\n", scalar_text(&layer.kind.value)));
     for attribute in &layer.attributes {
-        let value = block_value(&attribute.value.value, INDENT);
+        let value = block_value(&attribute.value.value, key_column);
         lines.push(format!("{}:{value}", scalar_text(&attribute.key.value)));
     }
     if !layer.inputs.is_empty() {
@@ -853,8 +1254,15 @@ fn print_layer(out: &mut String, layer: &LayerDecl) {
     if !layer.expect.is_empty() {
         lines.push(format!("expect: {}\n", flow_mapping(&layer.expect)));
     }
+    let margin = " ".repeat(indent);
+    let keys = " ".repeat(key_column);
     for (index, line) in lines.iter().enumerate() {
-        out.push_str(if index == 0 { "  - " } else { "    " });
+        if index == 0 {
+            out.push_str(&margin);
+            out.push_str("- ");
+        } else {
+            out.push_str(&keys);
+        }
         out.push_str(line);
     }
 }
@@ -884,24 +1292,14 @@ fn flow_value(value: &Value) -> String {
         Value::Number(number) => number_text(*number),
         Value::Boolean(boolean) => boolean.to_string(),
         Value::Text(text) => scalar_text(text),
-        Value::Dims(dims) => {
-            let text = dims
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join("x");
-            // `0x10` would read as a hexadecimal integer.
-            if text.starts_with("0x") {
-                double_quoted(&text)
-            } else {
-                text
-            }
-        }
+        Value::Dims(dims) => dims_text(dims),
         Value::Grid(grid) => double_quoted(&grid_text(grid)),
         Value::List(items) => {
             let items: Vec<String> = items.iter().map(flow_value).collect();
             format!("[{}]", items.join(", "))
         }
+        // `$` is no YAML indicator and identifiers hold no flow punctuation: a plain scalar.
+        Value::Reference(name) => format!("${name}"),
     }
 }
 
@@ -948,8 +1346,9 @@ const RESERVED_WORDS: [&str; 25] = [
 ];
 
 /// A conservative test: starts with a letter or `_`, continues with letters, digits, single
-/// blanks and `_-./+@'()`, ends without a blank, and is not a null or boolean word. Such text
-/// has no YAML indicator, comment, `: ` or flow punctuation and cannot read as a number.
+/// blanks and `_-./+@'()`, ends without a blank, is not a null or boolean word and reads back as
+/// this text by the bare-token rules (not `X./.X`). Such text has no YAML indicator, comment,
+/// `: ` or flow punctuation and cannot read as a number.
 fn is_plain_safe(text: &str) -> bool {
     let mut characters = text.chars();
     let starts_well = characters
@@ -959,6 +1358,7 @@ fn is_plain_safe(text: &str) -> bool {
         && characters.all(|c| c.is_ascii_alphanumeric() || " _-./+@'()".contains(c))
         && !text.ends_with(' ')
         && !RESERVED_WORDS.contains(&text)
+        && bare::read(text).is_ok_and(|value| value == Value::Text(text.to_string()))
 }
 
 fn double_quoted(text: &str) -> String {
@@ -1124,26 +1524,30 @@ train: {epochs: 12, optimizer: adadelta}
                 "where the numbers come from".to_string(),
             )),
             rounding: Some(Spanned::unspanned("floor".to_string())),
+            conventions: None,
             layers: vec![
                 layer(
                     None,
                     "input",
                     vec![Attribute::new("shape", dims(&[32, 32, 1]))],
-                ),
-                c1,
+                )
+                .into(),
+                c1.into(),
                 layer(
                     Some("S2"),
                     "avgpool2d",
                     vec![Attribute::new("size", Value::Integer(2))],
-                ),
-                c3,
-                dense,
+                )
+                .into(),
+                c3.into(),
+                dense.into(),
             ],
             expect: vec![Attribute::new("params", Value::Integer(61706))],
             train: vec![
                 Attribute::new("epochs", Value::Integer(12)),
                 Attribute::new("optimizer", text("adadelta")),
             ],
+            ..Description::default()
         };
         assert_eq!(read_text(LENET), Ok(expected));
     }
@@ -1152,11 +1556,12 @@ train: {epochs: 12, optimizer: adadelta}
     fn spans_point_at_what_was_written() {
         let description = read_text(LENET).unwrap();
         let at = |span: Span| spanned_text(LENET, span);
-        assert_eq!(at(description.name.unwrap().span), "lenet-5");
-        let input = &description.layers[0];
+        assert_eq!(at(description.name.as_ref().unwrap().span), "lenet-5");
+        let layers = description.all_layers();
+        let input = layers[0];
         assert_eq!(at(input.span), "input: 32x32x1");
         assert_eq!(at(input.attributes[0].value.span), "32x32x1");
-        let c1 = &description.layers[1];
+        let c1 = layers[1];
         assert!(at(c1.span).starts_with("- name: C1\n"));
         assert!(at(c1.span).ends_with("expect: {output: 28x28x6, params: 156}"));
         assert_eq!(at(c1.kind.span), "conv2d");
@@ -1165,10 +1570,10 @@ train: {epochs: 12, optimizer: adadelta}
         assert_eq!(at(c1.attributes[1].value.span), "5x5");
         assert_eq!(at(c1.expect[1].key.span), "params");
         assert_eq!(at(c1.expect[1].value.span), "156");
-        let c3 = &description.layers[3];
+        let c3 = layers[3];
         assert!(at(c3.attributes[2].value.span).starts_with("|\n      X...XXX"));
         assert_eq!(at(c3.inputs[0].span), "S2");
-        let dense = &description.layers[4];
+        let dense = layers[4];
         assert_eq!(at(dense.inputs[1].span), "C3");
         assert_eq!(at(description.train[1].value.span), "adadelta");
         let source = Source::new("test.yaml", LENET);
@@ -1179,7 +1584,7 @@ train: {epochs: 12, optimizer: adadelta}
     fn flow_style_layers_are_located() {
         let text = "layers: [{kind: input, shape: 28x28x1}, {name: out, kind: dense, units: 10}]\n";
         let description = read_text(text).unwrap();
-        let out = &description.layers[1];
+        let out = description.all_layers()[1];
         assert_eq!(
             spanned_text(text, out.span),
             "{name: out, kind: dense, units: 10}"
@@ -1191,7 +1596,8 @@ train: {epochs: 12, optimizer: adadelta}
     #[test]
     fn values_are_classified_like_the_dsl() {
         let text = "input: \"28x28x1\"\nlayers:\n  - kind: k\n    a: \"5\"\n    b: '6@28x28'\n    c: 1e-4\n    d: \"true\"\n    e: X.\n    f: \"X.\\n.X\\n\"\n    g: [relu, [1, 2.5]]\n    h: -9223372036854775808\n    i: 9223372036854775807\n";
-        let layers = read_text(text).unwrap().layers;
+        let description = read_text(text).unwrap();
+        let layers = description.all_layers();
         assert_eq!(layers[0].attributes[0].value.value, dims(&[28, 28, 1]));
         let values: Vec<Value> = layers[1]
             .attributes
@@ -1228,7 +1634,7 @@ train: {epochs: 12, optimizer: adadelta}
     #[test]
     fn inputs_may_be_one_name() {
         let description = read_text("layers:\n  - kind: add\n    inputs: a\n").unwrap();
-        assert_eq!(description.layers[0].inputs, names(&["a"]));
+        assert_eq!(description.all_layers()[0].inputs, names(&["a"]));
     }
 
     #[test]
@@ -1363,8 +1769,11 @@ train: {epochs: 12, optimizer: adadelta}
         let (message, position, spanned, _) = failure("layers:\n  - kind: conv2d\n    filters:\n");
         assert_eq!(message, "`filters` has no value");
         assert_eq!((position, spanned.as_str()), ((3, 5), "filters:"));
-        let (message, ..) = failure("input: ~\n");
-        assert_eq!(message, "`input` has no value");
+        let (message, position, spanned, _) = failure("input: ~\n");
+        assert_eq!(message, "`~` is YAML's null, not a value");
+        assert_eq!((position, spanned.as_str()), ((1, 8), "~"));
+        let (message, ..) = failure("input: 5\ntrain: {epochs: null}\n");
+        assert_eq!(message, "`null` is YAML's null, not a value");
     }
 
     #[test]
@@ -1398,12 +1807,22 @@ train: {epochs: 12, optimizer: adadelta}
             ),
             (
                 "shape: 99999999999999999999",
+                "integer `99999999999999999999` does not fit in 64 bits",
+                (3, 12),
+            ),
+            (
+                "shape: !!int \"99999999999999999999\"",
                 "`shape`: the integer 99999999999999999999 is too large",
                 (3, 12),
             ),
             (
                 "shape: -.inf",
-                "`shape` must be a finite number, not -.inf",
+                "`-.inf` is YAML's infinity; netcalc reads only finite numbers",
+                (3, 12),
+            ),
+            (
+                "shape: !!float \".nan\"",
+                "`shape` must be a finite number, not .nan",
                 (3, 12),
             ),
             ("shape: {a: 1}", "`shape` cannot be a mapping", (3, 12)),
@@ -1435,6 +1854,172 @@ train: {epochs: 12, optimizer: adadelta}
         );
     }
 
+    const GRID: &str = "\
+let:
+  filters: [[32, 64], [128, 256]]
+  kernel_size: 3
+input: 28x28x1
+layers:
+  - repeat: $filters
+    as: block
+    layers:
+      - repeat: \"$block\"      # quoted or not, a reference
+        as: f
+        layers:
+          - {kind: conv2d, filters: $f, kernel: $kernel_size}
+      - name: pool
+        kind: maxpool
+        size: 2
+  - {repeat: 2, layers: [{kind: dense, units: 4}]}
+sweep:
+  kernel_size: [3, 5]
+";
+
+    #[test]
+    fn reads_parameters_repeats_and_the_sweep() {
+        let description = read_text(GRID).unwrap();
+        let reference = |name: &str| Value::Reference(name.to_string());
+        assert_eq!(
+            description.parameters,
+            [
+                Attribute::new(
+                    "filters",
+                    Value::List(vec![
+                        Value::List(vec![Value::Integer(32), Value::Integer(64)]),
+                        Value::List(vec![Value::Integer(128), Value::Integer(256)]),
+                    ])
+                ),
+                Attribute::new("kernel_size", Value::Integer(3)),
+            ]
+        );
+        assert_eq!(
+            description.sweep,
+            [Attribute::new(
+                "kernel_size",
+                Value::List(vec![Value::Integer(3), Value::Integer(5)])
+            )]
+        );
+        let [Item::Layer(_), Item::Repeat(outer), Item::Repeat(unnamed)] =
+            description.layers.as_slice()
+        else {
+            panic!("input and two repeats expected: {:?}", description.layers);
+        };
+        assert_eq!(outer.over.value, reference("filters"));
+        let [Item::Repeat(inner), Item::Layer(pool)] = outer.body.as_slice() else {
+            panic!("a repeat and a layer expected: {:?}", outer.body);
+        };
+        assert_eq!(inner.over.value, reference("block"));
+        let [Item::Layer(conv)] = inner.body.as_slice() else {
+            panic!("one layer expected");
+        };
+        assert_eq!(conv.attributes[0].value.value, reference("f"));
+        assert_eq!(conv.attributes[1].value.value, reference("kernel_size"));
+        assert!(unnamed.variable.is_none());
+        // Spans inside nested items.
+        let at = |span: Span| spanned_text(GRID, span);
+        assert_eq!(at(outer.span), "repeat: $filters");
+        assert_eq!(at(outer.over.span), "$filters");
+        assert_eq!(outer.variable.as_ref().map(|v| at(v.span)), Some("block"));
+        assert_eq!(at(inner.over.span), "\"$block\"");
+        assert_eq!(
+            at(conv.span),
+            "- {kind: conv2d, filters: $f, kernel: $kernel_size}"
+        );
+        assert_eq!(at(conv.attributes[1].value.span), "$kernel_size");
+        assert_eq!(pool.name.as_ref().map(|n| at(n.span)), Some("pool"));
+        assert_eq!(at(unnamed.over.span), "2");
+        assert_eq!(at(description.sweep[0].key.span), "kernel_size");
+    }
+
+    #[test]
+    fn bad_parameters_and_repeats() {
+        let cases = [
+            (
+                "let: {\"a b\": 1}\ninput: 5\n",
+                "the parameter name `a b` is not an identifier",
+                (1, 7),
+            ),
+            ("input: $5\n", "`input`: malformed reference `$5`", (1, 8)),
+            (
+                "layers:\n  - {kind: k, a: [1, \"$\"]}\n",
+                "`a`: malformed reference `$`",
+                (2, 18),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: b\n    layer: [{kind: k}]\n",
+                "unknown key `layer` in a repeated block",
+                (4, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: b\n",
+                "a repeat without layers to repeat",
+                (2, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    layers: []\n",
+                "a repeat without layers to repeat",
+                (2, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: 5\n    layers: [{kind: k}]\n",
+                "a layer's `as` must be text, not an integer",
+                (3, 9),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    as: a b\n    layers: [{kind: k}]\n",
+                "the loop variable `a b` is not an identifier",
+                (3, 9),
+            ),
+            (
+                "layers:\n  - kind: dense\n    repeat: 2\n",
+                "a layer cannot have the key `repeat`",
+                (3, 5),
+            ),
+            (
+                "layers:\n  - repeat: 2\n    layers:\n      - kind: k\n      - 5\n",
+                "layer 2 is an integer, not a mapping of keys",
+                (5, 7),
+            ),
+        ];
+        for (text, expected, position) in cases {
+            let (message, at, ..) = failure(text);
+            assert_eq!((message.as_str(), at), (expected, position), "{text}");
+        }
+        let (_, _, _, help) =
+            failure("layers:\n  - repeat: 2\n    as: b\n    layer: [{kind: k}]\n");
+        assert!(help.starts_with("did you mean `layers`?"), "{help}");
+    }
+
+    #[test]
+    fn grid_files_hold_only_a_sweep() {
+        let source = Source::new(
+            "grid.yaml",
+            "# the sheet's grid\nsweep:\n  kernel_size: [3, 5]\n",
+        );
+        let sweep = read_grid(&source).unwrap();
+        assert_eq!(sweep[0].key.value, "kernel_size");
+        for (text, expected, position) in [
+            (
+                "sweep: {a: [1]}\ninput: 5\n",
+                "a grid file holds only `sweep`, not `input`",
+                (2, 1),
+            ),
+            ("# nothing\n", "the grid file sweeps nothing", (2, 1)),
+            ("sweep: {}\n", "the grid file sweeps nothing", (2, 1)),
+        ] {
+            let source = Source::new("grid.yaml", text);
+            let error = read_grid(&source).expect_err(text);
+            assert_eq!(
+                (
+                    error.to_string().as_str(),
+                    source.line_column(error.span().offset)
+                ),
+                (expected, position),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn prints_canonical_yaml() {
         let mut first = layer(
@@ -1464,7 +2049,7 @@ train: {epochs: 12, optimizer: adadelta}
         second.inputs = names(&["in", "true"]);
         let description = Description {
             name: Some(Spanned::unspanned("12".to_string())),
-            layers: vec![first, second],
+            layers: vec![first.into(), second.into()],
             train: vec![Attribute::new("seed", Value::Integer(1))],
             ..Description::default()
         };
@@ -1473,8 +2058,8 @@ name: \"12\"
 layers:
   - name: in
     kind: input
-    shape: \"0x10\"
-    expect: {output: \"0x10\"}
+    shape: 0×10
+    expect: {output: 0×10}
   - kind: conv2d
     filters: -3
     rate: 5.0
@@ -1492,6 +2077,38 @@ train: {seed: 1}
     }
 
     #[test]
+    fn prints_parameters_repeats_and_the_sweep() {
+        let description = read_text(GRID).unwrap();
+        let expected = "\
+let:
+  filters: [[32, 64], [128, 256]]
+  kernel_size: 3
+input: 28x28x1
+layers:
+  - repeat: $filters
+    as: block
+    layers:
+      - repeat: $block
+        as: f
+        layers:
+          - kind: conv2d
+            filters: $f
+            kernel: $kernel_size
+      - name: pool
+        kind: maxpool
+        size: 2
+  - repeat: 2
+    layers:
+      - kind: dense
+        units: 4
+sweep:
+  kernel_size: [3, 5]
+";
+        assert_eq!(print(&description), expected);
+        assert_eq!(read_text(expected), Ok(description));
+    }
+
+    #[test]
     fn prints_the_input_shortcut_only_for_a_plain_input_layer() {
         let plain = layer(
             None,
@@ -1499,13 +2116,13 @@ train: {seed: 1}
             vec![Attribute::new("shape", dims(&[28, 28, 1]))],
         );
         let description = Description {
-            layers: vec![plain.clone()],
+            layers: vec![plain.clone().into()],
             ..Description::default()
         };
         assert_eq!(print(&description), "input: 28x28x1\n");
         let named = layer(Some("x"), "input", plain.attributes.clone());
         let description = Description {
-            layers: vec![named, plain],
+            layers: vec![named.into(), plain.into()],
             ..Description::default()
         };
         assert_eq!(
@@ -1592,8 +2209,9 @@ train: {seed: 1}
                 .prop_filter("reads as text", |text| matches!(
                     Value::from_text(text),
                     Value::Text(_)
-                ))
+                ) && !is_malformed_reference(text))
                 .prop_map(Value::Text),
+            identifier().prop_map(Value::Reference),
             vec(prop_oneof![0..100u64, any::<u64>()], 2..5).prop_map(Value::Dims),
             grid,
         ];
@@ -1615,11 +2233,37 @@ train: {seed: 1}
         })
     }
 
+    /// Parameter and loop variable names.
+    fn identifier() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z_][A-Za-z0-9_.-]{0,8}",
+            prop::sample::select(vec!["y", "no", "null", "true", "as", "repeat", "layers"])
+                .prop_map(str::to_string),
+        ]
+    }
+
+    /// Layers and repeated blocks, nested up to three deep, each body holding an item or more.
+    fn any_items(size: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Item>> {
+        let item = any_layer()
+            .prop_map(Item::Layer)
+            .prop_recursive(3, 10, 3, |inner| {
+                (
+                    any_value(),
+                    proptest::option::of(identifier()),
+                    vec(inner, 1..3),
+                )
+                    .prop_map(|(over, variable, body)| {
+                        Item::Repeat(Repeat::new(over, variable, body))
+                    })
+            });
+        vec(item, size)
+    }
+
     fn any_layer() -> impl Strategy<Value = LayerDecl> {
         (
             proptest::option::of(any_text()),
             any_text(),
-            any_attributes(5, &["name", "kind", "inputs", "expect"]),
+            any_attributes(5, &["name", "kind", "inputs", "expect", "repeat"]),
             vec(any_text(), 0..3),
             any_attributes(3, &[]),
         )
@@ -1631,6 +2275,7 @@ train: {seed: 1}
                 inputs: inputs.into_iter().map(Spanned::unspanned).collect(),
                 expect,
                 span: Span::default(),
+                copies: crate::syntax::Copies::default(),
             })
     }
 
@@ -1659,23 +2304,49 @@ train: {seed: 1}
     }
 
     fn any_description() -> impl Strategy<Value = Description> {
+        let parameters = vec((identifier(), any_value()), 0..3).prop_map(|pairs| {
+            let mut seen = HashSet::new();
+            pairs
+                .into_iter()
+                .filter(|(key, _)| seen.insert(key.clone()))
+                .map(|(key, value)| Attribute::new(&key, value))
+                .collect::<Vec<_>>()
+        });
         (
-            proptest::option::of(any_text()),
-            proptest::option::of(any_text()),
-            proptest::option::of(any_text()),
+            (
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+            ),
+            parameters,
             any_first_layer(),
-            vec(any_layer(), 0..4),
+            any_items(0..4),
+            any_attributes(3, &[]),
             any_attributes(3, &[]),
             any_attributes(3, &[]),
         )
             .prop_map(
-                |(name, about, rounding, first, rest, expect, train)| Description {
-                    name: name.map(Spanned::unspanned),
-                    about: about.map(Spanned::unspanned),
-                    rounding: rounding.map(Spanned::unspanned),
-                    layers: std::iter::once(first).chain(rest).collect(),
+                |(
+                    (name, about, rounding, conventions),
+                    parameters,
+                    first,
+                    rest,
                     expect,
                     train,
+                    sweep,
+                )| {
+                    Description {
+                        name: name.map(Spanned::unspanned),
+                        about: about.map(Spanned::unspanned),
+                        rounding: rounding.map(Spanned::unspanned),
+                        conventions: conventions.map(Spanned::unspanned),
+                        parameters,
+                        layers: std::iter::once(Item::Layer(first)).chain(rest).collect(),
+                        expect,
+                        train,
+                        sweep,
+                    }
                 },
             )
     }
@@ -1743,7 +2414,7 @@ train: {seed: 1}
             .collect();
         spans.extend(attribute_spans(&description.expect));
         spans.extend(attribute_spans(&description.train));
-        for layer in &description.layers {
+        for layer in description.all_layers() {
             spans.extend([layer.span, layer.kind.span]);
             spans.extend(layer.name.iter().chain(&layer.inputs).map(|text| text.span));
             spans.extend(attribute_spans(&layer.attributes));
@@ -1773,7 +2444,7 @@ train: {seed: 1}
         fn printed_descriptions_are_located(description in any_description()) {
             let printed = print(&description);
             let read_back = read_text(&printed).unwrap();
-            for layer in &read_back.layers {
+            for layer in read_back.all_layers() {
                 let whole = spanned_text(&printed, layer.span);
                 prop_assert!(whole.starts_with("- ") || whole.starts_with("input:"), "{:?} in\n{}", whole, printed);
                 if whole.starts_with("- ") {

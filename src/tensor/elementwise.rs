@@ -30,13 +30,17 @@ fn map_values(output: &mut [f32], compute: Compute, map: impl Fn(usize, &mut f32
 
 /// Replaces every value `v` of `values` by `activation(v)`, in place (the layer owns its
 /// pre-activation buffer, so no second buffer is allocated and zeroed).
-fn map_in_place(values: &mut [f32], compute: Compute, activation: impl Fn(f32) -> f32 + Sync) {
+pub(super) fn map_in_place(
+    values: &mut [f32],
+    compute: Compute,
+    activation: impl Fn(f32) -> f32 + Sync,
+) {
     map_values(values, compute, |_, value| *value = activation(*value));
 }
 
 /// Checks that both gradients are as long as `saved` (the activation's input or output) and
 /// sets `input_gradient[i] = gradient(saved[i], output_gradient[i])`.
-fn map_gradient(
+pub(super) fn map_gradient(
     saved: &[f32],
     output_gradient: &[f32],
     input_gradient: &mut [f32],

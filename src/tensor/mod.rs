@@ -30,6 +30,7 @@ pub mod matmul;
 pub mod normalization;
 pub mod pointwise;
 pub mod pooling;
+pub mod smooth;
 
 mod error;
 mod parallel;

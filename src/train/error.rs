@@ -38,6 +38,13 @@ pub enum TrainError {
     /// The network does not fit the data or the request.
     #[error("{0}")]
     Network(String),
+    /// The run's state (weights, optimizer state, history) could not be saved; the run folder
+    /// keeps the previous one.
+    #[error(transparent)]
+    Save(#[from] crate::train::checkpoint::SaveError),
+    /// Another process writes the run folder.
+    #[error(transparent)]
+    Lock(#[from] crate::train::folder_lock::LockError),
     /// A file of the run could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -72,6 +79,15 @@ impl Locate for TrainError {
                 Some("lower the learning rate (--learning-rate), or check the data".to_string())
             }
             TrainError::Data(error) => error.help(),
+            TrainError::Save(error) => Some(format!(
+                "{} still holds the state saved before (`--resume {}` continues from it); free \
+                 some space, or raise the file-size limit, and resume",
+                error.folder.display(),
+                error.folder.join("weights.safetensors").display()
+            )),
+            TrainError::Lock(crate::train::folder_lock::LockError::Busy { .. }) => Some(
+                "wait for that run to end, or give this one another folder with --out".to_string(),
+            ),
             TrainError::OptimizerState { path, .. } => Some(format!(
                 "remove {} to resume with a fresh optimizer (the run then does not continue \
                  exactly)",
@@ -91,6 +107,8 @@ impl Locate for TrainError {
             TrainError::OptimizerState { .. } => "netcalc::train::optimizer_state",
             TrainError::Network(_) => "netcalc::train::network",
             TrainError::Write { .. } => "netcalc::train::write",
+            TrainError::Save(_) => "netcalc::train::save",
+            TrainError::Lock(_) => "netcalc::train::folder_in_use",
             TrainError::NonFinite { .. } => "netcalc::train::non_finite",
         }
     }

@@ -138,12 +138,13 @@ impl<'n> Model<'n> {
             }
             let specs = declared.layer.parameter_specs(&info.input_shapes);
             let active: u64 = specs.iter().map(|spec| spec.active as u64).sum();
-            if active != info.parameter_count() {
+            // Buffers (PyTorch's running statistics) are tensors too, but not parameters.
+            let counted = info.parameter_count() + info.buffers;
+            if active != counted {
                 return Err(in_layer(
                     &name,
                     refused(format!(
-                        "its parameter tensors hold {active} values in use, the analysis counts {}",
-                        info.parameter_count()
+                        "its parameter tensors hold {active} values in use, the analysis counts {counted}"
                     )),
                 ));
             }
@@ -165,7 +166,7 @@ impl<'n> Model<'n> {
                 readers: 0,
                 output_shape: info
                     .output
-                    .0
+                    .dims()
                     .iter()
                     .map(|&extent| usize::try_from(extent).unwrap_or(usize::MAX))
                     .collect(),

@@ -82,6 +82,26 @@ impl FolderLock {
     }
 }
 
+/// Who holds the lock on `folder`, if anyone: what the lock file says of its holder. It only
+/// reads: it takes a shared lock for an instant to see whether an exclusive one is held, so a
+/// writer acquiring the folder at that very instant is refused and should try again.
+pub fn holder(folder: &Path) -> Option<String> {
+    let path = folder.join(FILE_NAME);
+    let mut file = File::open(path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Some(holder.trim().to_string())
+        }
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +126,23 @@ mod tests {
             written,
             format!("process {}: netcalc sweep run\n", std::process::id())
         );
+    }
+
+    #[test]
+    fn the_holder_is_seen_without_taking_the_lock() {
+        let folder = tempfile::tempdir().unwrap();
+        assert_eq!(holder(folder.path()), None, "no lock file yet");
+        let lock = FolderLock::acquire(folder.path(), "netcalc sweep task 3").unwrap();
+        assert_eq!(
+            holder(folder.path()),
+            Some(format!(
+                "process {}: netcalc sweep task 3",
+                std::process::id()
+            ))
+        );
+        drop(lock);
+        assert_eq!(holder(folder.path()), None);
+        FolderLock::acquire(folder.path(), "netcalc train").unwrap();
     }
 
     #[test]

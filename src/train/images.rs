@@ -1,8 +1,10 @@
 //! How grey-scale images become the network's input. A network whose input is feature maps
 //! H×W×1 gets each image centred with zero padding (MNIST's 28×28 in LeNet-5's 32×32 input: 2
 //! pixels on each side, as LeCun et al. 1998 padded the digits); a network whose input is a
-//! vector of rows·cols units gets the image flattened row by row (the MLPs' 784 inputs). Images
-//! are never scaled: an image larger than the input, or an input of another kind, is an error.
+//! vector of rows·cols units gets the image flattened row by row (the MLPs' 784 inputs); a
+//! network whose input is a sequence of rows steps of cols features reads the image row by row
+//! (an LSTM on MNIST: 28 steps of 28 pixels). Images are never scaled: an image larger than the
+//! input, or an input of another kind, is an error.
 
 use crate::data::mnist::Dataset;
 use crate::shape::Shape;
@@ -27,6 +29,13 @@ pub enum InputLayout {
         /// Zero columns left of the image.
         left: usize,
     },
+    /// A sequence of `rows` steps of `cols` features: the image's rows in order.
+    Rows {
+        /// Image height: the steps.
+        rows: usize,
+        /// Image width: the features of each step.
+        cols: usize,
+    },
     /// A vector of `rows · cols` units.
     Flat {
         /// Image height.
@@ -40,7 +49,7 @@ impl InputLayout {
     /// The layout that puts `rows × cols` images into an input of shape `input`.
     pub fn new(input: &Shape, rows: usize, cols: usize) -> Result<InputLayout, TrainError> {
         let dims: Vec<usize> = input
-            .0
+            .dims()
             .iter()
             .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
             .collect();
@@ -50,8 +59,11 @@ impl InputLayout {
             .collect::<Vec<_>>()
             .join("×");
         match dims.as_slice() {
-            [units] if Some(*units) == rows.checked_mul(cols) => {
+            [units] if Some(*units) == rows.checked_mul(cols) && input.vocabulary().is_none() => {
                 Ok(InputLayout::Flat { rows, cols })
+            }
+            [steps, features] if *steps == rows && *features == cols => {
+                Ok(InputLayout::Rows { rows, cols })
             }
             [height, width, 1] if *height >= rows && *width >= cols => Ok(InputLayout::Maps {
                 height: *height,
@@ -63,8 +75,8 @@ impl InputLayout {
             }),
             _ => Err(TrainError::Network(format!(
                 "the network's input is {described}, which does not take {rows}×{cols} grey-scale \
-                 images: use an input of {} units or of H×W×1 maps with H ≥ {rows}, W ≥ {cols} \
-                 (images are zero-padded to fit, never scaled)",
+                 images: use an input of {} units, a sequence {rows}x{cols} (rows as steps) or H×W×1 \
+                 maps with H ≥ {rows}, W ≥ {cols} (images are zero-padded to fit, never scaled)",
                 rows * cols
             ))),
         }
@@ -74,6 +86,7 @@ impl InputLayout {
     pub fn shape(&self) -> Vec<usize> {
         match *self {
             InputLayout::Maps { height, width, .. } => vec![height, width, 1],
+            InputLayout::Rows { rows, cols } => vec![rows, cols],
             InputLayout::Flat { rows, cols } => vec![rows * cols],
         }
     }
@@ -87,7 +100,7 @@ impl InputLayout {
     /// zeros where the image does not reach).
     pub fn place(&self, image: &[f32], example: &mut [f32]) {
         match *self {
-            InputLayout::Flat { .. } => example.copy_from_slice(image),
+            InputLayout::Flat { .. } | InputLayout::Rows { .. } => example.copy_from_slice(image),
             InputLayout::Maps {
                 width,
                 cols,
@@ -129,7 +142,7 @@ mod tests {
 
     #[test]
     fn mnist_in_lenets_input_is_centred_with_two_zero_pixels_each_side() {
-        let layout = InputLayout::new(&Shape(vec![32, 32, 1]), 28, 28).unwrap();
+        let layout = InputLayout::new(&Shape::new(vec![32, 32, 1]), 28, 28).unwrap();
         assert_eq!(layout.shape(), vec![32, 32, 1]);
         let image: Vec<f32> = (0..28 * 28).map(|i| i as f32 + 1.0).collect();
         let mut example = vec![-1.0; 32 * 32];
@@ -143,10 +156,10 @@ mod tests {
     #[test]
     fn an_mlp_gets_flattened_images_and_a_cnn_the_image_as_it_is() {
         assert_eq!(
-            InputLayout::new(&Shape(vec![784]), 28, 28).unwrap(),
+            InputLayout::new(&Shape::new(vec![784]), 28, 28).unwrap(),
             InputLayout::Flat { rows: 28, cols: 28 }
         );
-        let same = InputLayout::new(&Shape(vec![28, 28, 1]), 28, 28).unwrap();
+        let same = InputLayout::new(&Shape::new(vec![28, 28, 1]), 28, 28).unwrap();
         let image: Vec<f32> = (0..784).map(|i| i as f32).collect();
         let mut example = vec![0.0; 784];
         same.place(&image, &mut example);
@@ -154,9 +167,30 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_input_reads_the_rows_as_steps() {
+        let layout = InputLayout::new(&Shape::new(vec![28, 28]), 28, 28).unwrap();
+        assert_eq!(layout, InputLayout::Rows { rows: 28, cols: 28 });
+        assert_eq!(layout.shape(), vec![28, 28]);
+        let image: Vec<f32> = (0..784).map(|i| i as f32).collect();
+        let mut example = vec![0.0; 784];
+        layout.place(&image, &mut example);
+        // Step 3, feature 5 is row 3, column 5 of the image.
+        assert_eq!(example[3 * 28 + 5], image[3 * 28 + 5]);
+        assert_eq!(example, image);
+    }
+
+    #[test]
     fn inputs_that_do_not_take_the_images_are_errors() {
-        for shape in [vec![100], vec![28, 28, 3], vec![24, 24, 1], vec![28, 28]] {
-            let error = InputLayout::new(&Shape(shape), 28, 28).unwrap_err();
+        let shapes = [
+            Shape::new(vec![100]),
+            Shape::new(vec![28, 28, 3]),
+            Shape::new(vec![24, 24, 1]),
+            Shape::new(vec![14, 56]),
+            Shape::new(vec![28, 28, 1, 1]),
+            Shape::tokens(784, 256),
+        ];
+        for shape in shapes {
+            let error = InputLayout::new(&shape, 28, 28).unwrap_err();
             assert!(
                 error
                     .to_string()

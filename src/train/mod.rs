@@ -4,6 +4,7 @@
 //! backward, and the closed-form fit of a linear layer. Nothing here prints or
 //! reads the environment: progress goes to a callback, stopping is asked through an `AtomicBool`.
 
+pub mod checkpoint;
 pub mod error;
 pub mod executor;
 pub mod files;

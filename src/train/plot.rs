@@ -13,6 +13,11 @@ const FONT: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.tt
 /// Image size in pixels.
 const SIZE: (u32, u32) = (800, 500);
 
+/// The colour of the first series (matplotlib's first).
+pub(crate) const BLUE: RGBColor = RGBColor(31, 119, 180);
+/// The colour of the second series, and of what stands out.
+pub(crate) const ORANGE: RGBColor = RGBColor(230, 97, 1);
+
 /// Which figure of the history is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Curve {
@@ -58,7 +63,8 @@ pub struct PlotError {
     pub reason: String,
 }
 
-fn register_font() -> Result<(), String> {
+/// Registers the bundled font as `sans-serif` for plotters (once per process).
+pub(crate) fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
@@ -95,17 +101,20 @@ pub fn png(history: &History, curve: Curve, title: &str) -> Result<Vec<u8>, Plot
         let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
         draw(&root, history, curve, title).map_err(fail)?;
     }
+    encode_png(&pixels, SIZE).map_err(fail)
+}
+
+/// RGB pixels (8 bits each, row after row) of an image of `size` as PNG bytes.
+pub(crate) fn encode_png(pixels: &[u8], size: (u32, u32)) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     {
-        let mut encoder = png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
+        let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder
-            .write_header()
-            .map_err(|error| fail(error.to_string()))?;
+        let mut writer = encoder.write_header().map_err(|error| error.to_string())?;
         writer
-            .write_image_data(&pixels)
-            .map_err(|error| fail(error.to_string()))?;
+            .write_image_data(pixels)
+            .map_err(|error| error.to_string())?;
     }
     Ok(bytes)
 }
@@ -159,8 +168,7 @@ fn draw<Backend: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(text)?;
-    let blue = RGBColor(31, 119, 180);
-    let orange = RGBColor(230, 97, 1);
+    let (blue, orange) = (BLUE, ORANGE);
     chart
         .draw_series(LineSeries::new(training, blue.stroke_width(2)))
         .map_err(text)?

@@ -6,9 +6,12 @@
 
 use crate::analysis::Analysis;
 use crate::data::mnist::{CLASS_COUNT, Dataset};
+use crate::error::{Error, Locate};
 use crate::graph::Network;
 use crate::layers::{Pass, Role};
+use crate::source::Span;
 use crate::tensor::{Compute, Tensor, elementwise};
+use crate::train::checkpoint;
 use crate::train::error::TrainError;
 use crate::train::executor::Model;
 use crate::train::files::write_atomically;
@@ -26,6 +29,74 @@ use rand_chacha::rand_core::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The network a run trains and later evaluates: the description's network without its
+/// auxiliary branches, which netcalc does not train (their extra losses, as in GoogLeNet, are not
+/// implemented), so the weights hold the inference network's. A network with a dangling layer (a
+/// second output) is refused, naming it: training needs one output.
+pub fn trained_network(network: Network) -> Result<Network, Error> {
+    let outputs = network.outputs();
+    if !outputs.dangling.is_empty() {
+        let node = |index| network.node(index);
+        let first = node(outputs.dangling[0]);
+        let error = ExtraOutputs {
+            output: node(outputs.main).name.clone(),
+            extra: outputs
+                .dangling
+                .iter()
+                .map(|&index| node(index).name.clone())
+                .collect(),
+            span: first
+                .decl
+                .name
+                .as_ref()
+                .map_or(first.decl.kind.span, |name| name.span),
+        };
+        return Err(Error::new(&network.source, error));
+    }
+    if outputs.has_auxiliary() {
+        network.without_auxiliary()
+    } else {
+        Ok(network)
+    }
+}
+
+/// A network with more outputs than its last layer, given to training.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "training needs one output, but besides `{output}` no layer reads {}",
+    self.extra.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+)]
+pub struct ExtraOutputs {
+    /// The network's output.
+    pub output: String,
+    /// The other layers nothing reads, in declaration order.
+    pub extra: Vec<String>,
+    /// The first one's declaration.
+    pub span: Span,
+}
+
+impl Locate for ExtraOutputs {
+    fn span(&self) -> Span {
+        self.span
+    }
+
+    fn label(&self) -> String {
+        "read by no layer".to_string()
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(
+            "name it in a later layer's inputs, remove it, or mark a branch that only training \
+             uses `auxiliary=true` (netcalc trains without such branches)"
+                .to_string(),
+        )
+    }
+
+    fn code(&self) -> &'static str {
+        "netcalc::train::extra_outputs"
+    }
+}
 
 /// Loads the training images (split and subset as the options say), the validation images if
 /// any, and the test images.
@@ -269,44 +340,62 @@ impl RunFolder {
         self.path.join(optimizer_file::FILE_NAME)
     }
 
-    /// The optimizer's state after `epochs` epochs (those of the weights saved with it), with
-    /// the options' learning rate and momentum and the network's name as metadata.
-    pub fn save_optimizer(
+    /// Saves the run's state after `epochs` epochs as one checkpoint
+    /// ([`crate::train::checkpoint`]: a crash or a full disk at any moment leaves the previous
+    /// state whole): the weights, with the network's name and the epochs as metadata; the
+    /// optimizer's state with the options' learning rate and momentum, when there is an optimizer
+    /// (the closed-form fit has none, and the state it saves has no optimizer file, so that an
+    /// older run's cannot be resumed with its weights); and the history as JSON and CSV.
+    pub fn save_state(
         &self,
-        optimizer: &dyn Optimizer,
-        options: &TrainOptions,
+        weights: &[(String, &Tensor)],
         network: &str,
+        optimizer: Option<(&dyn Optimizer, &TrainOptions)>,
+        history: &History,
         epochs: usize,
     ) -> Result<(), TrainError> {
-        let file = OptimizerFile {
-            state: optimizer.state(),
-            learning_rate: options.learning_rate,
-            momentum: if optimizer.kind() == OptimizerKind::Sgd {
-                options.momentum
-            } else {
-                0.0
-            },
-            epochs,
-            network: network.to_string(),
+        let metadata = BTreeMap::from([
+            (NETWORK_KEY.to_string(), network.to_string()),
+            (EPOCHS_KEY.to_string(), epochs.to_string()),
+        ]);
+        let weights = weights::to_bytes(weights, &metadata).map_err(|reason| {
+            TrainError::Weights(weights::WeightsError::Format {
+                path: self.weights_path(),
+                reason,
+            })
+        })?;
+        let optimizer = match optimizer {
+            Some((optimizer, options)) => {
+                let file = OptimizerFile {
+                    state: optimizer.state(),
+                    learning_rate: options.learning_rate,
+                    momentum: if optimizer.kind() == OptimizerKind::Sgd {
+                        options.momentum
+                    } else {
+                        0.0
+                    },
+                    epochs,
+                    network: network.to_string(),
+                };
+                let bytes = optimizer_file::to_bytes(&file).map_err(|reason| {
+                    TrainError::OptimizerState {
+                        path: self.optimizer_path(),
+                        reason,
+                    }
+                })?;
+                Some(bytes)
+            }
+            None => None,
         };
-        optimizer_file::write(&self.optimizer_path(), &file)
-    }
-
-    /// Removes the optimizer file, if any: weights that no optimizer made (the closed-form fit)
-    /// must not be resumed with an older run's state.
-    pub fn remove_optimizer(&self) -> Result<(), TrainError> {
-        let path = self.optimizer_path();
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(TrainError::Write { path, source }),
+        let json = history.to_json();
+        let csv = history.to_csv();
+        let mut files: Vec<(&str, &[u8])> = vec![("weights.safetensors", &weights)];
+        if let Some(bytes) = &optimizer {
+            files.push((optimizer_file::FILE_NAME, bytes));
         }
-    }
-
-    /// The history as CSV and JSON.
-    pub fn save_history(&self, history: &History) -> Result<(), TrainError> {
-        self.write("history.csv", history.to_csv().as_bytes())?;
-        self.write("history.json", history.to_json().as_bytes())
+        files.push(("history.json", json.as_bytes()));
+        files.push(("history.csv", csv.as_bytes()));
+        Ok(checkpoint::save(&self.path, epochs, &files)?)
     }
 
     /// The history read back from `history.json`, if the folder has one.
@@ -329,24 +418,6 @@ impl RunFolder {
             self.write(&format!("{}.png", curve.name()), &png)?;
         }
         Ok(())
-    }
-
-    /// The model's parameters, with the network's name and the epochs done as metadata.
-    pub fn save_weights<M: Trainable>(
-        &self,
-        model: &M,
-        network: &str,
-        epochs: usize,
-    ) -> Result<(), TrainError> {
-        let metadata = BTreeMap::from([
-            (NETWORK_KEY.to_string(), network.to_string()),
-            (EPOCHS_KEY.to_string(), epochs.to_string()),
-        ]);
-        Ok(weights::write(
-            &self.weights_path(),
-            &model.named_parameters(),
-            &metadata,
-        )?)
     }
 
     /// The resolved options and the network's name, as JSON.
@@ -467,6 +538,7 @@ pub fn resume_optimizer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Source;
     use crate::train::optimizer::{Adadelta, Adam, EPSILON, OptimizerState};
     use crate::train::options::TrainOverrides;
     use std::num::NonZeroUsize;
@@ -493,8 +565,16 @@ mod tests {
         }
         let folder = tempfile::tempdir().unwrap();
         let run = RunFolder::create(folder.path()).unwrap();
-        run.save_optimizer(&adadelta, &options(OptimizerKind::Adadelta), "mlp", 4)
-            .unwrap();
+        let optimizer: &dyn Optimizer = &adadelta;
+        let options = options(OptimizerKind::Adadelta);
+        run.save_state(
+            &[],
+            "mlp",
+            Some((optimizer, &options)),
+            &History::default(),
+            4,
+        )
+        .unwrap();
         (folder, run.weights_path(), adadelta.state())
     }
 
@@ -597,15 +677,41 @@ mod tests {
     }
 
     #[test]
+    fn training_takes_one_output_and_leaves_auxiliary_branches_out() {
+        let load =
+            |text: &str| crate::load(&Source::new("t.nn", text), crate::Format::Dsl).unwrap();
+        let refused = trained_network(load(
+            "input 8\nstem: dense 4\nside: dense 3 <- stem\nalso: dense 3 <- stem\nout: dense 2 <- stem\n",
+        ))
+        .expect_err("two extra outputs");
+        assert_eq!(
+            refused.to_string(),
+            "training needs one output, but besides `out` no layer reads `side`, `also`"
+        );
+        assert_eq!(refused.line_column(), Some((3, 1)));
+        let trained = trained_network(load(
+            "input 8\nstem: dense 4\nhead: dense 3 auxiliary=true <- stem\nout: dense 2 <- stem\n",
+        ))
+        .unwrap();
+        let names: Vec<&str> = trained
+            .order()
+            .iter()
+            .map(|&node| trained.node(node).name.as_str())
+            .collect();
+        assert_eq!(names, ["input_1", "stem", "out"]);
+    }
+
+    #[test]
     fn the_closed_form_fit_leaves_no_optimizer_file() {
         let (_folder, weights, _) = saved_adadelta();
         let run = RunFolder {
             path: weights.parent().unwrap().to_path_buf(),
         };
         assert!(run.optimizer_path().exists());
-        run.remove_optimizer().unwrap();
+        run.save_state(&[], "mlp", None, &History::default(), 1)
+            .unwrap();
         assert!(!run.optimizer_path().exists());
-        run.remove_optimizer().unwrap();
+        assert!(run.weights_path().exists());
         assert!(!RunFolder::files(false).contains(&"optimizer.safetensors"));
         assert_eq!(RunFolder::files(true), RunFolder::FILES);
     }

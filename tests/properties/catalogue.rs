@@ -39,7 +39,7 @@ pub fn value_pool() -> Vec<Value> {
     pool.extend(
         [
             "relu", "tanh", "sigmoid", "softmax", "linear", "same", "valid", "exact", "floor",
-            "ceil", "x",
+            "ceil", "x", "all", "last", "causal", "concat", "sum", "keras", "pytorch",
         ]
         .map(|word| Value::Text(word.to_string())),
     );

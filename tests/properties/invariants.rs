@@ -8,7 +8,7 @@ use crate::pipeline::config;
 use netcalc::analysis::{LayerInfo, ReceptiveField};
 use netcalc::shape::Shape;
 use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value};
+use netcalc::syntax::{Attribute, Description, Item, LayerDecl, Value};
 use netcalc::{Network, analyse};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -322,12 +322,18 @@ fn network() -> impl Strategy<Value = (Description, Vec<Expected>)> {
             }
             let description = Description {
                 rounding: Some(Spanned::unspanned("floor".to_string())),
-                layers,
+                conventions: None,
+                layers: layers.into_iter().map(Item::Layer).collect(),
                 ..Description::default()
             };
             (description, expected)
         },
     )
+}
+
+/// The sequential networks of [`network`], without what the test expects of them.
+pub fn sequential_network() -> impl Strategy<Value = Description> {
+    network().prop_map(|(description, _)| description)
 }
 
 /// Receptive fields ordered by how much they see: a window by its size, the whole input above
@@ -346,7 +352,7 @@ fn check_layer(info: &LayerInfo, expected: &Expected) -> Result<(), TestCaseErro
     let name = &info.name;
     prop_assert_eq!(
         &info.output,
-        &Shape(expected.output.clone()),
+        &Shape::new(expected.output.clone()),
         "output of {}",
         name
     );
@@ -403,7 +409,7 @@ proptest! {
     #[test]
     fn analysis_agrees_with_naive_counts_on_sequential_networks((description, expected) in network()) {
         let source = Source::new("sequential", "");
-        let network = Network::build(&source, description, "sequential", None)
+        let network = Network::build(&source, description, "sequential", Default::default())
             .map_err(|error| TestCaseError::fail(format!("does not build: {error}")))?;
         let analysis = analyse(&network)
             .map_err(|error| TestCaseError::fail(format!("does not analyse: {error}")))?;

@@ -120,7 +120,7 @@ pub fn text(text: &str, format: Format) -> Reached {
 pub fn description(description: Description) -> Reached {
     print_both(&description);
     let mut named = description.clone();
-    for layer in &mut named.layers {
+    for layer in named.all_layers_mut() {
         let _ = layers::name_positionals(layer);
     }
     print_both(&named);
@@ -128,7 +128,7 @@ pub fn description(description: Description) -> Reached {
 }
 
 fn description_in(source: &Source, description: Description) -> Reached {
-    match Network::build(source, description, "generated", None) {
+    match Network::build(source, description, "generated", Default::default()) {
         Err(error) => {
             show(&error);
             Reached::Unbuilt

@@ -136,6 +136,7 @@ fn token(value: &Value, format: Format) -> String {
                 }
             }
         }
+        Value::Reference(name) => format!("${name}"),
         Value::List(items) => {
             let items: Vec<String> = items.iter().map(|item| token(item, format)).collect();
             format!("[{}]", items.join(", "))

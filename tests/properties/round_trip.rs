@@ -1,14 +1,17 @@
 //! Converting loses nothing, with the real catalogue: descriptions over real kinds (positional
 //! values already named by their keys) print and read back to themselves in the DSL (after
 //! `layers::name_positionals`) and in YAML, and `netcalc convert` DSL → YAML → DSL gives the same
-//! text back.
+//! text back. For valid descriptions, converting to the other format and back keeps the analysis
+//! (every layer's and the totals' numbers and formulas, and the `expect` assertions holding).
 
 use crate::catalogue::{KindFacts, all_keys, kinds};
 use crate::pipeline::config;
-use crate::values::{EXPECT_KEYS, readable_value};
+use crate::valid_descriptions::valid_description;
+use crate::values::{EXPECT_KEYS, identifier, readable_value};
 use netcalc::layers;
 use netcalc::source::{Source, Spanned};
-use netcalc::syntax::{Attribute, Description, LayerDecl, Value, dsl, yaml};
+use netcalc::syntax::{Attribute, Description, Format, Item, LayerDecl, Repeat, Value, dsl, yaml};
+use netcalc::{Analysis, analyse};
 use proptest::collection::vec;
 use proptest::option::weighted;
 use proptest::prelude::*;
@@ -25,8 +28,9 @@ fn name() -> impl Strategy<Value = String> {
     ]
 }
 
-/// The keys YAML spells a layer's own fields with; neither reader gives a layer attribute one.
-const LAYER_FIELDS: [&str; 4] = ["name", "kind", "inputs", "expect"];
+/// The keys YAML spells a layer's own fields with (and `repeat`, which marks a repeated block's
+/// item); neither reader gives a layer attribute one.
+const LAYER_FIELDS: [&str; 5] = ["name", "kind", "inputs", "expect", "repeat"];
 
 /// A layer's attributes with distinct keys, none of them a layer field.
 fn layer_attributes(pairs: Vec<(String, Value)>) -> Vec<Attribute> {
@@ -128,6 +132,31 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         })
 }
 
+/// Layers and repeated blocks (over counts, lists and references, with and without a loop
+/// variable), nested up to three deep, every body holding at least one item.
+fn items() -> impl Strategy<Value = Vec<Item>> {
+    let item = layer()
+        .prop_map(Item::Layer)
+        .prop_recursive(3, 12, 3, |inner| {
+            (
+                prop_oneof![
+                    2 => (0_i64..4).prop_map(Value::Integer),
+                    2 => identifier().prop_map(Value::Reference),
+                    1 => readable_value(),
+                ],
+                weighted(0.7, identifier()),
+                vec(inner, 1..3),
+            )
+                .prop_map(|(over, variable, body)| Item::Repeat(Repeat::new(over, variable, body)))
+        });
+    vec(item, 1..6)
+}
+
+/// `let` parameters and `sweep` entries: identifiers with distinct names.
+fn parameters() -> impl Strategy<Value = Vec<Attribute>> {
+    vec((identifier(), readable_value()), 0..3).prop_map(distinct)
+}
+
 /// Descriptions as the readers give them, positional values named.
 fn description() -> impl Strategy<Value = Description> {
     let input = (1_u64..=64, 1_u64..=64, 1_u64..=4).prop_map(|(height, width, channels)| {
@@ -149,7 +178,7 @@ fn description() -> impl Strategy<Value = Description> {
             ],
         ),
         weighted(0.7, input),
-        vec(layer(), 1..6),
+        items(),
         vec(
             (
                 select(EXPECT_KEYS.to_vec()).prop_map(str::to_string),
@@ -159,15 +188,23 @@ fn description() -> impl Strategy<Value = Description> {
         )
         .prop_map(distinct),
         vec((name(), readable_value()), 0..3).prop_map(distinct),
+        (parameters(), parameters()),
     )
         .prop_map(
-            |(name, about, rounding, input, layers, expect, train)| Description {
-                name: name.map(Spanned::unspanned),
-                about: about.map(Spanned::unspanned),
-                rounding: rounding.map(Spanned::unspanned),
-                layers: input.into_iter().chain(layers).collect(),
-                expect,
-                train,
+            |(name, about, rounding, input, layers, expect, train, (parameters, sweep))| {
+                Description {
+                    name: name.map(Spanned::unspanned),
+                    about: about.map(Spanned::unspanned),
+                    conventions: rounding
+                        .as_ref()
+                        .map(|_| Spanned::unspanned("pytorch".to_string())),
+                    rounding: rounding.map(Spanned::unspanned),
+                    parameters,
+                    layers: input.map(Item::Layer).into_iter().chain(layers).collect(),
+                    expect,
+                    train,
+                    sweep,
+                }
             },
         )
 }
@@ -176,9 +213,7 @@ fn description() -> impl Strategy<Value = Description> {
 fn read_dsl(text: &str) -> Result<Description, String> {
     let mut description =
         dsl::read(&Source::new("generated.nn", text)).map_err(|error| format!("{error:?}"))?;
-    for layer in &mut description.layers {
-        layers::name_positionals(layer).map_err(|error| error.to_string())?;
-    }
+    layers::name_all_positionals(&mut description).map_err(|error| error.to_string())?;
     Ok(description)
 }
 
@@ -242,5 +277,68 @@ fn convert_dsl_to_yaml_to_dsl_is_stable() {
     });
     if let Err(error) = result {
         panic!("{error}");
+    }
+}
+
+/// The file a text in `format` is read from; both have the stem `generated`, which names a network
+/// that does not name itself.
+fn file_name(format: Format) -> &'static str {
+    match format {
+        Format::Dsl => "generated.nn",
+        Format::Yaml => "generated.yaml",
+    }
+}
+
+/// Prints a description as `netcalc convert --to FORMAT` does.
+fn print(description: &Description, format: Format) -> String {
+    match format {
+        Format::Dsl => dsl::print(description, &layers::positional_keys),
+        Format::Yaml => yaml::print(description),
+    }
+}
+
+/// What `netcalc convert` does to a text in `from`: read it, name its positional values and
+/// print it in `to` (`convert_dsl_to_yaml_to_dsl_is_stable` pins the command to these steps).
+fn convert_text(text: &str, from: Format, to: Format) -> Result<String, TestCaseError> {
+    let source = Source::new(file_name(from), text);
+    let mut description = netcalc::syntax::read(&source, from)
+        .map_err(|error| TestCaseError::fail(format!("{error:?} reading:\n{text}")))?;
+    for layer in description.all_layers_mut() {
+        layers::name_positionals(layer).map_err(|error| TestCaseError::fail(error.to_string()))?;
+    }
+    Ok(print(&description, to))
+}
+
+/// The analysis of a text in `format`, as `netcalc table FILE` computes it.
+fn analysis_of(text: &str, format: Format) -> Result<Analysis, TestCaseError> {
+    let source = Source::new(file_name(format), text);
+    netcalc::load(&source, format)
+        .and_then(|network| analyse(&network))
+        .map_err(|error| TestCaseError::fail(format!("{error} in:\n{text}")))
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn converting_to_the_other_format_and_back_keeps_the_analysis(
+        description in valid_description()
+    ) {
+        for (format, other) in [(Format::Dsl, Format::Yaml), (Format::Yaml, Format::Dsl)] {
+            let text = print(&description, format);
+            let analysis = analysis_of(&text, format)?;
+            let converted = convert_text(&text, format, other)?;
+            prop_assert_eq!(
+                &analysis_of(&converted, other)?,
+                &analysis,
+                "{:?} analyses differently; converted from:\n{}\nto:\n{}",
+                other,
+                text,
+                converted
+            );
+            let back = convert_text(&converted, other, format)?;
+            prop_assert_eq!(&back, &text, "converted to:\n{}", converted);
+            prop_assert_eq!(&analysis_of(&back, format)?, &analysis);
+        }
     }
 }

@@ -97,14 +97,15 @@ pub fn any_value() -> impl Strategy<Value = Value> {
 }
 
 /// Values both readers can produce, so that printing and reading gives them back: text that
-/// reads as text, shapes of two or more sizes, non-empty rectangular tables.
+/// reads as text (and starts no malformed reference), shapes of two or more sizes, non-empty
+/// rectangular tables, references to identifiers.
 pub fn readable_value() -> impl Strategy<Value = Value> {
     let text = prop_oneof![
         3 => word(),
         1 => any::<String>(),
     ]
     .prop_filter("reads as text", |text| {
-        Value::from_text(text) == Value::Text(text.clone())
+        Value::from_text(text) == Value::Text(text.clone()) && !text.starts_with('$')
     });
     let leaf = prop_oneof![
         4 => integer().prop_map(Value::Integer),
@@ -113,8 +114,20 @@ pub fn readable_value() -> impl Strategy<Value = Value> {
         2 => text.prop_map(Value::Text),
         3 => vec(size(), 2..5).prop_map(Value::Dims),
         1 => grid().prop_map(Value::Grid),
+        1 => identifier().prop_map(Value::Reference),
     ];
     leaf.prop_recursive(2, 8, 3, |item| vec(item, 0..4).prop_map(Value::List))
+}
+
+/// Parameter and loop variable names: a small pool (so that references find their parameters
+/// and loop variables now and then), words the formats treat specially, and other identifiers.
+pub fn identifier() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(vec!["n", "f", "k", "block", "units"]).prop_map(str::to_string),
+        1 => prop::sample::select(vec!["as", "repeat", "let", "sweep", "layers", "no", "true"])
+            .prop_map(str::to_string),
+        1 => "[A-Za-z_][A-Za-z0-9_.-]{0,6}",
+    ]
 }
 
 /// Layer names: a small pool (so that inputs find layers, names repeat and generated names such

@@ -6,6 +6,7 @@ use nom::error::{ErrorKind, ParseError};
 use super::parser::{is_bare_char, is_line_end};
 use crate::source::Span;
 use crate::syntax::SyntaxError;
+use crate::syntax::bare::Refusal;
 
 /// A parse failure before it is placed in the text: the remaining input where it starts, the
 /// length of the offending token, and what to tell the user.
@@ -36,6 +37,18 @@ impl<'a> Failure<'a> {
             format!("unexpected {}", found.text)
         };
         Failure::new(at, found.length, message)
+    }
+
+    /// A token [`crate::syntax::bare::read`] refused; `token` is the refused text, and the failure spans the
+    /// trouble within it.
+    pub(super) fn refused(token: &'a str, refusal: Refusal) -> Failure<'a> {
+        let at = token.get(refusal.start..).unwrap_or(token);
+        Failure {
+            at,
+            length: refusal.length,
+            message: refusal.message,
+            help: refusal.help,
+        }
     }
 
     pub(super) fn help(mut self, help: impl Into<String>) -> Failure<'a> {

@@ -10,9 +10,9 @@ use crate::source::{Span, Spanned};
 use crate::syntax::{Attribute, LayerDecl, Value};
 
 /// What a line may hold, for a line that starts with neither a statement keyword nor a name.
-const LINE_HELP: &str = "a line holds a statement (`network`, `about`, `rounding`, `train`, \
-                         `expect`) or a layer such as `C1: conv2d 6 5x5`; quote kinds that \
-                         are not names";
+const LINE_HELP: &str = "a line holds a statement (`network`, `about`, `rounding`, `let`, \
+                         `train`, `expect`, `sweep`, `repeat`) or a layer such as \
+                         `C1: conv2d 6 5x5`; quote kinds that are not names";
 
 /// Keys that YAML uses for a layer's own fields, so no layer attribute may have them (a DSL
 /// layer with one could not be converted), and where the DSL writes each field instead.
@@ -22,6 +22,9 @@ fn reserved_key_help(key: &str) -> Option<&'static str> {
         "kind" => Some("the kind is the layer's first word (after `name:`): `C1: conv2d 6 5x5`"),
         "inputs" => Some("name the layers it reads after `<-`: `merged: concat <- a, b`"),
         "expect" => Some("write assertions after the word `expect`: `expect params=156`"),
+        "repeat" => Some(
+            "a repeated block is a statement of its own: `repeat 3 as block`, its layers indented below",
+        ),
         _ => None,
     }
 }
@@ -45,6 +48,7 @@ impl<'a> Grammar<'a> {
             inputs: Vec::new(),
             expect: Vec::new(),
             span: Span::default(),
+            copies: crate::syntax::Copies::default(),
         };
         let mut end = rest;
         let (mut rest, mut more) = self.separator_after_token(end, indent)?;
@@ -56,7 +60,12 @@ impl<'a> Grammar<'a> {
                         return Failure::new(rest, written.len(), message).help(help).fail();
                     }
                     let (after, value) = self.attribute_value(after_equals, indent, written)?;
-                    push_unique(&mut layer.attributes, Attribute { key, value }, written)?;
+                    push_unique(
+                        &mut layer.attributes,
+                        Attribute { key, value },
+                        written,
+                        "layer",
+                    )?;
                     end = after;
                 }
                 Err(nom::Err::Error(_)) => {

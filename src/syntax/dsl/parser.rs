@@ -12,19 +12,29 @@ use nom::{Offset, Parser};
 use super::KEYWORDS;
 use super::failure::{Failure, Found, Parsed};
 use crate::source::{Span, Spanned};
-use crate::syntax::{Attribute, Description, SyntaxError, Value};
+use crate::syntax::ast::is_identifier as is_parameter_name;
+use crate::syntax::{Attribute, Description, Item, SyntaxError, Value};
 
 const TABLE_HELP: &str = "a connection table goes on the lines below, indented more than this \
                           statement; any other value goes right after `=`";
 
-/// Reads a whole DSL text.
+/// Reads a whole DSL text. Without a layer there is no description, as in YAML (whose
+/// `layers: []` is empty too): otherwise `convert` would print YAML that does not read.
 pub(super) fn read_text(text: &str) -> Result<Description, SyntaxError> {
+    let description = read_statements(text)?;
+    if description.layers.is_empty() {
+        return Err(SyntaxError::Empty {
+            span: Span::new(text.len(), 0),
+        });
+    }
+    Ok(description)
+}
+
+/// Reads a whole DSL text's statements, with or without a layer (a grid file has none).
+pub(super) fn read_statements(text: &str) -> Result<Description, SyntaxError> {
     let grammar = Grammar { text };
     match grammar.description(text) {
-        Ok((_, Some(description))) => Ok(description),
-        Ok((_, None)) => Err(SyntaxError::Empty {
-            span: Span::new(text.len(), 0),
-        }),
+        Ok((_, description)) => Ok(description),
         Err(nom::Err::Error(failure) | nom::Err::Failure(failure)) => Err(failure.place(text)),
         Err(nom::Err::Incomplete(_)) => Err(SyntaxError::Malformed {
             message: "unexpected end of text".to_string(),
@@ -91,9 +101,8 @@ impl<'a> Grammar<'a> {
     }
 
     /// `description = { blank_line | statement line_end } ;`
-    pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Option<Description>> {
+    pub(super) fn description(&self, input: &'a str) -> Parsed<'a, Description> {
         let mut description = Description::default();
-        let mut statements = 0_usize;
         let mut rest = input.strip_prefix('\u{feff}').unwrap_or(input);
         while !rest.is_empty() {
             if let Ok((after, _)) = self.blank_line(rest) {
@@ -102,10 +111,13 @@ impl<'a> Grammar<'a> {
             }
             let (after, ()) = self.statement(rest, &mut description)?;
             let (after, _) = self.line_end(after)?;
-            statements += 1;
             rest = after;
+            if description.layers.len() > crate::limits::MAX_LAYERS {
+                // `syntax::read` refuses it; the rest of the text is not read.
+                break;
+            }
         }
-        Ok((rest, (statements > 0).then_some(description)))
+        Ok((rest, description))
     }
 
     /// `blank_line = spaces [ comment ] ( line_break | end_of_text ) ;`
@@ -123,7 +135,8 @@ impl<'a> Grammar<'a> {
     }
 
     /// `statement = spaces ( network_statement | about_statement | rounding_statement
-    /// | train_statement | expect_statement | layer_statement ) ;`
+    /// | let_statement | train_statement | expect_statement | sweep_statement
+    /// | repeat_statement | layer_statement ) ;`
     pub(super) fn statement(
         &self,
         input: &'a str,
@@ -147,11 +160,23 @@ impl<'a> Grammar<'a> {
                 set_once(&mut description.rounding, rounding, keyword)?;
                 Ok((rest, ()))
             }
+            Some("conventions") => {
+                let (rest, (keyword, conventions)) = self.conventions_statement(content, indent)?;
+                set_once(&mut description.conventions, conventions, keyword)?;
+                Ok((rest, ()))
+            }
             Some("train") => self.train_statement(content, indent, &mut description.train),
             Some("expect") => self.expect_statement(content, indent, &mut description.expect),
+            Some("let") => self.let_statement(content, indent, &mut description.parameters),
+            Some("sweep") => self.sweep_statement(content, indent, &mut description.sweep),
+            Some("repeat") => {
+                let (rest, repeat) = self.repeat_statement(content, indent)?;
+                description.layers.push(Item::Repeat(repeat));
+                Ok((rest, ()))
+            }
             _ => {
                 let (rest, layer) = self.layer_statement(content, indent)?;
-                description.layers.push(layer);
+                description.layers.push(Item::Layer(layer));
                 Ok((rest, ()))
             }
         }
@@ -211,6 +236,21 @@ impl<'a> Grammar<'a> {
         .map_err(|error| error.map(|failure| failure.help("write one word: `rounding floor`")))
     }
 
+    /// `conventions_statement = "conventions" name ;`
+    pub(super) fn conventions_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+    ) -> Parsed<'a, (&'a str, Spanned<String>)> {
+        self.word_statement(
+            input,
+            indent,
+            "conventions",
+            ("a framework's name", "the conventions"),
+        )
+        .map_err(|error| error.map(|failure| failure.help("write one word: `conventions pytorch`")))
+    }
+
     /// `keyword name`: the shape of the network, about and rounding statements. Returns the
     /// keyword as written (for duplicate errors) and the name.
     pub(super) fn word_statement(
@@ -247,6 +287,44 @@ impl<'a> Grammar<'a> {
     ) -> Parsed<'a, ()> {
         let (rest, _) = tag("train").parse(input)?;
         let (rest, _) = self.attribute_list(rest, indent, "train", train)?;
+        Ok((rest, ()))
+    }
+
+    /// `let_statement = "let" attribute_list ;`  (keys are identifiers)
+    pub(super) fn let_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+        parameters: &mut Vec<Attribute>,
+    ) -> Parsed<'a, ()> {
+        let (rest, _) = tag("let").parse(input)?;
+        let first = parameters.len();
+        let (rest, _) = self.attribute_list(rest, indent, "let", parameters)?;
+        if let Some(bad) = parameters[first..]
+            .iter()
+            .find(|parameter| !is_parameter_name(&parameter.key.value))
+        {
+            let at = self.text.get(bad.key.span.offset..).unwrap_or_default();
+            let message = format!(
+                "the parameter name {} is not an identifier",
+                super::printer::name_text(&bad.key.value)
+            );
+            return Failure::new(at, bad.key.span.length, message)
+                .help("a parameter is referred to as `$NAME`: a letter or `_`, then letters, digits, `_`, `.` or `-`")
+                .fail();
+        }
+        Ok((rest, ()))
+    }
+
+    /// `sweep_statement = "sweep" attribute_list ;`
+    pub(super) fn sweep_statement(
+        &self,
+        input: &'a str,
+        indent: usize,
+        sweep: &mut Vec<Attribute>,
+    ) -> Parsed<'a, ()> {
+        let (rest, _) = tag("sweep").parse(input)?;
+        let (rest, _) = self.attribute_list(rest, indent, "sweep", sweep)?;
         Ok((rest, ()))
     }
 
@@ -416,7 +494,7 @@ impl<'a> Grammar<'a> {
             match self.key(rest) {
                 Ok((after_equals, (key, written))) => {
                     let (after, value) = self.attribute_value(after_equals, indent, written)?;
-                    push_unique(list, Attribute { key, value }, written)?;
+                    push_unique(list, Attribute { key, value }, written, keyword)?;
                     end = after;
                 }
                 Err(nom::Err::Error(_)) => return self.not_an_attribute(rest, keyword),
@@ -469,19 +547,33 @@ pub(super) fn set_once<'a>(
     Ok(())
 }
 
-/// Appends an attribute unless its key is already in the list.
+/// Appends an attribute unless its key is already in the list. `keyword` is the statement the
+/// list belongs to (`let` and `sweep` lists hold parameters, the others attributes).
 pub(super) fn push_unique<'a>(
     list: &mut Vec<Attribute>,
     attribute: Attribute,
     written_key: &'a str,
+    keyword: &str,
 ) -> Result<(), nom::Err<Failure<'a>>> {
     if list
         .iter()
         .any(|known| known.key.value == attribute.key.value)
     {
-        let message = format!("duplicate attribute `{}`", attribute.key.value);
-        let failure = Failure::new(written_key, written_key.len(), message)
-            .help("each key may appear once here");
+        let (message, help) = match keyword {
+            "let" => (
+                format!("the parameter `{}` is declared twice", attribute.key.value),
+                "each parameter has one default; `let` lines together declare each name once",
+            ),
+            "sweep" => (
+                format!("the grid sweeps `{}` twice", attribute.key.value),
+                "give each parameter one list of values; `sweep` lines together name each once",
+            ),
+            _ => (
+                format!("duplicate attribute `{}`", attribute.key.value),
+                "each key may appear once here",
+            ),
+        };
+        let failure = Failure::new(written_key, written_key.len(), message).help(help);
         return Err(nom::Err::Failure(failure));
     }
     list.push(attribute);

@@ -1,15 +1,21 @@
 //! The DSL printer: writes a [`Description`] in canonical form, one statement per line in the
-//! order network, about, rounding, train, layers, expect. Its invariant is that the text reads
+//! order network, about, rounding, let, train, layers (repeated blocks with their bodies indented
+//! two spaces deeper), expect, sweep. Its invariant is that the text reads
 //! back to the same description, for every value a reader can produce (the values
 //! [`Value::from_text`] gives; see GRAMMAR.md for the few that no text can hold).
 
 use super::KEYWORDS;
 use super::parser::is_identifier;
 use super::values::bare_text_reads_back;
-use crate::syntax::{Attribute, Description, LayerDecl, Value};
+use crate::syntax::ast::dims_text;
+use crate::syntax::{Attribute, Description, Item, LayerDecl, Repeat, Value};
 
-/// How far continuation lines (connection table rows and what follows them) are indented.
+/// How much deeper than their statement continuation lines (connection table rows and what
+/// follows them) are indented.
 const INDENT: &str = "    ";
+
+/// How much deeper than its `repeat` line a body is indented.
+const BODY_INDENT: usize = 2;
 
 /// The canonical text of a description.
 pub(super) fn print(
@@ -21,38 +27,74 @@ pub(super) fn print(
         ("network", &description.name),
         ("about", &description.about),
         ("rounding", &description.rounding),
+        ("conventions", &description.conventions),
     ];
     for (keyword, word) in words {
         if let Some(word) = word {
-            let mut statement = Statement::new(&mut out);
+            let mut statement = Statement::new(&mut out, 0);
             statement.token(keyword);
             statement.token(&name_text(&word.value));
             statement.finish();
         }
     }
-    if !description.train.is_empty() {
-        let mut statement = Statement::new(&mut out);
-        statement.token("train");
-        statement.attributes(&description.train);
-        statement.finish();
-    }
-    for layer in &description.layers {
-        print_layer(&mut out, layer, positional_keys(&layer.kind.value));
-    }
-    if !description.expect.is_empty() {
-        let mut statement = Statement::new(&mut out);
-        statement.token("expect");
-        statement.attributes(&description.expect);
-        statement.finish();
-    }
+    print_attribute_statement(&mut out, "let", &description.parameters);
+    print_attribute_statement(&mut out, "train", &description.train);
+    print_items(&mut out, &description.layers, 0, positional_keys);
+    print_attribute_statement(&mut out, "expect", &description.expect);
+    print_attribute_statement(&mut out, "sweep", &description.sweep);
     out
+}
+
+/// `keyword key=value…`, unless there is no attribute.
+fn print_attribute_statement(out: &mut String, keyword: &str, attributes: &[Attribute]) {
+    if !attributes.is_empty() {
+        let mut statement = Statement::new(out, 0);
+        statement.token(keyword);
+        statement.attributes(attributes);
+        statement.finish();
+    }
+}
+
+/// Layers and repeated blocks, each statement indented `indent` spaces.
+fn print_items(
+    out: &mut String,
+    items: &[Item],
+    indent: usize,
+    positional_keys: &dyn Fn(&str) -> &'static [&'static str],
+) {
+    for item in items {
+        match item {
+            Item::Layer(layer) => {
+                print_layer(out, layer, positional_keys(&layer.kind.value), indent);
+            }
+            Item::Repeat(repeat) => print_repeat(out, repeat, indent, positional_keys),
+        }
+    }
+}
+
+/// `repeat COUNT_OR_LIST [as VARIABLE]`, then the body two spaces deeper.
+fn print_repeat(
+    out: &mut String,
+    repeat: &Repeat,
+    indent: usize,
+    positional_keys: &dyn Fn(&str) -> &'static [&'static str],
+) {
+    let mut statement = Statement::new(out, indent);
+    statement.token("repeat");
+    statement.token(&value_text(&repeat.over.value));
+    if let Some(variable) = &repeat.variable {
+        statement.token("as");
+        statement.token(&variable.value);
+    }
+    statement.finish();
+    print_items(out, &repeat.body, indent + BODY_INDENT, positional_keys);
 }
 
 /// `[name:] kind positional… key=value… [<- a, b] [expect key=value…]`. Values written without
 /// a key fill the kind's positional keys in order, so attribute `i` is written bare while its key
 /// is the next positional key and it is not a connection table.
-fn print_layer(out: &mut String, layer: &LayerDecl, positional_keys: &[&str]) {
-    let mut statement = Statement::new(out);
+fn print_layer(out: &mut String, layer: &LayerDecl, positional_keys: &[&str], indent: usize) {
+    let mut statement = Statement::new(out, indent);
     if let Some(name) = &layer.name {
         statement.token(&format!("{}:", name_text(&name.value)));
     }
@@ -91,29 +133,39 @@ fn print_layer(out: &mut String, layer: &LayerDecl, positional_keys: &[&str]) {
     statement.finish();
 }
 
-/// One statement being written: tokens separated by spaces; after a connection table's rows the
-/// statement goes on in a continuation line.
+/// One statement being written, `indent` spaces in: tokens separated by spaces; after a
+/// connection table's rows the statement goes on in a continuation line.
 struct Statement<'o> {
     out: &'o mut String,
+    indent: usize,
     started: bool,
     after_table: bool,
 }
 
 impl<'o> Statement<'o> {
-    fn new(out: &'o mut String) -> Statement<'o> {
+    fn new(out: &'o mut String, indent: usize) -> Statement<'o> {
         Statement {
             out,
+            indent,
             started: false,
             after_table: false,
         }
     }
 
+    /// The indentation of the statement's continuation lines.
+    fn continuation(&mut self) {
+        self.out.extend(std::iter::repeat_n(' ', self.indent));
+        self.out.push_str(INDENT);
+    }
+
     fn token(&mut self, token: &str) {
         if self.after_table {
-            self.out.push_str(INDENT);
+            self.continuation();
             self.after_table = false;
         } else if self.started {
             self.out.push(' ');
+        } else {
+            self.out.extend(std::iter::repeat_n(' ', self.indent));
         }
         self.out.push_str(token);
         self.started = true;
@@ -133,7 +185,7 @@ impl<'o> Statement<'o> {
                 self.token(&format!("{key}="));
                 self.out.push('\n');
                 for row in rows {
-                    self.out.push_str(INDENT);
+                    self.continuation();
                     self.out.push_str(&row_text(row));
                     self.out.push('\n');
                 }
@@ -151,7 +203,7 @@ impl<'o> Statement<'o> {
 }
 
 /// A name, kind or key: bare when it is an identifier and no statement keyword, quoted otherwise.
-fn name_text(name: &str) -> String {
+pub(super) fn name_text(name: &str) -> String {
     if is_identifier(name) && !KEYWORDS.contains(&name) {
         name.to_string()
     } else {
@@ -160,17 +212,14 @@ fn name_text(name: &str) -> String {
 }
 
 /// A value on one line. Connection tables here use the inline form (`X./.X`; one row as `XX./`).
-fn value_text(value: &Value) -> String {
+pub(super) fn value_text(value: &Value) -> String {
     match value {
         Value::Integer(integer) => integer.to_string(),
         // `{:?}` always writes a fraction or an exponent (`1.0`, `1e-5`) and reads back exactly.
         Value::Number(number) => format!("{number:?}"),
         Value::Boolean(boolean) => boolean.to_string(),
         Value::Text(text) => text_token(text),
-        Value::Dims(dims) => {
-            let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
-            sizes.join("x")
-        }
+        Value::Dims(dims) => dims_text(dims),
         Value::Grid(rows) => {
             let rows: Vec<String> = rows.iter().map(|row| row_text(row)).collect();
             let mut text = rows.join("/");
@@ -183,6 +232,7 @@ fn value_text(value: &Value) -> String {
             let items: Vec<String> = items.iter().map(value_text).collect();
             format!("[{}]", items.join(", "))
         }
+        Value::Reference(name) => format!("${name}"),
     }
 }
 
@@ -241,7 +291,7 @@ mod tests {
             Attribute::new("activation", Value::Text("tanh".into())),
         ];
         let description = Description {
-            layers: vec![layer],
+            layers: vec![Item::Layer(layer)],
             ..Description::default()
         };
         assert_eq!(
@@ -258,7 +308,7 @@ mod tests {
             Attribute::new("filters", Value::Integer(6)),
         ];
         let description = Description {
-            layers: vec![layer],
+            layers: vec![Item::Layer(layer)],
             ..Description::default()
         };
         assert_eq!(
@@ -280,7 +330,7 @@ mod tests {
         ];
         layer.expect = vec![Attribute::new("params", Value::Integer(4))];
         let description = Description {
-            layers: vec![layer],
+            layers: vec![Item::Layer(layer)],
             ..Description::default()
         };
         assert_eq!(
@@ -295,14 +345,51 @@ mod tests {
             name: Some(Spanned::unspanned("LeNet 5".to_string())),
             about: Some(Spanned::unspanned("a \"classic\"".to_string())),
             rounding: Some(Spanned::unspanned("floor".to_string())),
-            layers: vec![LayerDecl::new("input")],
+            parameters: vec![Attribute::new("units", Value::Integer(84))],
+            conventions: None,
+            layers: vec![Item::Layer(LayerDecl::new("input"))],
             expect: vec![Attribute::new("params", Value::Integer(61706))],
             train: vec![Attribute::new("learning_rate", Value::Number(1.0))],
+            sweep: vec![Attribute::new(
+                "units",
+                Value::List(vec![Value::Integer(84), Value::Integer(100)]),
+            )],
         };
         assert_eq!(
             print(&description, &conv_keys),
             "network \"LeNet 5\"\nabout \"a \\\"classic\\\"\"\nrounding floor\n\
-             train learning_rate=1.0\ninput\nexpect params=61706\n"
+             let units=84\ntrain learning_rate=1.0\ninput\nexpect params=61706\n\
+             sweep units=[84, 100]\n"
+        );
+    }
+
+    #[test]
+    fn repeated_blocks_indent_their_bodies() {
+        let mut conv = LayerDecl::new("conv2d");
+        conv.name = Some(Spanned::unspanned("conv".to_string()));
+        conv.attributes = vec![
+            Attribute::new("filters", Value::Reference("f".into())),
+            Attribute::new("table", Value::Grid(vec![vec![true]])),
+            Attribute::new("stride", Value::Integer(1)),
+        ];
+        let inner = Repeat::new(
+            Value::Reference("block".into()),
+            Some("f".into()),
+            vec![Item::Layer(conv)],
+        );
+        let outer = Repeat::new(
+            Value::Integer(2),
+            None,
+            vec![Item::Repeat(inner), Item::Layer(LayerDecl::new("dropout"))],
+        );
+        let description = Description {
+            layers: vec![Item::Repeat(outer), Item::Layer(LayerDecl::new("flatten"))],
+            ..Description::default()
+        };
+        assert_eq!(
+            print(&description, &conv_keys),
+            "repeat 2\n  repeat $block as f\n    conv: conv2d $f table=\n        X\n        \
+             stride=1\n  dropout\nflatten\n"
         );
     }
 
@@ -322,6 +409,11 @@ mod tests {
             (
                 Value::List(vec![Value::Boolean(true), Value::List(vec![])]),
                 "[true, []]",
+            ),
+            (Value::Reference("kernel_size".into()), "$kernel_size"),
+            (
+                Value::List(vec![Value::Reference("a".into()), Value::Integer(1)]),
+                "[$a, 1]",
             ),
         ];
         for (value, text) in cases {

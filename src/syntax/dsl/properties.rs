@@ -6,7 +6,8 @@ use proptest::prelude::*;
 
 use super::{print, read};
 use crate::source::{Source, Spanned};
-use crate::syntax::{Attribute, Description, LayerDecl, SyntaxError, Value};
+use crate::syntax::ast::is_malformed_reference;
+use crate::syntax::{Attribute, Description, Item, LayerDecl, Repeat, SyntaxError, Value};
 
 /// Stands in for the layer catalogue: `k2` takes `a` and `b` positionally, `k1` takes `a`.
 fn fake_positional_keys(kind: &str) -> &'static [&'static str] {
@@ -22,7 +23,7 @@ fn fake_positional_keys(kind: &str) -> &'static [&'static str] {
 /// Gives positional values their keys, in order, ahead of the keyed attributes (what
 /// `layers::name_positionals` will do with the real catalogue). Leftover values stay positional.
 fn name_positionals(description: &mut Description) {
-    for layer in &mut description.layers {
+    for layer in description.all_layers_mut() {
         let keys = fake_positional_keys(&layer.kind.value);
         let count = layer.positionals.len().min(keys.len());
         let named: Vec<Attribute> = layer
@@ -50,7 +51,7 @@ fn parse(text: &str) -> Result<Description, SyntaxError> {
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[A-Za-z_][A-Za-z0-9_.-]{0,6}",
-        1 => prop::sample::select(vec!["network", "about", "rounding", "expect", "train", "true", "a", "b"])
+        1 => prop::sample::select(vec!["network", "about", "rounding", "expect", "train", "let", "sweep", "repeat", "as", "true", "a", "b"])
             .prop_map(str::to_string),
         2 => any::<String>(),
         1 => "[ \"\\\\#=:,<\\-\\[\\]\\n\\r\\tXx./]{0,5}",
@@ -67,8 +68,16 @@ fn text() -> impl Strategy<Value = String> {
         2 => any::<String>(),
     ]
     .prop_filter("reads as text", |text| {
-        Value::from_text(text) == Value::Text(text.clone())
+        Value::from_text(text) == Value::Text(text.clone()) && !is_malformed_reference(text)
     })
+}
+
+/// Parameter and loop variable names.
+fn identifier() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[A-Za-z_][A-Za-z0-9_.-]{0,6}",
+        1 => prop::sample::select(vec!["as", "repeat", "let", "expect", "x"]).prop_map(str::to_string),
+    ]
 }
 
 fn grid() -> impl Strategy<Value = Vec<Vec<bool>>> {
@@ -85,6 +94,7 @@ fn value() -> impl Strategy<Value = Value> {
         text().prop_map(Value::Text),
         vec(any::<u64>(), 2..5).prop_map(Value::Dims),
         grid().prop_map(Value::Grid),
+        identifier().prop_map(Value::Reference),
     ];
     leaf.prop_recursive(3, 24, 4, |item| vec(item, 0..4).prop_map(Value::List))
 }
@@ -122,7 +132,9 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
     let layer_attributes = attributes(0..5).prop_map(|attributes| {
         attributes
             .into_iter()
-            .filter(|a| !["name", "kind", "inputs", "expect"].contains(&a.key.value.as_str()))
+            .filter(|a| {
+                !["name", "kind", "inputs", "expect", "repeat"].contains(&a.key.value.as_str())
+            })
             .collect::<Vec<_>>()
     });
     (
@@ -142,23 +154,61 @@ fn layer() -> impl Strategy<Value = LayerDecl> {
         })
 }
 
+/// Layers and repeated blocks, nested up to three deep, each body holding at least one item.
+fn items(size: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Item>> {
+    let item = layer()
+        .prop_map(Item::Layer)
+        .prop_recursive(3, 12, 3, |inner| {
+            (
+                value(),
+                proptest::option::of(identifier()),
+                vec(inner, 1..3),
+            )
+                .prop_map(|(over, variable, body)| Item::Repeat(Repeat::new(over, variable, body)))
+        });
+    vec(item, size)
+}
+
+/// Parameters: identifiers as keys, distinct, with any values.
+fn parameters() -> impl Strategy<Value = Vec<Attribute>> {
+    vec((identifier(), value()), 0..3).prop_map(|pairs| {
+        let mut parameters: Vec<Attribute> = Vec::new();
+        for (key, value) in pairs {
+            if parameters.iter().all(|known| known.key.value != key) {
+                parameters.push(Attribute::new(&key, value));
+            }
+        }
+        parameters
+    })
+}
+
 fn description() -> impl Strategy<Value = Description> {
     (
-        proptest::option::of(name()),
-        proptest::option::of(name()),
-        proptest::option::of(name()),
-        vec(layer(), 0..5),
+        (
+            proptest::option::of(name()),
+            proptest::option::of(name()),
+            proptest::option::of(name()),
+            proptest::option::of(name()),
+        ),
+        parameters(),
+        items(0..5),
+        attributes(0..3),
         attributes(0..3),
         attributes(0..3),
     )
         .prop_map(
-            |(name, about, rounding, layers, expect, train)| Description {
-                name: name.map(Spanned::unspanned),
-                about: about.map(Spanned::unspanned),
-                rounding: rounding.map(Spanned::unspanned),
-                layers,
-                expect,
-                train,
+            |((name, about, rounding, conventions), parameters, layers, expect, train, sweep)| {
+                Description {
+                    name: name.map(Spanned::unspanned),
+                    about: about.map(Spanned::unspanned),
+                    rounding: rounding.map(Spanned::unspanned),
+                    parameters,
+                    conventions: conventions.map(Spanned::unspanned),
+                    layers,
+                    expect,
+                    train,
+                    sweep,
+                }
             },
         )
 }
@@ -224,6 +274,14 @@ fn dsl_lines() -> impl Strategy<Value = String> {
         "rounding floor",
         "train e=1",
         "expect p=5 q=[1]",
+        "let n=3 f=[[1, 2], [3]]",
+        "sweep n=[1, 2] f=[[[1]]]",
+        "repeat $n as b",
+        "repeat 2",
+        "repeat [1, $x] as v",
+        "  repeat $v",
+        "  k $b $v",
+        "    k2 \"$b\" [$n]",
         "# note",
         "",
     ])
@@ -293,6 +351,14 @@ fn dsl_fragments() -> impl Strategy<Value = String> {
         "6@28x28",
         "true",
         "relu",
+        "repeat",
+        "as",
+        "let",
+        "sweep",
+        "$",
+        "$n",
+        "$5",
+        "\n  ",
         "99999999999999999999",
         "1e999",
         ":",
@@ -312,7 +378,7 @@ proptest! {
                 prop_assert_eq!(read_back, description, "printed as:\n{}", text);
             }
             Err(SyntaxError::Empty { .. }) => {
-                prop_assert_eq!(description, Description::default(), "printed as:\n{}", text);
+                prop_assert!(description.layers.is_empty(), "printed as:\n{}", text);
             }
             Err(error) => prop_assert!(false, "{:?} reading:\n{}", error, text),
         }

@@ -366,7 +366,7 @@ fn the_mnist_builtins_run() {
             .map(|(_, _, _, spec)| spec.active)
             .sum();
         assert_eq!(active as u64, analysis.totals.parameters(), "{name}");
-        let input = &analysis.layers[0].output.0;
+        let input = &analysis.layers[0].output.dims();
         let shape: Vec<usize> = std::iter::once(2)
             .chain(input.iter().map(|&d| d as usize))
             .collect();
