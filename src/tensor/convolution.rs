@@ -41,6 +41,7 @@
 //! where it is `false` the weights are taken as zero in forward and backward-data, and their
 //! gradient is set to zero (LeNet-5's C3 connection table).
 
+mod columns;
 mod tiles;
 
 use super::parallel::{FIXED_PARTS, for_each_part, map_fixed_parts, split};
@@ -73,7 +74,51 @@ pub struct Conv2dGeometry {
     /// Which (input channel within the group, output channel) pairs are connected, `[I, O]`
     /// row-major; `None` connects all.
     pub mask: Option<Vec<bool>>,
+    /// Which kernels compute it; [`Method::Auto`] picks by the shape.
+    pub method: Method,
 }
+
+/// Which kernels compute a convolution. Both give the same values up to rounding; they differ
+/// in speed, by shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// By the shape: see [`Method::for_shape`].
+    #[default]
+    Auto,
+    /// Direct register tiles (`tiles`).
+    Direct,
+    /// im2col + GEMM (`columns`).
+    Columns,
+}
+
+impl Method {
+    /// The method `Auto` picks for a convolution with `group_in` input and `group_out` output
+    /// channels per group and a `kernel_area`-tap kernel: im2col + GEMM when a group has at
+    /// least [`COLUMNS_MINIMUM_OUTPUTS`] output channels and its weight rows
+    /// (`kernel_area · group_in`) number at least [`COLUMNS_MINIMUM_DEPTH`]; the direct tiles
+    /// otherwise. Measured (bench/README.md, "Choosing the method"): the tiles win on LeNet-5's
+    /// C1 (1 → 6 channels, 5×5) and the Keras CNN's first layer (1 → 32, 3×3: depth 9), GEMM on
+    /// C3 (6 → 16, depth 150), C5 (16 → 120, depth 400) and the CNN's second layer (32 → 64,
+    /// depth 288), where the tiles' 4-vector accumulators spill to the stack.
+    pub fn for_shape(group_in: usize, group_out: usize, kernel_area: usize) -> Method {
+        if group_out >= COLUMNS_MINIMUM_OUTPUTS
+            && kernel_area.saturating_mul(group_in) >= COLUMNS_MINIMUM_DEPTH
+        {
+            Method::Columns
+        } else {
+            Method::Direct
+        }
+    }
+}
+
+/// Output channels per group from which [`Method::Auto`] may pick im2col + GEMM: one
+/// AVX-512 vector.
+pub const COLUMNS_MINIMUM_OUTPUTS: usize = 16;
+
+/// Weight rows per group (`KH·KW·I`) from which [`Method::Auto`] may pick im2col + GEMM. The
+/// measured boundary lies between 9 (direct faster) and 150 (GEMM faster); 64 is a choice
+/// inside it, not a measured optimum.
+pub const COLUMNS_MINIMUM_DEPTH: usize = 64;
 
 impl Conv2dGeometry {
     /// A convolution with stride 1, no padding, no dilation, one group and no mask.
@@ -87,7 +132,13 @@ impl Conv2dGeometry {
             dilation: (1, 1),
             groups: 1,
             mask: None,
+            method: Method::Auto,
         }
+    }
+
+    /// The same convolution computed by `method`.
+    pub fn with_method(self, method: Method) -> Conv2dGeometry {
+        Conv2dGeometry { method, ..self }
     }
 
     /// The same convolution with another stride.
@@ -155,6 +206,11 @@ pub fn conv2d_forward(
         expect_length("convolution bias", bias.len(), plan.output.channels)?;
     }
     let weights = plan.masked(geometry, weights);
+    if plan.method(geometry) == Method::Columns {
+        columns::forward(geometry, input, &weights, bias, output, compute)?;
+        super::pointwise::apply_in_place(output, function, compute);
+        return Ok(());
+    }
     dispatch(
         compute.instructions(),
         Forward {
@@ -224,6 +280,10 @@ pub fn conv2d_backward(
     if let Some(bias) = &gradients.bias {
         expect_length("bias gradient", bias.len(), plan.output.channels)?;
     }
+    if plan.method(geometry) == Method::Columns {
+        columns_backward(geometry, &plan, pass, gradients, compute)?;
+        return Ok(());
+    }
     let upstream = Upstream {
         gradient: pass.output_gradient,
         activation: pass.activation,
@@ -252,13 +312,52 @@ pub fn conv2d_backward(
             compute,
         },
     );
+    zero_unconnected(geometry, gradients.weights);
+    Ok(())
+}
+
+/// Sets the gradient of the weights the mask leaves out to zero.
+fn zero_unconnected(geometry: &Conv2dGeometry, weight_gradient: &mut [f32]) {
     if let Some(mask) = &geometry.mask {
         // The mask repeats over the kernel taps: weight index mod (I·O) is its mask index.
-        for (weight, &connected) in gradients.weights.iter_mut().zip(mask.iter().cycle()) {
+        for (weight, &connected) in weight_gradient.iter_mut().zip(mask.iter().cycle()) {
             if !connected {
                 *weight = 0.0;
             }
         }
+    }
+}
+
+/// The backward pass by im2col + GEMM: the pre-activation gradient first (one pass over the
+/// output), then the products.
+fn columns_backward(
+    geometry: &Conv2dGeometry,
+    plan: &Plan,
+    pass: ConvBackward<'_>,
+    gradients: ConvGradients<'_>,
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let gradient = match pass.activation {
+        Some((output, function)) if function != Pointwise::Identity => {
+            let mut gradient = pass.output_gradient.to_vec();
+            super::pointwise::gradient_from_output_in_place(
+                output,
+                &mut gradient,
+                function,
+                compute,
+            )?;
+            Cow::Owned(gradient)
+        }
+        _ => Cow::Borrowed(pass.output_gradient),
+    };
+    if let Some(input_gradient) = gradients.input {
+        let weights = plan.masked(geometry, pass.weights);
+        columns::backward_data(geometry, &gradient, &weights, input_gradient, compute)?;
+    }
+    columns::backward_weights(geometry, pass.input, &gradient, gradients.weights, compute)?;
+    zero_unconnected(geometry, gradients.weights);
+    if let Some(bias) = gradients.bias {
+        bias_gradient(&gradient, plan.output.channels, bias, compute)?;
     }
     Ok(())
 }
@@ -277,6 +376,15 @@ pub fn conv2d_backward_data(
     expect_length("convolution weights", weights.len(), plan.weight_len)?;
     expect_length("input gradient", input_gradient.len(), plan.input_len)?;
     let weights = plan.masked(geometry, weights);
+    if plan.method(geometry) == Method::Columns {
+        return columns::backward_data(
+            geometry,
+            output_gradient,
+            &weights,
+            input_gradient,
+            compute,
+        );
+    }
     dispatch(
         compute.instructions(),
         BackwardData {
@@ -1074,6 +1182,18 @@ struct Plan {
 }
 
 impl Plan {
+    /// The method that computes `geometry`: its own, or by the shape for `Auto`.
+    fn method(&self, geometry: &Conv2dGeometry) -> Method {
+        match geometry.method {
+            Method::Auto => Method::for_shape(
+                self.group_in,
+                self.group_out,
+                self.kernel_height * self.kernel_width,
+            ),
+            chosen => chosen,
+        }
+    }
+
     fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
         let input = geometry.input;
         let groups = geometry.groups;
@@ -1282,7 +1402,7 @@ mod tests {
 
     /// Small random convolutions: any stride, padding, dilation, groups, mask; sometimes a
     /// pointwise kernel; a workspace of 0 forces one image per chunk; any instruction set of this
-    /// machine.
+    /// machine; either method (direct tiles, im2col + GEMM) or the one `Auto` picks.
     fn cases() -> impl Strategy<Value = Case> {
         cases_with(1usize..4)
     }
@@ -1308,11 +1428,12 @@ mod tests {
             1usize..3,
             prop::sample::select(vec![0usize, 1 << 20]),
             prop::sample::select(Instructions::available()),
+            prop::sample::select(vec![Method::Direct, Method::Columns, Method::Auto]),
         );
         (sizes, options).prop_map(
             |(
                 (batch, groups, group_in, group_out, kernel, stride, dilation, pads, extra),
-                (pointwise, masked, with_bias, seed, threads, workspace, instructions),
+                (pointwise, masked, with_bias, seed, threads, workspace, instructions, method),
             )| {
                 let (kernel, stride, padding) = if pointwise {
                     ((1, 1), (1, 1), Padding::default())
@@ -1329,7 +1450,8 @@ mod tests {
                     .with_stride(stride)
                     .with_padding(padding)
                     .with_dilation(dilation)
-                    .with_groups(groups);
+                    .with_groups(groups)
+                    .with_method(method);
                 if masked {
                     let mask = values(group_in * output_channels, seed ^ 77)
                         .into_iter()
@@ -1662,6 +1784,94 @@ mod tests {
             for threads in [2, 3, 16] {
                 prop_assert!(run(threads) == one, "{} threads differ from 1", threads);
             }
+        }
+    }
+
+    /// `Auto` picks the tiles for few output channels or few weight rows, GEMM otherwise
+    /// (the rule bench/README.md measured on the three networks' layers).
+    #[test]
+    fn the_rule_picks_the_measured_method() {
+        // (group_in, group_out, kernel area): LeNet-5's C1, C3, C5; the Keras CNN's two layers.
+        let cases = [
+            ((1, 6, 25), Method::Direct),
+            ((6, 16, 25), Method::Columns),
+            ((16, 120, 25), Method::Columns),
+            ((1, 32, 9), Method::Direct),
+            ((32, 64, 9), Method::Columns),
+            ((64, 1, 9), Method::Direct),
+        ];
+        for ((group_in, group_out, area), expected) in cases {
+            assert_eq!(
+                Method::for_shape(group_in, group_out, area),
+                expected,
+                "{group_in} → {group_out}, {area} taps"
+            );
+        }
+    }
+
+    /// The Keras CNN's second layer (32 → 64 channels, 3×3, relu) on small images, by both
+    /// methods: forward and the fused backward pass against the plain-loop references.
+    #[test]
+    fn both_methods_match_the_references_on_the_cnn_layer() {
+        let input_shape = Nhwc::new(2, 6, 5, 32);
+        for method in [Method::Direct, Method::Columns] {
+            let geometry = Conv2dGeometry::new(input_shape, 64, (3, 3)).with_method(method);
+            let case = Case {
+                geometry: geometry.clone(),
+                with_bias: true,
+                seed: 9,
+                compute: Compute::new(2).unwrap(),
+            };
+            let (input, weights, bias) = (case.input(), case.weights(), case.bias().unwrap());
+            let sums = reference_forward(
+                &geometry,
+                &widen(&input),
+                &widen(&weights),
+                Some(&widen(&bias)),
+            );
+            let mut output = vec![f32::NAN; sums.len()];
+            conv2d_forward(
+                &geometry,
+                &input,
+                &weights,
+                Some(&bias),
+                Pointwise::Relu,
+                &mut output,
+                case.compute,
+            )
+            .unwrap();
+            let relu: Vec<f64> = sums.iter().map(|&sum| sum.max(0.0)).collect();
+            assert_close(&output, &relu, 1e-5);
+            let upstream = case.output_gradient();
+            let through: Vec<f64> = upstream
+                .iter()
+                .zip(&output)
+                .map(|(&gradient, &out)| if out > 0.0 { f64::from(gradient) } else { 0.0 })
+                .collect();
+            let (input_expected, weights_expected, bias_expected) =
+                reference_backward(&geometry, &widen(&input), &widen(&weights), &through);
+            let mut input_gradient = vec![f32::NAN; input.len()];
+            let mut weight_gradient = vec![f32::NAN; weights.len()];
+            let mut bias_gradient = vec![f32::NAN; 64];
+            conv2d_backward(
+                &geometry,
+                ConvBackward {
+                    input: &input,
+                    weights: &weights,
+                    output_gradient: &upstream,
+                    activation: Some((&output, Pointwise::Relu)),
+                },
+                ConvGradients {
+                    input: Some(&mut input_gradient),
+                    weights: &mut weight_gradient,
+                    bias: Some(&mut bias_gradient),
+                },
+                case.compute,
+            )
+            .unwrap();
+            assert_close(&input_gradient, &input_expected, 1e-5);
+            assert_close(&weight_gradient, &weights_expected, 1e-5);
+            assert_close(&bias_gradient, &bias_expected, 1e-5);
         }
     }
 
