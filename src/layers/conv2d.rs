@@ -6,9 +6,10 @@
 //! sequence `[N, L, C]` runs through the kernels as maps `[N, 1, L, C]` of one row (the same values
 //! in the same order) with a 1×k kernel.
 //!
-//! Executed, it is `act(conv(x, W) + b)` through the im2col kernels of `crate::tensor`, with HWIO
-//! weights `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` for `conv1d`). Padding is split as the analysis splits it (`same`: the
-//! odd unit after). The connection table is a mask over the weights' last two axes: every forward
+//! Executed, it is `act(conv(x, W) + b)` through the kernels of `crate::tensor::convolution`
+//! (direct tiles or im2col + GEMM, picked by the shape), with HWIO weights
+//! `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` for `conv1d`). Padding is split as
+//! the analysis splits it (`same`: the odd unit after). The connection table is a mask over the weights' last two axes: every forward
 //! pass writes zeros into the unconnected weights (so they are exactly zero whatever initialised
 //! or loaded them), the kernels ignore them, and their gradient is zero.
 

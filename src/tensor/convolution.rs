@@ -3,7 +3,14 @@
 //! gradient, for any stride, explicit padding, dilation, groups (depthwise included) and an
 //! optional connection mask.
 //!
-//! # Method: direct convolution on register tiles
+//! # Methods
+//!
+//! Two methods compute the same values (up to rounding): the direct register tiles below, and
+//! im2col + GEMM (`columns`). [`Method::Auto`], the default, picks the tiles for few output
+//! channels or few weight rows per group and GEMM otherwise ([`Method::for_shape`]); the
+//! tests run every pass by both.
+//!
+//! # Direct convolution on register tiles
 //!
 //! No column matrix is built. Output channels are the vector lanes: a register tile holds a few
 //! output pixels × up to four vectors of one group's output channels, and for every kernel tap
