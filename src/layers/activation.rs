@@ -11,6 +11,7 @@ use super::{
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::elementwise;
+use crate::tensor::pointwise::Pointwise;
 use crate::tensor::smooth::{Smooth, smooth_backward_from_input, smooth_forward};
 use crate::tensor::{Compute, Tensor, TensorError};
 use std::borrow::Cow;
@@ -128,6 +129,32 @@ impl Activation {
         }
     }
 
+    /// The elementwise function kernels apply, or `None` for softmax (which normalises over the
+    /// last axis) and the functions differentiated from their input.
+    pub(crate) fn pointwise(self) -> Option<Pointwise> {
+        match self {
+            Activation::Relu => Some(Pointwise::Relu),
+            Activation::Tanh => Some(Pointwise::TANH),
+            Activation::ScaledTanh => Some(Pointwise::ScaledTanh {
+                amplitude: elementwise::SCALED_TANH_AMPLITUDE,
+                slope: elementwise::SCALED_TANH_SLOPE,
+            }),
+            Activation::Sigmoid => Some(Pointwise::Sigmoid),
+            Activation::Linear => Some(Pointwise::Identity),
+            // Softmax normalises over the last axis; the others are differentiated from their
+            // input, which the layer keeps (`keep_input`): `apply` and `gradient` run them.
+            Activation::Softmax
+            | Activation::Gelu
+            | Activation::GeluTanh
+            | Activation::Silu
+            | Activation::Relu6
+            | Activation::HardSwish
+            | Activation::Elu
+            | Activation::LeakyRelu(_)
+            | Activation::Softplus => None,
+        }
+    }
+
     /// Reads the optional attribute `key` of a conv or dense layer (`swish` is accepted for
     /// `silu`; a leaky relu takes its slope from the network's conventions).
     pub fn read(
@@ -213,6 +240,13 @@ pub(crate) fn keep_input(activation: Option<Activation>, input: &Tensor) -> Opti
 /// The extent of the last axis, over which softmax normalises (per example and position).
 fn last_axis(tensor: &Tensor) -> usize {
     tensor.shape().last().copied().unwrap_or(1)
+}
+
+/// What a kernel can fold into its output pass of an optional activation: its elementwise
+/// function (`Identity` for none and `linear`), or `None` for softmax, which [`apply`] and
+/// [`gradient`] handle.
+pub(crate) fn fused(activation: Option<Activation>) -> Option<Pointwise> {
+    activation.map_or(Some(Pointwise::Identity), Activation::pointwise)
 }
 
 /// Applies `activation` to a layer's pre-activation output (`None` and `linear` leave it as it

@@ -6,9 +6,10 @@
 //! sequence `[N, L, C]` runs through the kernels as maps `[N, 1, L, C]` of one row (the same values
 //! in the same order) with a 1×k kernel.
 //!
-//! Executed, it is `act(conv(x, W) + b)` through the im2col kernels of `crate::tensor`, with HWIO
-//! weights `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` for `conv1d`). Padding is split as the analysis splits it (`same`: the
-//! odd unit after). The connection table is a mask over the weights' last two axes: every forward
+//! Executed, it is `act(conv(x, W) + b)` through the kernels of `crate::tensor::convolution`
+//! (direct tiles or im2col + GEMM, picked by the shape), with HWIO weights
+//! `[KH, KW, C/groups, filters]` (`[K, C/groups, filters]` for `conv1d`). Padding is split as
+//! the analysis splits it (`same`: the odd unit after). The connection table is a mask over the weights' last two axes: every forward
 //! pass writes zeros into the unconnected weights (so they are exactly zero whatever initialised
 //! or loaded them), the kernels ignore them, and their gradient is zero.
 
@@ -23,8 +24,9 @@ use super::{
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::convolution::{
-    Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
+    Conv2dGeometry, ConvBackward, ConvGradients, conv2d_backward, conv2d_forward,
 };
+use crate::tensor::pointwise::Pointwise;
 use crate::tensor::{Compute, Nhwc, Padding, Tensor, TensorError};
 
 /// The catalogue entry.
@@ -421,16 +423,26 @@ impl Layer for Conv2d {
         }
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
         let mut output = Tensor::zeros(&batch_shape(&self.window, geometry.output()?))?;
+        // Elementwise activations are applied as the kernel stores its output; softmax and the
+        // functions differentiated from their input after, keeping that input.
+        let fused = activation::fused(self.activation);
         conv2d_forward(
             &geometry,
             input.data(),
             weights.data(),
             bias.map(Tensor::data),
+            fused.unwrap_or(Pointwise::Identity),
             output.data_mut(),
             pass.compute,
         )?;
-        let kept = activation::keep_input(self.activation, &output);
-        let output = activation::apply(self.activation, output, pass.compute)?;
+        let (output, kept) = match fused {
+            Some(_) => (output, None),
+            None => {
+                let kept = activation::keep_input(self.activation, &output);
+                let output = activation::apply(self.activation, output, pass.compute)?;
+                (output, kept)
+            }
+        };
         Ok(Forward {
             output,
             saved: Box::new(kept),
@@ -445,50 +457,84 @@ impl Layer for Conv2d {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, true)
+    }
+
+    fn backward_parameters(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, false)
+    }
+}
+
+impl Conv2d {
+    /// The backward pass, with the input gradient (backward-data) or without it.
+    fn backward_pass(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+        with_input_gradient: bool,
+    ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
         let geometry = self.geometry(self.maps_of(input)?)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        let kept = forward
-            .saved
-            .downcast_ref::<Option<Tensor>>()
-            .and_then(Option::as_ref);
-        let gradient = activation::gradient(
-            self.activation,
-            kept,
-            &forward.output,
-            output_gradient,
-            compute,
-        )?;
-        let mut input_gradient = Tensor::zeros(input.shape())?;
-        conv2d_backward_data(
-            &geometry,
-            gradient.data(),
-            weights.data(),
-            input_gradient.data_mut(),
-            compute,
-        )?;
+        // Elementwise activations are undone inside the kernels, from the output; softmax and
+        // the functions differentiated from their (kept) input here.
+        let (gradient, activation) = match activation::fused(self.activation) {
+            Some(function) => (
+                std::borrow::Cow::Borrowed(output_gradient),
+                Some((forward.output.data(), function)),
+            ),
+            None => {
+                let kept = forward
+                    .saved
+                    .downcast_ref::<Option<Tensor>>()
+                    .and_then(Option::as_ref);
+                let gradient = activation::gradient(
+                    self.activation,
+                    kept,
+                    &forward.output,
+                    output_gradient,
+                    compute,
+                )?;
+                (gradient, None)
+            }
+        };
+        let mut input_gradient = if with_input_gradient {
+            Some(Tensor::zeros(input.shape())?)
+        } else {
+            None
+        };
         let mut weight_gradient = Tensor::zeros(weights.shape())?;
-        conv2d_backward_weights(
+        let mut bias_gradient = bias.map(|bias| Tensor::zeros(bias.shape())).transpose()?;
+        conv2d_backward(
             &geometry,
-            input.data(),
-            gradient.data(),
-            weight_gradient.data_mut(),
+            ConvBackward {
+                input: input.data(),
+                weights: weights.data(),
+                output_gradient: gradient.data(),
+                activation,
+            },
+            ConvGradients {
+                input: input_gradient.as_mut().map(Tensor::data_mut),
+                weights: weight_gradient.data_mut(),
+                bias: bias_gradient.as_mut().map(Tensor::data_mut),
+            },
             compute,
         )?;
-        let mut parameter_gradients = vec![weight_gradient];
-        if let Some(bias) = bias {
-            let mut gradient_of_bias = Tensor::zeros(bias.shape())?;
-            bias_gradient(
-                gradient.data(),
-                bias.len(),
-                gradient_of_bias.data_mut(),
-                compute,
-            )?;
-            parameter_gradients.push(gradient_of_bias);
-        }
         Ok(Gradients {
-            inputs: vec![input_gradient],
-            parameters: parameter_gradients,
+            inputs: input_gradient.into_iter().collect(),
+            parameters: std::iter::once(weight_gradient)
+                .chain(bias_gradient)
+                .collect(),
         })
     }
 }
@@ -721,7 +767,10 @@ mod tests {
 
     #[test]
     fn activations_match_finite_differences() {
-        for function in ["relu", "tanh", "sigmoid", "softmax", "linear"] {
+        // Every function: the elementwise ones the kernels fuse (relu, tanh, scaled_tanh,
+        // sigmoid, linear) and the ones applied after them (softmax, and those differentiated
+        // from their kept input: gelu, silu, …).
+        for function in super::Activation::NAMES {
             let line = format!("conv2d 3 2 activation={function}");
             check_gradients(&line, &[&[4, 4, 2]], 2);
         }

@@ -38,6 +38,7 @@ use crate::syntax::Value;
 use crate::tensor::convolution::{
     Conv2dGeometry, bias_gradient, conv2d_backward_data, conv2d_backward_weights, conv2d_forward,
 };
+use crate::tensor::pointwise::Pointwise;
 use crate::tensor::{Compute, Nhwc, Padding, Tensor, TensorError};
 
 /// The catalogue entry.
@@ -479,6 +480,7 @@ impl Layer for Transpose {
             gradient.data(),
             weights.data(),
             None,
+            Pointwise::Identity,
             input_gradient.data_mut(),
             compute,
         )?;

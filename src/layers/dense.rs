@@ -337,6 +337,32 @@ impl Layer for Dense {
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, true)
+    }
+
+    fn backward_parameters(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        self.backward_pass(parameters, inputs, forward, output_gradient, compute, false)
+    }
+}
+
+impl Dense {
+    /// The backward pass, with the input gradient (its own product, dY·Wᵀ) or without it.
+    fn backward_pass(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+        with_input_gradient: bool,
+    ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
         let (batch, fan_in) = self.rows(input, weights)?;
@@ -353,16 +379,20 @@ impl Layer for Dense {
             compute,
         )?;
         // dX = dY·Wᵀ, with W stored [inputs, units].
-        let mut input_gradient = Tensor::zeros(input.shape())?;
-        let mut product = Product::new(batch, units, fan_in);
-        product.transpose_b = true;
-        matmul(
-            &product,
-            gradient.data(),
-            weights.data(),
-            input_gradient.data_mut(),
-            compute,
-        )?;
+        let mut input_gradients = Vec::with_capacity(1);
+        if with_input_gradient {
+            let mut input_gradient = Tensor::zeros(input.shape())?;
+            let mut product = Product::new(batch, units, fan_in);
+            product.transpose_b = true;
+            matmul(
+                &product,
+                gradient.data(),
+                weights.data(),
+                input_gradient.data_mut(),
+                compute,
+            )?;
+            input_gradients.push(input_gradient);
+        }
         // dW = Xᵀ·dY, with X stored [batch, inputs].
         let mut weight_gradient = Tensor::zeros(weights.shape())?;
         let mut product = Product::new(fan_in, batch, units);
@@ -381,7 +411,7 @@ impl Layer for Dense {
             parameter_gradients.push(gradient_of_bias);
         }
         Ok(Gradients {
-            inputs: vec![input_gradient],
+            inputs: input_gradients,
             parameters: parameter_gradients,
         })
     }

@@ -55,7 +55,9 @@ use crate::tensor::{Compute, Tensor, TensorError};
 use std::fmt;
 
 /// What every layer kind answers. The analysis asks every layer the same questions, so they are
-/// methods here; none has a default body, so a new kind cannot forget one.
+/// methods here; none has a default body, so a new kind cannot forget one. The two exceptions:
+/// [`Layer::backward_parameters`], a shortcut that defaults to the full backward pass, and
+/// [`Layer::explanation`], extra words that most kinds do without.
 pub trait Layer: fmt::Debug + Send + Sync {
     /// The settings shown beside the layer's name, in the sheet's letters: `F=11, K=96, S=4, P=0`.
     fn settings(&self) -> String;
@@ -111,9 +113,24 @@ pub trait Layer: fmt::Debug + Send + Sync {
         None
     }
 
+    /// The backward pass when no input needs a gradient (the layer reads only the network's
+    /// input): the parameter gradients as [`Layer::backward`] gives them, and `inputs` either
+    /// empty or as `backward` gives them. Layers whose input gradient costs a product of its own
+    /// (conv2d, dense) leave it out; the default runs `backward`.
+    fn backward_parameters(
+        &self,
+        parameters: &[Tensor],
+        inputs: &[&Tensor],
+        forward: &Forward,
+        output_gradient: &Tensor,
+        compute: Compute,
+    ) -> Result<Gradients, TensorError> {
+        self.backward(parameters, inputs, forward, output_gradient, compute)
+    }
+
     /// Words for `netcalc explain` that the formulas cannot give (an LSTM's gates); `None`, the
-    /// default, lets the explanation read the formulas. The one method with a default body:
-    /// most kinds are explained by their formulas alone.
+    /// default, lets the explanation read the formulas: most kinds are explained by their formulas
+    /// alone.
     fn explanation(&self, _inputs: &[Shape], _output: &Shape) -> Option<Explanation> {
         None
     }

@@ -404,6 +404,25 @@ pub fn check_gradients_on(line: &str, inputs: &[Shape], batch: usize, values: Va
         .expect("backward");
     assert_eq!(gradients.inputs.len(), input_tensors.len());
     assert_eq!(gradients.parameters.len(), parameters.len());
+    // The shortcut for layers reading the network's input: the same parameter gradients, bit
+    // for bit, and either no input gradients or the same ones.
+    let shortcut = layer
+        .backward_parameters(
+            &parameters,
+            &references,
+            &forward,
+            &output_gradient,
+            compute,
+        )
+        .expect("backward without input gradients");
+    assert_eq!(
+        shortcut.parameters, gradients.parameters,
+        "`{line}`: parameter gradients"
+    );
+    assert!(
+        shortcut.inputs.is_empty() || shortcut.inputs == gradients.inputs,
+        "`{line}`: input gradients of the shortcut"
+    );
     let epsilon = if values.distinct {
         let longest = input_tensors.iter().map(Tensor::len).max().unwrap_or(1);
         // An eighth of the spacing 2/length.

@@ -29,46 +29,75 @@ pub mod convolution;
 pub mod elementwise;
 pub mod matmul;
 pub mod normalization;
+pub mod pointwise;
 pub mod pooling;
 pub mod smooth;
 
 mod error;
 mod parallel;
+pub(crate) mod simd;
 #[cfg(test)]
 mod testing;
 
 pub use error::TensorError;
+pub use simd::Instructions;
 
 /// The workspace budget of a [`Compute`] unless the caller sets another: 2 MiB, shared by the
 /// threads. Column buffers about the size of a core's L2 cache measured as fast as or faster
 /// than 32 MiB ones (see `bench/README.md`); raise it only to bound memory differently.
 pub const DEFAULT_WORKSPACE_BYTES: usize = 2 << 20;
 
-/// How a kernel may use the machine: how many threads, how much scratch memory.
+/// How a kernel may use the machine: how many threads, how much scratch memory, which vector
+/// instructions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compute {
     threads: usize,
     workspace_bytes: usize,
+    instructions: Instructions,
 }
 
 impl Compute {
-    /// A setting with `threads` worker tasks (at least 1) and the default workspace budget.
+    /// A setting with `threads` worker tasks (at least 1), the default workspace budget and the
+    /// widest vector instructions of the processor.
     pub fn new(threads: usize) -> Result<Compute, TensorError> {
         if threads == 0 {
             return Err(TensorError::NoThreads);
         }
         Ok(Compute {
             threads,
-            workspace_bytes: DEFAULT_WORKSPACE_BYTES,
+            ..Compute::single()
         })
     }
 
-    /// One thread, the default workspace budget.
+    /// One thread, the default workspace budget, the widest vector instructions.
     pub fn single() -> Compute {
         Compute {
             threads: 1,
             workspace_bytes: DEFAULT_WORKSPACE_BYTES,
+            instructions: Instructions::best(),
         }
+    }
+
+    /// The same setting with other vector instructions, when the processor has them (else an
+    /// error naming the set).
+    pub fn with_instructions(self, instructions: Instructions) -> Result<Compute, TensorError> {
+        if !Instructions::available().contains(&instructions) {
+            return Err(TensorError::Geometry {
+                reason: format!(
+                    "this processor lacks the {} instructions",
+                    instructions.name()
+                ),
+            });
+        }
+        Ok(Compute {
+            instructions,
+            ..self
+        })
+    }
+
+    /// The vector instructions kernels use.
+    pub fn instructions(&self) -> Instructions {
+        self.instructions
     }
 
     /// The same setting with another budget for scratch buffers (im2col columns), in bytes. The

@@ -50,6 +50,32 @@ pub(crate) fn for_each_part<T: Send, R: Send>(
         .collect()
 }
 
+/// How many parts a kernel cuts a sum into when the split must not depend on the thread count
+/// (enough for 16 threads).
+pub(crate) const FIXED_PARTS: usize = 16;
+
+/// Runs `work` on the `parts` parts of `0..total` (see [`split`]), on at most `threads` tasks
+/// (each takes a contiguous run of parts), and returns the results in part order. The parts,
+/// and so the results, do not depend on `threads`.
+pub(crate) fn map_fixed_parts<R: Send>(
+    total: usize,
+    parts: usize,
+    threads: usize,
+    work: impl Fn(Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let ranges = split(total, parts);
+    let groups = split(ranges.len(), threads);
+    if groups.len() <= 1 {
+        return ranges.into_iter().map(work).collect();
+    }
+    let results: Vec<Vec<R>> = groups
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|group| ranges[group].iter().cloned().map(&work).collect())
+        .collect();
+    results.into_iter().flatten().collect()
+}
+
 /// Runs `work` on the parts of `0..total` (see [`split`]) and returns the results in part order.
 pub(crate) fn map_parts<R: Send>(
     total: usize,

@@ -11,6 +11,8 @@
 //!   whole gradient to that cell, recomputing it from the input. Where windows overlap, the
 //!   gradients a cell receives add up. NaN inputs give unspecified (but reproducible) results.
 
+mod tiled;
+
 use super::parallel::for_each_part;
 use super::{Compute, Nhwc, Padding, TensorError, expect_length, output_extent};
 use std::ops::Range;
@@ -274,6 +276,15 @@ pub fn max_pool2d_forward(
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
+    if tiled::applies(geometry) {
+        check(
+            geometry,
+            ("pooling input", input.len()),
+            ("pooling output", output.len()),
+        )?;
+        tiled::max_forward(geometry, input, output, compute);
+        return Ok(());
+    }
     pool_forward(
         geometry,
         input,
@@ -315,6 +326,10 @@ pub fn max_pool2d_backward(
         ("output gradient", output_gradient.len()),
     )?;
     expect_length("input gradient", input_gradient.len(), input.len())?;
+    if tiled::applies(geometry) {
+        tiled::max_backward(geometry, input, output_gradient, input_gradient, compute);
+        return Ok(());
+    }
     let channels = size.channels;
     pool_backward(
         geometry,
@@ -350,6 +365,15 @@ pub fn average_pool2d_forward(
     output: &mut [f32],
     compute: Compute,
 ) -> Result<(), TensorError> {
+    if tiled::applies(geometry) {
+        check(
+            geometry,
+            ("pooling input", input.len()),
+            ("pooling output", output.len()),
+        )?;
+        tiled::average_forward(geometry, input, output, compute);
+        return Ok(());
+    }
     pool_forward(
         geometry,
         input,
@@ -384,6 +408,10 @@ pub fn average_pool2d_backward(
         ("input gradient", input_gradient.len()),
         ("output gradient", output_gradient.len()),
     )?;
+    if tiled::applies(geometry) {
+        tiled::average_backward(geometry, output_gradient, input_gradient, compute);
+        return Ok(());
+    }
     pool_backward(
         geometry,
         size,
@@ -696,6 +724,78 @@ mod tests {
             });
             assert_close(&gradient, &expected, 1e-5);
         }
+    }
+
+    /// Geometries whose windows tile the images (the fast path of `tiled.rs`), with channel
+    /// counts that span several vectors and tails.
+    fn tiled_geometries() -> impl Strategy<Value = (Pool2dGeometry, u64, Compute)> {
+        (
+            (1usize..4, 1usize..4),
+            (1usize..4, 1usize..4),
+            (1usize..4, 1usize..21),
+            any::<u64>(),
+            1usize..4,
+        )
+            .prop_map(
+                |(window, (rows, columns), (batch, channels), seed, threads)| {
+                    let input = Nhwc::new(batch, window.0 * rows, window.1 * columns, channels);
+                    let geometry = Pool2dGeometry::new(input, window);
+                    assert!(tiled::applies(&geometry));
+                    (geometry, seed, Compute::new(threads).unwrap())
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The tiled loops against the plain-loop reference and finite differences; gradients
+        /// start as NaN, so every cell must be written.
+        #[test]
+        fn tiled_pooling_matches_the_reference_and_finite_differences(
+            (geometry, seed, compute) in tiled_geometries()
+        ) {
+            let output_len = geometry.output().unwrap().len().unwrap();
+            let input = distinct_values(geometry.input.len().unwrap(), seed);
+            let upstream = values(output_len, seed ^ 3);
+            let widened_upstream = widen(&upstream);
+            let mut output = vec![f32::NAN; output_len];
+            max_pool2d_forward(&geometry, &input, &mut output, compute).unwrap();
+            assert_close(&output, &reference(&geometry, Kind::Max, &widen(&input)), 0.0);
+            average_pool2d_forward(&geometry, &input, &mut output, compute).unwrap();
+            assert_close(&output, &reference(&geometry, Kind::Average, &widen(&input)), 1e-6);
+
+            let mut gradient = vec![f32::NAN; input.len()];
+            max_pool2d_backward(&geometry, &input, &upstream, &mut gradient, compute).unwrap();
+            let expected = finite_differences(&widen(&input), 1e-4, |input| {
+                dot(&widened_upstream, &reference(&geometry, Kind::Max, input))
+            });
+            assert_close(&gradient, &expected, 1e-5);
+            let mut gradient = vec![f32::NAN; input.len()];
+            average_pool2d_backward(&geometry, &upstream, &mut gradient, compute).unwrap();
+            let expected = finite_differences(&widen(&input), 1e-3, |input| {
+                dot(&widened_upstream, &reference(&geometry, Kind::Average, input))
+            });
+            assert_close(&gradient, &expected, 1e-5);
+        }
+    }
+
+    #[test]
+    fn tiled_max_pooling_gives_tied_gradients_to_the_first_cell_per_channel() {
+        // Two channels, one 2×2 window: channel 0 ties in cells 1 and 3, channel 1 in all four.
+        let geometry = Pool2dGeometry::new(Nhwc::new(1, 2, 2, 2), (2, 2));
+        assert!(tiled::applies(&geometry));
+        let input = [1.0, 7.0, 4.0, 7.0, 2.0, 7.0, 4.0, 7.0];
+        let mut gradient = [f32::NAN; 8];
+        max_pool2d_backward(
+            &geometry,
+            &input,
+            &[3.0, 5.0],
+            &mut gradient,
+            Compute::single(),
+        )
+        .unwrap();
+        assert_eq!(gradient, [0.0, 5.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]

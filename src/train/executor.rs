@@ -39,6 +39,10 @@ struct LayerState {
     /// layer, which of the batches handed to `forward` it reads.
     reads: Vec<usize>,
     is_input: bool,
+    /// Whether the backward pass must reach it: it has parameters, or a layer it reads does.
+    /// (The network's input needs no gradient, so neither do parameter-free layers before the
+    /// first layer with parameters.)
+    needs_gradient: bool,
     /// How many times later layers read it.
     readers: usize,
     /// Its output shape for one example, from the analysis.
@@ -155,6 +159,9 @@ impl<'n> Model<'n> {
             }
             let (parameters, gradients) =
                 allocate(&specs, scheme, random).map_err(|error| in_layer(&name, error))?;
+            let needs_gradient = !is_input
+                && (!parameters.is_empty()
+                    || reads.iter().any(|&read| layers[read].needs_gradient));
             layers.push(LayerState {
                 node,
                 names: specs
@@ -164,6 +171,7 @@ impl<'n> Model<'n> {
                 name,
                 reads,
                 is_input,
+                needs_gradient,
                 readers: 0,
                 output_shape: info
                     .output
@@ -282,9 +290,14 @@ impl<'n> Model<'n> {
                 continue;
             };
             let layer = &self.layers[position];
-            if layer.is_input {
+            if !layer.needs_gradient {
                 continue;
             }
+            // Gradients for the layers it reads, unless none of them needs one.
+            let input_gradients = layer
+                .reads
+                .iter()
+                .any(|&read| self.layers[read].needs_gradient);
             let forward = forward_of(layer)?;
             if gradient.shape() != forward.output.shape() {
                 return Err(in_layer(
@@ -297,14 +310,23 @@ impl<'n> Model<'n> {
                 ));
             }
             let references = gather(&self.layers, &layer.reads, &layer.name)?;
-            let gradients = self
-                .network
-                .node(layer.node)
-                .layer
-                .backward(&layer.parameters, &references, forward, &gradient, compute)
-                .map_err(|error| in_layer(&layer.name, error))?;
+            let kind = &self.network.node(layer.node).layer;
+            let gradients = if input_gradients {
+                kind.backward(&layer.parameters, &references, forward, &gradient, compute)
+            } else {
+                kind.backward_parameters(
+                    &layer.parameters,
+                    &references,
+                    forward,
+                    &gradient,
+                    compute,
+                )
+            }
+            .map_err(|error| in_layer(&layer.name, error))?;
+            let inputs_fit = gradients.inputs.len() == references.len()
+                || (!input_gradients && gradients.inputs.is_empty());
             let fits = gradients.parameters.len() == layer.parameters.len()
-                && gradients.inputs.len() == references.len()
+                && inputs_fit
                 && gradients
                     .parameters
                     .iter()

@@ -1,0 +1,635 @@
+//! The other method of `convolution`: im2col + GEMM, kept beside the direct register-tile
+//! kernels for the layers where it is faster (see [`super::Method`]).
+//!
+//! For one group, the *columns* matrix `Col` has one row per output pixel (image, y, x) and one
+//! column per weight row `(ky, kx, i)`: the input value that weight meets at that pixel, or 0 in
+//! the padding. With the group's weights `W` (`depth × out_per_group`, a strided block of the HWIO
+//! array) and output block `Y` (`pixels × out_per_group`, a strided block of the NHWC output):
+//!
+//! - forward: `Y = Col·W` (+ bias) — large M (pixels), modest K (`depth = KH·KW·I`);
+//! - backward-data: `dCol = dY·Wᵀ`, then every `dCol` value is added back to the input pixel it
+//!   was read from (col2im) — large M again, K = out_per_group;
+//! - backward-weights: `dW = Colᵀ·dY` — a long-K product (K = pixels).
+//!
+//! # Work split
+//!
+//! The batch is cut into chunks of images whose columns fit half the [`Compute`] workspace (at
+//! least one image per chunk; [`chunk_bytes`]), and the chunks into one contiguous run per
+//! thread; each run has its own column buffer and single-threaded products, and the columns of a
+//! chunk are still in cache when the product reads them. Forward and backward-data write
+//! disjoint images per run. Backward-weights sums the batch in [`FIXED_PARTS`] fixed image
+//! blocks (as the direct kernels do), one partial `dW` per block, added in block order. Neither
+//! the chunks nor the blocks depend on the thread count, so neither do the results. A 1×1
+//! kernel with stride 1 and no padding needs no columns: the input itself is `Col`.
+//!
+//! The functions here take the weights already masked and leave the masked weights' gradient
+//! to the caller.
+
+use super::super::matmul::{Layout, Operand, Target, multiply};
+use super::super::parallel::{FIXED_PARTS, for_each_part, map_fixed_parts, split};
+use super::super::{
+    Compute, Nhwc, Padding, TensorError, element_count, expect_length, output_extent,
+};
+use super::Conv2dGeometry;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// The bytes of columns one product reads at a time: half the workspace, so that two threads'
+/// chunks fit it. It does not depend on the thread count, and neither do the chunks' bounds
+/// (multiples of one chunk's images), so every product, and so every result, is the same for
+/// any thread count.
+fn chunk_bytes(compute: Compute) -> usize {
+    compute.workspace_bytes() / 2
+}
+
+/// `output = conv(input, weights) + bias` (lengths checked by the caller).
+pub(super) fn forward(
+    geometry: &Conv2dGeometry,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let plan = Plan::new(geometry)?;
+    let (parts, inner) = plan.parts(compute);
+    for_each_range(output, plan.output_per_image, &parts, |images, output| {
+        plan.forward_part(input, weights, bias, images, output, inner)
+    })
+}
+
+/// ∂loss/∂input from ∂loss/∂output; `input_gradient` is overwritten.
+pub(super) fn backward_data(
+    geometry: &Conv2dGeometry,
+    output_gradient: &[f32],
+    weights: &[f32],
+    input_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let plan = Plan::new(geometry)?;
+    let (parts, inner) = plan.parts(compute);
+    for_each_range(
+        input_gradient,
+        plan.input_per_image,
+        &parts,
+        |images, gradient| {
+            plan.backward_data_part(output_gradient, weights, images, gradient, inner)
+        },
+    )
+}
+
+/// Runs `work(images, values)` on the consecutive image ranges `parts` of `data` (`per_image`
+/// values per image), one task per range, and returns the first error.
+fn for_each_range(
+    data: &mut [f32],
+    per_image: usize,
+    parts: &[Range<usize>],
+    work: impl Fn(Range<usize>, &mut [f32]) -> Result<(), TensorError> + Sync,
+) -> Result<(), TensorError> {
+    let mut pieces = Vec::with_capacity(parts.len());
+    let mut rest = data;
+    for range in parts {
+        let (piece, tail) = rest.split_at_mut(range.len() * per_image);
+        pieces.push((range.clone(), piece));
+        rest = tail;
+    }
+    if pieces.len() <= 1 {
+        return pieces
+            .into_iter()
+            .try_for_each(|(range, piece)| work(range, piece));
+    }
+    pieces
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|(range, piece)| work(range, piece))
+        .collect()
+}
+
+/// ∂loss/∂weights (HWIO) from the forward input and ∂loss/∂output; `weight_gradient` is
+/// overwritten (the caller zeroes masked weights).
+pub(super) fn backward_weights(
+    geometry: &Conv2dGeometry,
+    input: &[f32],
+    output_gradient: &[f32],
+    weight_gradient: &mut [f32],
+    compute: Compute,
+) -> Result<(), TensorError> {
+    let plan = Plan::new(geometry)?;
+    let inner = Compute::single().with_workspace_bytes(chunk_bytes(compute));
+    let partial_sums = map_fixed_parts(
+        plan.output.batch,
+        FIXED_PARTS,
+        compute.threads(),
+        |images| plan.weight_gradient_part(input, output_gradient, images, inner),
+    );
+    weight_gradient.fill(0.0);
+    for partial in partial_sums {
+        for (sum, value) in weight_gradient.iter_mut().zip(partial?) {
+            *sum += value;
+        }
+    }
+    Ok(())
+}
+
+/// A checked convolution geometry with every derived size the kernels need.
+#[derive(Debug)]
+struct Plan {
+    input: Nhwc,
+    output: Nhwc,
+    kernel_height: usize,
+    kernel_width: usize,
+    stride_y: usize,
+    stride_x: usize,
+    dilation_y: usize,
+    dilation_x: usize,
+    pad_top: usize,
+    pad_left: usize,
+    groups: usize,
+    /// Input channels per group (I).
+    group_in: usize,
+    /// Output channels per group.
+    group_out: usize,
+    /// Columns of `Col`: KH·KW·I.
+    depth: usize,
+    pixels_per_image: usize,
+    input_per_image: usize,
+    output_per_image: usize,
+    weight_len: usize,
+    /// Column values per image (0 when the input is used directly).
+    columns_per_image: usize,
+    /// A 1×1, stride-1, unpadded kernel: the input is its own column matrix.
+    direct: bool,
+    /// One group and no horizontal dilation: the taps of a kernel row that fall inside the image
+    /// read one contiguous run of input.
+    contiguous_rows: bool,
+}
+
+impl Plan {
+    fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
+        let input = geometry.input;
+        let groups = geometry.groups;
+        let invalid = |reason: String| Err(TensorError::Geometry { reason });
+        if input.height == 0 || input.width == 0 || input.channels == 0 {
+            return invalid(format!(
+                "the input {}×{}×{} has an empty axis",
+                input.height, input.width, input.channels
+            ));
+        }
+        if geometry.output_channels == 0 {
+            return invalid("a convolution needs at least one output channel".to_string());
+        }
+        if groups == 0
+            || !input.channels.is_multiple_of(groups)
+            || !geometry.output_channels.is_multiple_of(groups)
+        {
+            return invalid(format!(
+                "{groups} groups do not divide {} input and {} output channels",
+                input.channels, geometry.output_channels
+            ));
+        }
+        let (kernel_height, kernel_width) = geometry.kernel;
+        let (stride_y, stride_x) = geometry.stride;
+        let (dilation_y, dilation_x) = geometry.dilation;
+        let padding = geometry.padding;
+        let height = output_extent(
+            input.height,
+            kernel_height,
+            stride_y,
+            dilation_y,
+            padding.top,
+            padding.bottom,
+        )?;
+        let width = output_extent(
+            input.width,
+            kernel_width,
+            stride_x,
+            dilation_x,
+            padding.left,
+            padding.right,
+        )?;
+        let output = Nhwc::new(input.batch, height, width, geometry.output_channels);
+        let group_in = input.channels / groups;
+        let group_out = geometry.output_channels / groups;
+        let depth = element_count(&[kernel_height, kernel_width, group_in])?;
+        let weight_len = element_count(&[depth, geometry.output_channels])?;
+        if let Some(mask) = &geometry.mask {
+            expect_length(
+                "connection mask",
+                mask.len(),
+                group_in * geometry.output_channels,
+            )?;
+        }
+        let direct = kernel_height == 1
+            && kernel_width == 1
+            && stride_y == 1
+            && stride_x == 1
+            && padding == Padding::default();
+        let pixels_per_image = element_count(&[height, width])?;
+        let columns_per_image = if direct {
+            0
+        } else {
+            element_count(&[pixels_per_image, depth])?
+        };
+        // The whole batch's columns need not fit in memory, but their count must fit in usize
+        // so that chunk offsets cannot overflow.
+        element_count(&[columns_per_image, input.batch])?;
+        Ok(Plan {
+            input,
+            output,
+            kernel_height,
+            kernel_width,
+            stride_y,
+            stride_x,
+            dilation_y,
+            dilation_x,
+            pad_top: padding.top,
+            pad_left: padding.left,
+            groups,
+            group_in,
+            group_out,
+            depth,
+            pixels_per_image,
+            input_per_image: element_count(&[input.height, input.width, input.channels])?,
+            output_per_image: element_count(&[height, width, geometry.output_channels])?,
+            weight_len,
+            columns_per_image,
+            direct,
+            contiguous_rows: groups == 1 && dilation_x == 1,
+        })
+    }
+
+    /// How the batch is shared out: chunks of images whose columns fit [`chunk_bytes`], cut
+    /// into one contiguous run of chunks per thread (image ranges starting at multiples of a
+    /// chunk), each run single-threaded.
+    fn parts(&self, compute: Compute) -> (Vec<Range<usize>>, Compute) {
+        let bytes = chunk_bytes(compute);
+        let per_chunk = self.images_per_chunk(bytes);
+        let batch = self.input.batch;
+        let parts = split(batch.div_ceil(per_chunk), compute.threads())
+            .into_iter()
+            .map(|chunks| {
+                chunks.start.saturating_mul(per_chunk)
+                    ..chunks.end.saturating_mul(per_chunk).min(batch)
+            })
+            .collect();
+        (parts, Compute::single().with_workspace_bytes(bytes))
+    }
+
+    /// How many images one chunk holds so that its columns fit `workspace_bytes` (at least 1).
+    fn images_per_chunk(&self, workspace_bytes: usize) -> usize {
+        let bytes_per_image = self.columns_per_image.saturating_mul(size_of::<f32>());
+        workspace_bytes
+            .checked_div(bytes_per_image)
+            .unwrap_or(usize::MAX)
+            .max(1)
+    }
+
+    /// The images cut into consecutive chunks.
+    fn chunks(&self, images: Range<usize>, workspace_bytes: usize) -> Vec<Range<usize>> {
+        let per_chunk = self.images_per_chunk(workspace_bytes);
+        let end = images.end;
+        images
+            .step_by(per_chunk)
+            .map(|start| start..start.saturating_add(per_chunk).min(end))
+            .collect()
+    }
+
+    /// A column buffer for the largest chunk of `images`.
+    fn column_buffer(&self, images: &Range<usize>, workspace_bytes: usize) -> Vec<f32> {
+        let images = self.images_per_chunk(workspace_bytes).min(images.len());
+        vec![0.0; images * self.columns_per_image]
+    }
+
+    /// Group `group`'s weights: `depth × group_out`, a column block of the HWIO array.
+    fn group_weights<'a>(&self, weights: &'a [f32], group: usize) -> Operand<'a> {
+        Operand {
+            data: weights,
+            layout: Layout::row_major(
+                group * self.group_out,
+                self.depth,
+                self.group_out,
+                self.output.channels,
+            ),
+        }
+    }
+
+    /// Group `group`'s block of an NHWC output-shaped array for the images from `first_image`
+    /// on, counted from the start of `data`.
+    fn output_block(&self, first_image: usize, pixels: usize, group: usize) -> Layout {
+        Layout::row_major(
+            first_image * self.output_per_image + group * self.group_out,
+            pixels,
+            self.group_out,
+            self.output.channels,
+        )
+    }
+
+    /// Group `group`'s block of an NHWC input-shaped array (the direct kernel's `Col`).
+    fn input_block(&self, first_image: usize, pixels: usize, group: usize) -> Layout {
+        Layout::row_major(
+            first_image * self.input_per_image + group * self.group_in,
+            pixels,
+            self.group_in,
+            self.input.channels,
+        )
+    }
+
+    /// The column matrix of group `group` for a chunk of images (`pixels × depth`): the input
+    /// itself for a direct kernel, else gathered into `buffer`.
+    fn columns<'a>(
+        &self,
+        input: &'a [f32],
+        images: Range<usize>,
+        group: usize,
+        buffer: &'a mut [f32],
+        threads: usize,
+    ) -> Result<Operand<'a>, TensorError> {
+        let pixels = images.len() * self.pixels_per_image;
+        if self.direct {
+            return Ok(Operand {
+                data: input,
+                layout: self.input_block(images.start, pixels, group),
+            });
+        }
+        let length = images.len() * self.columns_per_image;
+        let available = buffer.len();
+        let buffer = buffer.get_mut(..length).ok_or(TensorError::Length {
+            what: "column buffer",
+            expected: length,
+            actual: available,
+        })?;
+        self.gather_columns(input, images.start, group, buffer, threads);
+        Ok(Operand {
+            data: buffer,
+            layout: Layout::row_major(0, pixels, self.depth, self.depth),
+        })
+    }
+
+    /// Forward for the images `images`, whose output is `output`.
+    fn forward_part(
+        &self,
+        input: &[f32],
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        images: Range<usize>,
+        output: &mut [f32],
+        compute: Compute,
+    ) -> Result<(), TensorError> {
+        let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
+        for chunk in self.chunks(images.clone(), compute.workspace_bytes()) {
+            let pixels = chunk.len() * self.pixels_per_image;
+            let local_start = chunk.start - images.start;
+            for group in 0..self.groups {
+                let columns =
+                    self.columns(input, chunk.clone(), group, &mut buffer, compute.threads())?;
+                let target = Target {
+                    data: &mut *output,
+                    layout: self.output_block(local_start, pixels, group),
+                };
+                let weights = self.group_weights(weights, group);
+                multiply(target, columns, weights, 1.0, 0.0, compute.threads())?;
+            }
+            if let Some(bias) = bias {
+                // Added while the chunk's output is still in cache.
+                let chunk_output = &mut output[local_start * self.output_per_image..]
+                    [..chunk.len() * self.output_per_image];
+                for pixel in chunk_output.chunks_exact_mut(self.output.channels) {
+                    for (value, &offset) in pixel.iter_mut().zip(bias) {
+                        *value += offset;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Backward-data for the images `images`, whose input gradient is `input_gradient`.
+    fn backward_data_part(
+        &self,
+        output_gradient: &[f32],
+        weights: &[f32],
+        images: Range<usize>,
+        input_gradient: &mut [f32],
+        compute: Compute,
+    ) -> Result<(), TensorError> {
+        if !self.direct {
+            input_gradient.fill(0.0);
+        }
+        let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
+        for chunk in self.chunks(images.clone(), compute.workspace_bytes()) {
+            let pixels = chunk.len() * self.pixels_per_image;
+            let local_start = chunk.start - images.start;
+            for group in 0..self.groups {
+                let gradient = Operand {
+                    data: output_gradient,
+                    layout: self.output_block(chunk.start, pixels, group),
+                };
+                let weights = self.group_weights(weights, group);
+                let weights_transposed = Operand {
+                    data: weights.data,
+                    layout: weights.layout.transposed(),
+                };
+                if self.direct {
+                    // The input gradient block is dY·Wᵀ itself.
+                    let target = Target {
+                        data: &mut *input_gradient,
+                        layout: self.input_block(local_start, pixels, group),
+                    };
+                    multiply(
+                        target,
+                        gradient,
+                        weights_transposed,
+                        1.0,
+                        0.0,
+                        compute.threads(),
+                    )?;
+                } else {
+                    let length = chunk.len() * self.columns_per_image;
+                    let columns = &mut buffer[..length];
+                    let target = Target {
+                        data: &mut *columns,
+                        layout: Layout::row_major(0, pixels, self.depth, self.depth),
+                    };
+                    multiply(
+                        target,
+                        gradient,
+                        weights_transposed,
+                        1.0,
+                        0.0,
+                        compute.threads(),
+                    )?;
+                    let chunk_gradient = &mut input_gradient[local_start * self.input_per_image..]
+                        [..chunk.len() * self.input_per_image];
+                    self.scatter_columns(columns, group, chunk_gradient, compute.threads());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `Σ Colᵀ·dY` over the images `images`, in chunks, into a fresh weight-gradient array.
+    fn weight_gradient_part(
+        &self,
+        input: &[f32],
+        output_gradient: &[f32],
+        images: Range<usize>,
+        compute: Compute,
+    ) -> Result<Vec<f32>, TensorError> {
+        let mut partial = vec![0.0f32; self.weight_len];
+        let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
+        for chunk in self.chunks(images, compute.workspace_bytes()) {
+            let pixels = chunk.len() * self.pixels_per_image;
+            for group in 0..self.groups {
+                let columns =
+                    self.columns(input, chunk.clone(), group, &mut buffer, compute.threads())?;
+                let columns_transposed = Operand {
+                    data: columns.data,
+                    layout: columns.layout.transposed(),
+                };
+                let gradient = Operand {
+                    data: output_gradient,
+                    layout: self.output_block(chunk.start, pixels, group),
+                };
+                let target = Target {
+                    data: &mut partial,
+                    layout: Layout::row_major(
+                        group * self.group_out,
+                        self.depth,
+                        self.group_out,
+                        self.output.channels,
+                    ),
+                };
+                multiply(
+                    target,
+                    columns_transposed,
+                    gradient,
+                    1.0,
+                    1.0,
+                    compute.threads(),
+                )?;
+            }
+        }
+        Ok(partial)
+    }
+
+    /// Visits the runs of one column row (output pixel `output_y`, `output_x`, group `group`)
+    /// in order: `visit(start in the row, length, source)`, where `source` is the offset in the
+    /// image's input of the run's first value, or `None` for a run of padding.
+    fn for_each_run(
+        &self,
+        output_y: usize,
+        output_x: usize,
+        group: usize,
+        mut visit: impl FnMut(usize, usize, Option<usize>),
+    ) {
+        let kernel_row = self.kernel_width * self.group_in;
+        let channel_start = group * self.group_in;
+        let width = self.input.width;
+        for tap_y in 0..self.kernel_height {
+            let row_start = tap_y * kernel_row;
+            let y = (output_y * self.stride_y + tap_y * self.dilation_y)
+                .checked_sub(self.pad_top)
+                .filter(|&y| y < self.input.height);
+            let Some(y) = y else {
+                visit(row_start, kernel_row, None);
+                continue;
+            };
+            if self.contiguous_rows
+                && let Some(first_x) = (output_x * self.stride_x).checked_sub(self.pad_left)
+                && first_x + self.kernel_width <= width
+            {
+                visit(
+                    row_start,
+                    kernel_row,
+                    Some((y * width + first_x) * self.input.channels),
+                );
+                continue;
+            }
+            for tap_x in 0..self.kernel_width {
+                let x = (output_x * self.stride_x + tap_x * self.dilation_x)
+                    .checked_sub(self.pad_left)
+                    .filter(|&x| x < width);
+                let source = x.map(|x| (y * width + x) * self.input.channels + channel_start);
+                visit(row_start + tap_x * self.group_in, self.group_in, source);
+            }
+        }
+    }
+
+    /// im2col: fills `columns` (`images × pixels × depth`) for group `group` of the images
+    /// starting at `first_image`, split over images into `threads` parts.
+    fn gather_columns(
+        &self,
+        input: &[f32],
+        first_image: usize,
+        group: usize,
+        columns: &mut [f32],
+        threads: usize,
+    ) {
+        for_each_part(columns, self.columns_per_image, threads, |images, part| {
+            for (local, image_columns) in part.chunks_exact_mut(self.columns_per_image).enumerate()
+            {
+                let image = first_image + images.start + local;
+                let image_input = &input[image * self.input_per_image..][..self.input_per_image];
+                let mut rows = image_columns.chunks_exact_mut(self.depth);
+                for output_y in 0..self.output.height {
+                    for output_x in 0..self.output.width {
+                        let Some(row) = rows.next() else { return };
+                        self.for_each_run(output_y, output_x, group, |start, length, source| {
+                            let run = &mut row[start..start + length];
+                            match source {
+                                Some(source) => {
+                                    run.copy_from_slice(&image_input[source..source + length]);
+                                }
+                                None => run.fill(0.0),
+                            }
+                        });
+                    }
+                }
+            }
+        });
+    }
+
+    /// col2im: adds every value of `columns` (group `group`, images of `input_gradient`) to the
+    /// input gradient value it stands for, split over images into `threads` parts.
+    fn scatter_columns(
+        &self,
+        columns: &[f32],
+        group: usize,
+        input_gradient: &mut [f32],
+        threads: usize,
+    ) {
+        for_each_part(
+            input_gradient,
+            self.input_per_image,
+            threads,
+            |images, part| {
+                for (local, image_gradient) in
+                    part.chunks_exact_mut(self.input_per_image).enumerate()
+                {
+                    let image = images.start + local;
+                    let image_columns =
+                        &columns[image * self.columns_per_image..][..self.columns_per_image];
+                    let mut rows = image_columns.chunks_exact(self.depth);
+                    for output_y in 0..self.output.height {
+                        for output_x in 0..self.output.width {
+                            let Some(row) = rows.next() else { return };
+                            self.for_each_run(
+                                output_y,
+                                output_x,
+                                group,
+                                |start, length, source| {
+                                    if let Some(source) = source {
+                                        let sums = &mut image_gradient[source..source + length];
+                                        for (sum, &value) in sums.iter_mut().zip(&row[start..]) {
+                                            *sum += value;
+                                        }
+                                    }
+                                },
+                            );
+                        }
+                    }
+                }
+            },
+        );
+    }
+}
