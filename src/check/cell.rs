@@ -159,9 +159,11 @@ pub fn variants(text: &str) -> Result<Option<(String, String)>, Unreadable> {
     }
 }
 
-/// Longer cells are unreadable: a formula chains at most a few hundred operators, and this
-/// bounds the depth of the formula tree that evaluation walks.
-const MAX_CELL_LENGTH: usize = 1000;
+/// Longer cells are unreadable. netcalc's own total of GPT-2 medium is about 2,400 bytes (one
+/// term per layer); the formula tree stays shallow however long the cell (sums are flat,
+/// parentheses nest at most 32 deep and one sum chains at most 256 subtractions), so the length
+/// only bounds the work.
+const MAX_CELL_LENGTH: usize = 16384;
 
 /// Reads a statement: `11·11·3·96+96 = 34944 (0.056%)`, `0`, `62 million`,
 /// `(224-11)/4+1 = 54.25 → 54`, `89610 parameters.`, `10·84 = 840 (1.38%), 840 non-trainable`.
@@ -504,6 +506,11 @@ mod tests {
         assert_eq!(shapes("[55×55×96]").unwrap(), vec![vec![55, 55, 96]]);
         assert_eq!(shapes("4096").unwrap(), vec![vec![4096]]);
         assert_eq!(shapes("100 tokens").unwrap(), vec![vec![100]]);
+        // Long sums read (a deep network's total); long chains of subtractions do not.
+        let long = vec!["4198400"; 400].join(" + ");
+        assert!(statement(&format!("{long} = {}", 4_198_400u64 * 400)).is_ok());
+        let chain = vec!["1"; 300].join(" - ");
+        assert!(statement(&format!("{chain} = -298")).is_err());
         assert_eq!(shapes("[100] token ids").unwrap(), vec![vec![100]]);
         assert_eq!(
             shapes("(None, 26, 26, 32)").unwrap(),

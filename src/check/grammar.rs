@@ -17,6 +17,8 @@ type Parsed<'a, T> = IResult<&'a str, T>;
 
 /// How deep parentheses may nest; deeper text is unreadable rather than a deep recursion.
 const MAX_DEPTH: usize = 32;
+/// How many subtractions one sum may chain: each nests the formula tree one level deeper.
+const MAX_DIFFERENCES: usize = 256;
 
 /// `statement = chain [ percent ] [ words ] ;`
 pub(super) fn statement_production(input: &str) -> Parsed<'_, Statement> {
@@ -137,6 +139,7 @@ fn sum(input: &str, depth: usize) -> Parsed<'_, Element> {
     let mut single = Some(first.clone());
     let mut terms = vec![first.expression];
     let mut accumulated: Option<Expression> = None;
+    let mut differences = 0;
     loop {
         let (after, _) = space0(rest)?;
         let operator = match after.chars().next() {
@@ -152,6 +155,14 @@ fn sum(input: &str, depth: usize) -> Parsed<'_, Element> {
         if operator == '+' {
             terms.push(next.expression);
         } else {
+            // Each `-` nests the sum so far one level deeper; bound it as parentheses are.
+            differences += 1;
+            if differences > MAX_DIFFERENCES {
+                return Err(nom::Err::Failure(nom::error::Error::new(
+                    after,
+                    nom::error::ErrorKind::TooLarge,
+                )));
+            }
             let left = fold_terms(accumulated.take(), std::mem::take(&mut terms));
             accumulated = Some(Expression::difference(left, next.expression));
         }

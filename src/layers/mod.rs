@@ -541,6 +541,8 @@ mod tests {
             ("global_maxpool1d", ""),
             ("reshape 7x112", "[7×112]"),
             ("permute 2x1", "[2, 1]"),
+            ("class_token", ""),
+            ("take 0", "position 0"),
         ];
         let mut kinds: Vec<&str> = Vec::new();
         for (line, expected) in cases {
