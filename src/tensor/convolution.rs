@@ -127,6 +127,83 @@ pub const COLUMNS_MINIMUM_OUTPUTS: usize = 16;
 /// inside it, not a measured optimum.
 pub const COLUMNS_MINIMUM_DEPTH: usize = 64;
 
+/// What both convolution methods (the direct tiles here, im2col in `columns.rs`) check and size
+/// before they plan: the output, the channels per group, a kernel's depth and the weights' length.
+struct CheckedSizes {
+    output: Nhwc,
+    group_in: usize,
+    group_out: usize,
+    depth: usize,
+    weight_len: usize,
+}
+
+impl Conv2dGeometry {
+    /// Checks the geometry (no empty axis, groups that divide both channel counts, a mask of the
+    /// right length, sizes that fit) and gives the sizes every plan starts from.
+    fn checked_sizes(&self) -> Result<CheckedSizes, TensorError> {
+        let input = self.input;
+        let groups = self.groups;
+        let invalid = |reason: String| Err(TensorError::Geometry { reason });
+        if input.height == 0 || input.width == 0 || input.channels == 0 {
+            return invalid(format!(
+                "the input {}×{}×{} has an empty axis",
+                input.height, input.width, input.channels
+            ));
+        }
+        if self.output_channels == 0 {
+            return invalid("a convolution needs at least one output channel".to_string());
+        }
+        if groups == 0
+            || !input.channels.is_multiple_of(groups)
+            || !self.output_channels.is_multiple_of(groups)
+        {
+            return invalid(format!(
+                "{groups} groups do not divide {} input and {} output channels",
+                input.channels, self.output_channels
+            ));
+        }
+        let (kernel_height, kernel_width) = self.kernel;
+        let (stride_y, stride_x) = self.stride;
+        let (dilation_y, dilation_x) = self.dilation;
+        let padding = self.padding;
+        let height = output_extent(
+            input.height,
+            kernel_height,
+            stride_y,
+            dilation_y,
+            padding.top,
+            padding.bottom,
+        )?;
+        let width = output_extent(
+            input.width,
+            kernel_width,
+            stride_x,
+            dilation_x,
+            padding.left,
+            padding.right,
+        )?;
+        let output = Nhwc::new(input.batch, height, width, self.output_channels);
+        let group_in = input.channels / groups;
+        let group_out = self.output_channels / groups;
+        let depth = element_count(&[kernel_height, kernel_width, group_in])?;
+        let weight_len = element_count(&[depth, self.output_channels])?;
+        if let Some(mask) = &self.mask {
+            expect_length(
+                "connection mask",
+                mask.len(),
+                group_in * self.output_channels,
+            )?;
+        }
+        Ok(CheckedSizes {
+            output,
+            group_in,
+            group_out,
+            depth,
+            weight_len,
+        })
+    }
+}
+
 impl Conv2dGeometry {
     /// A convolution with stride 1, no padding, no dilation, one group and no mask.
     pub fn new(input: Nhwc, output_channels: usize, kernel: (usize, usize)) -> Conv2dGeometry {
@@ -1202,59 +1279,20 @@ impl Plan {
     }
 
     fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
+        let CheckedSizes {
+            output,
+            group_in,
+            group_out,
+            depth,
+            weight_len,
+        } = geometry.checked_sizes()?;
         let input = geometry.input;
         let groups = geometry.groups;
-        let invalid = |reason: String| Err(TensorError::Geometry { reason });
-        if input.height == 0 || input.width == 0 || input.channels == 0 {
-            return invalid(format!(
-                "the input {}×{}×{} has an empty axis",
-                input.height, input.width, input.channels
-            ));
-        }
-        if geometry.output_channels == 0 {
-            return invalid("a convolution needs at least one output channel".to_string());
-        }
-        if groups == 0
-            || !input.channels.is_multiple_of(groups)
-            || !geometry.output_channels.is_multiple_of(groups)
-        {
-            return invalid(format!(
-                "{groups} groups do not divide {} input and {} output channels",
-                input.channels, geometry.output_channels
-            ));
-        }
         let (kernel_height, kernel_width) = geometry.kernel;
         let (stride_y, stride_x) = geometry.stride;
         let (dilation_y, dilation_x) = geometry.dilation;
         let padding = geometry.padding;
-        let height = output_extent(
-            input.height,
-            kernel_height,
-            stride_y,
-            dilation_y,
-            padding.top,
-            padding.bottom,
-        )?;
-        let width = output_extent(
-            input.width,
-            kernel_width,
-            stride_x,
-            dilation_x,
-            padding.left,
-            padding.right,
-        )?;
-        let output = Nhwc::new(input.batch, height, width, geometry.output_channels);
-        let group_in = input.channels / groups;
-        let group_out = geometry.output_channels / groups;
-        let depth = element_count(&[kernel_height, kernel_width, group_in])?;
-        let weight_len = element_count(&[depth, geometry.output_channels])?;
-        if let Some(mask) = &geometry.mask {
-            expect_length(
-                "connection mask",
-                mask.len(),
-                group_in * geometry.output_channels,
-            )?;
-        }
+        let (height, width) = (output.height, output.width);
         let pixels_per_image = element_count(&[height, width])?;
         let overflow = || TensorError::Overflow {
             what: "padded extent",

@@ -27,10 +27,8 @@
 
 use super::super::matmul::{Layout, Operand, Target, multiply};
 use super::super::parallel::{FIXED_PARTS, for_each_part, map_fixed_parts, split};
-use super::super::{
-    Compute, Nhwc, Padding, TensorError, element_count, expect_length, output_extent,
-};
-use super::Conv2dGeometry;
+use super::super::{Compute, Nhwc, Padding, TensorError, element_count};
+use super::{CheckedSizes, Conv2dGeometry};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -166,59 +164,20 @@ struct Plan {
 
 impl Plan {
     fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
+        let CheckedSizes {
+            output,
+            group_in,
+            group_out,
+            depth,
+            weight_len,
+        } = geometry.checked_sizes()?;
         let input = geometry.input;
         let groups = geometry.groups;
-        let invalid = |reason: String| Err(TensorError::Geometry { reason });
-        if input.height == 0 || input.width == 0 || input.channels == 0 {
-            return invalid(format!(
-                "the input {}×{}×{} has an empty axis",
-                input.height, input.width, input.channels
-            ));
-        }
-        if geometry.output_channels == 0 {
-            return invalid("a convolution needs at least one output channel".to_string());
-        }
-        if groups == 0
-            || !input.channels.is_multiple_of(groups)
-            || !geometry.output_channels.is_multiple_of(groups)
-        {
-            return invalid(format!(
-                "{groups} groups do not divide {} input and {} output channels",
-                input.channels, geometry.output_channels
-            ));
-        }
         let (kernel_height, kernel_width) = geometry.kernel;
         let (stride_y, stride_x) = geometry.stride;
         let (dilation_y, dilation_x) = geometry.dilation;
         let padding = geometry.padding;
-        let height = output_extent(
-            input.height,
-            kernel_height,
-            stride_y,
-            dilation_y,
-            padding.top,
-            padding.bottom,
-        )?;
-        let width = output_extent(
-            input.width,
-            kernel_width,
-            stride_x,
-            dilation_x,
-            padding.left,
-            padding.right,
-        )?;
-        let output = Nhwc::new(input.batch, height, width, geometry.output_channels);
-        let group_in = input.channels / groups;
-        let group_out = geometry.output_channels / groups;
-        let depth = element_count(&[kernel_height, kernel_width, group_in])?;
-        let weight_len = element_count(&[depth, geometry.output_channels])?;
-        if let Some(mask) = &geometry.mask {
-            expect_length(
-                "connection mask",
-                mask.len(),
-                group_in * geometry.output_channels,
-            )?;
-        }
+        let (height, width) = (output.height, output.width);
         let direct = kernel_height == 1
             && kernel_width == 1
             && stride_y == 1
