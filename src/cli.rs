@@ -410,7 +410,7 @@ fn check(arguments: &CheckArguments) -> Result<Output, Error> {
     let bytes = if arguments.table == "-" {
         crate::limits::read_limited(std::io::stdin().lock())
     } else {
-        crate::limits::read_file(std::path::Path::new(&arguments.table))
+        crate::input_file::read_file(std::path::Path::new(&arguments.table))
     }
     .map_err(|error| {
         Error::unplaced(CommandError::Unreadable {
@@ -456,7 +456,7 @@ fn convert(network: &str, to: ConvertFormat) -> Result<String, Error> {
 }
 
 fn import(file: &str, to: ConvertFormat) -> Result<String, Error> {
-    let bytes = crate::limits::read_file(std::path::Path::new(file)).map_err(|error| {
+    let bytes = crate::input_file::read_file(std::path::Path::new(file)).map_err(|error| {
         Error::unplaced(CommandError::Unreadable {
             path: file.to_string(),
             message: error.to_string(),
@@ -521,7 +521,7 @@ fn warn(network: &crate::Network) {
 fn open(name: &str) -> Result<(Source, Format), Error> {
     let path = std::path::Path::new(name);
     if path.exists() {
-        let bytes = crate::limits::read_file(path).map_err(|error| {
+        let bytes = crate::input_file::read_file(path).map_err(|error| {
             Error::unplaced(CommandError::Unreadable {
                 path: name.to_string(),
                 message: error.to_string(),

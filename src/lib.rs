@@ -1,49 +1,23 @@
-//! netcalc: reads a neural-network description (YAML or DSL), builds its layer graph and computes
-//! shapes, parameters, connections, receptive fields and MACs per layer.
+//! netcalc: the command-line tool and everything that needs files, processes or threads
+//! (training, data sets, sweeps, importing model files). The analysis itself is the core crate
+//! (`core/`, `netcalc-core`) and the pictures are `draw/` (`netcalc-draw`); both are re-exported
+//! here under their old paths (`netcalc::layers`, `netcalc::draw`, …), so that code and tests
+//! name one crate.
 #![warn(missing_docs)]
 
-pub mod analysis;
-pub mod builtin;
-pub mod check;
+pub use netcalc_core::{
+    analysis, builtin, check, conventions, error, explain, expression, graph, layers, limits,
+    memory, report, shape, source, suggestion, syntax, tensor,
+};
+pub use netcalc_draw as draw;
+
 pub mod cli;
-pub mod conventions;
 pub mod data;
-pub mod draw;
-pub mod error;
-pub mod explain;
-pub mod expression;
-pub mod graph;
 pub mod import;
-pub mod layers;
-pub mod limits;
-pub mod memory;
-pub mod report;
-pub mod shape;
-pub mod source;
-pub mod suggestion;
+pub mod input_file;
 pub mod sweep;
-pub mod syntax;
-pub mod tensor;
 pub mod train;
 
-pub use analysis::{Analysis, analyse};
-pub use error::{Error, Result};
-pub use graph::Network;
-pub use source::Source;
-pub use syntax::Format;
-
-/// Reads a description and builds its layer graph. The network's name falls back to the source
-/// name's file stem.
-pub fn load(source: &Source, format: Format) -> Result<Network> {
-    load_with(source, format, graph::Overrides::default())
-}
-
-/// [`load`], with a rounding rule and conventions replacing the description's.
-pub fn load_with(source: &Source, format: Format, overrides: graph::Overrides) -> Result<Network> {
-    let description = syntax::read(source, format).map_err(|e| Error::new(source, e))?;
-    let stem = std::path::Path::new(source.name.trim_start_matches("builtin:"))
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .unwrap_or("network");
-    Network::build(source, description, stem, overrides)
-}
+pub use netcalc_core::{
+    Analysis, Error, Format, Network, Result, Source, analyse, load, load_with,
+};

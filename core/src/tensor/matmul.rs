@@ -218,6 +218,40 @@ pub(crate) fn multiply(
         scale(target, beta);
         return Ok(());
     }
+    let strides = Strides {
+        a: (a_row_stride, a_column_stride),
+        b: (b_row_stride, b_column_stride),
+        c: (c_row_stride, c_column_stride),
+    };
+    product(target, a, b, (m, k, n), strides, alpha, beta, threads);
+    Ok(())
+}
+
+/// The row and column strides of the three matrices of a product, in values.
+struct Strides {
+    a: (isize, isize),
+    b: (isize, isize),
+    c: (isize, isize),
+}
+
+/// `target = alpha·a·b + beta·target` by the `gemm` crate, on up to `threads` rayon tasks.
+#[cfg(feature = "executor")]
+#[allow(clippy::too_many_arguments)]
+fn product(
+    target: Target<'_>,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    (m, k, n): (usize, usize, usize),
+    strides: Strides,
+    alpha: f32,
+    beta: f32,
+    threads: usize,
+) {
+    let Strides {
+        a: (a_row_stride, a_column_stride),
+        b: (b_row_stride, b_column_stride),
+        c: (c_row_stride, c_column_stride),
+    } = strides;
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -250,7 +284,43 @@ pub(crate) fn multiply(
             parallelism,
         );
     }
-    Ok(())
+}
+
+/// `target = alpha·a·b + beta·target` by plain loops on this thread: the build without the
+/// `executor` feature (the browser page), which runs no threads and carries no GEMM. Each sum
+/// runs over `k` in order, in f32.
+#[cfg(not(feature = "executor"))]
+#[allow(clippy::too_many_arguments)]
+fn product(
+    target: Target<'_>,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    (m, k, n): (usize, usize, usize),
+    strides: Strides,
+    alpha: f32,
+    beta: f32,
+    _threads: usize,
+) {
+    // `check` proved every addressed offset lies inside its slice, so these indices are in bounds.
+    let at =
+        |offset: usize, (row_stride, column_stride): (isize, isize), row: usize, column: usize| {
+            (offset as isize + row as isize * row_stride + column as isize * column_stride) as usize
+        };
+    for row in 0..m {
+        for column in 0..n {
+            let mut sum = 0.0f32;
+            for inner in 0..k {
+                sum += a.data[at(a.layout.offset, strides.a, row, inner)]
+                    * b.data[at(b.layout.offset, strides.b, inner, column)];
+            }
+            let index = at(target.layout.offset, strides.c, row, column);
+            target.data[index] = if beta == 0.0 {
+                alpha * sum
+            } else {
+                alpha * sum + beta * target.data[index]
+            };
+        }
+    }
 }
 
 /// `target = beta·target` (zeros when `beta` is 0, whatever was there), for empty products.

@@ -4,7 +4,6 @@
 //! netcalc is measured with (200,000 layers; README, "Limits").
 
 use std::io::Read;
-use std::path::Path;
 
 /// The most bytes of a description or a hand-written table netcalc reads: 16 MiB. A 200,000-layer
 /// description takes 1.8 MB in the DSL and 6 MB in YAML as `convert` writes them.
@@ -19,7 +18,7 @@ pub enum ReadError {
     /// Longer than [`MAX_INPUT_BYTES`].
     #[error("it is larger than {} MiB, the most netcalc reads", MAX_INPUT_BYTES >> 20)]
     TooLarge,
-    /// The file could not be read.
+    /// The input could not be read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -33,15 +32,6 @@ pub fn read_limited(reader: impl Read) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge);
     }
     Ok(bytes)
-}
-
-/// Reads a file with [`read_limited`]; a regular file's size is checked before anything is read.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() > MAX_INPUT_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    read_limited(file)
 }
 
 #[cfg(test)]
@@ -61,17 +51,5 @@ mod tests {
             read_limited(std::io::repeat(0)),
             Err(ReadError::TooLarge)
         ));
-    }
-
-    #[test]
-    fn a_file_larger_than_the_limit_is_refused_by_its_size() {
-        let folder = tempfile::tempdir().unwrap();
-        let path = folder.path().join("big.nn");
-        let file = std::fs::File::create(&path).unwrap();
-        // A sparse file: its size is known without writing 16 MiB.
-        file.set_len(MAX_INPUT_BYTES + 1).unwrap();
-        assert!(matches!(read_file(&path), Err(ReadError::TooLarge)));
-        file.set_len(3).unwrap();
-        assert_eq!(read_file(&path).unwrap(), [0, 0, 0]);
     }
 }

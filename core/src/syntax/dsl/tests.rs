@@ -730,7 +730,7 @@ fn lists_nest_at_most_32_deep() {
 
 #[test]
 fn the_examples_in_grammar_md_read_and_print_back() {
-    let document = include_str!("../../../GRAMMAR.md");
+    let document = include_str!("../../../../GRAMMAR.md");
     let blocks: Vec<&str> = document
         .split("```nn\n")
         .skip(1)

@@ -26,10 +26,9 @@
 //! to the caller.
 
 use super::super::matmul::{Layout, Operand, Target, multiply};
-use super::super::parallel::{FIXED_PARTS, for_each_part, map_fixed_parts, split};
+use super::super::parallel::{FIXED_PARTS, for_each_part, map_each, map_fixed_parts, split};
 use super::super::{Compute, Nhwc, Padding, TensorError, element_count};
 use super::{CheckedSizes, Conv2dGeometry};
-use rayon::prelude::*;
 use std::ops::Range;
 
 /// The bytes of columns one product reads at a time: half the workspace, so that two threads'
@@ -96,10 +95,8 @@ fn for_each_range(
             .into_iter()
             .try_for_each(|(range, piece)| work(range, piece));
     }
-    pieces
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|(range, piece)| work(range, piece))
+    map_each(pieces, |(range, piece)| work(range, piece))
+        .into_iter()
         .collect()
 }
 

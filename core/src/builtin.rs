@@ -17,7 +17,7 @@ macro_rules! builtin {
         Builtin {
             name: $name,
             file: $file,
-            text: include_str!(concat!("../architectures/", $file)),
+            text: include_str!(concat!("../../architectures/", $file)),
         }
     };
 }

@@ -34,6 +34,7 @@ impl Instructions {
 
     /// Every set this processor has, narrowest first.
     pub fn available() -> Vec<Instructions> {
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut sets = vec![Instructions::Portable];
         #[cfg(target_arch = "x86_64")]
         {

@@ -38,7 +38,8 @@ use serde::Serialize;
 pub const HEADER_ROW: &str = "header";
 
 /// Which number of a `first / second (*)` cell belongs to the network checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
     /// The first (unmarked) number.

@@ -51,11 +51,10 @@
 mod columns;
 mod tiles;
 
-use super::parallel::{FIXED_PARTS, for_each_part, map_fixed_parts, split};
+use super::parallel::{FIXED_PARTS, for_each_part, map_each, map_fixed_parts, split};
 use super::pointwise::{Pointwise, load, store, vectors};
 use super::simd::{Kernel, Simd, dispatch};
 use super::{Compute, Nhwc, Padding, TensorError, element_count, expect_length, output_extent};
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::ops::Range;
 use tiles::{Block, Correlation, Packed, Sweep, WeightSums, correlate, weight_rows};
@@ -1106,10 +1105,7 @@ fn run_tasks<T: Send>(tasks: Vec<T>, threads: usize, work: impl Fn(T) + Sync) {
     for range in ranges {
         groups.push(tasks.by_ref().take(range.len()).collect());
     }
-    groups
-        .into_par_iter()
-        .with_max_len(1)
-        .for_each(|group| group.into_iter().for_each(&work));
+    map_each(groups, |group| group.into_iter().for_each(&work));
 }
 
 /// One task of backward-weights, dispatched.

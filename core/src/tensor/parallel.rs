@@ -1,8 +1,23 @@
 //! Splitting kernel work into a fixed number of contiguous parts run on the current rayon pool.
-//! The split depends only on the sizes and the part count, so results are reproducible.
+//! The split depends only on the sizes and the part count, so results are reproducible. Without
+//! the `executor` feature (the browser build) the parts run one after another on this thread,
+//! in the same order, with the same results.
 
-use rayon::prelude::*;
 use std::ops::Range;
+
+/// Runs `work` on every item, on the current rayon pool (one item per task), and returns the
+/// results in item order.
+#[cfg(feature = "executor")]
+pub(crate) fn map_each<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    use rayon::prelude::*;
+    items.into_par_iter().with_max_len(1).map(&work).collect()
+}
+
+/// Runs `work` on every item in order on this thread (no `executor` feature: no threads).
+#[cfg(not(feature = "executor"))]
+pub(crate) fn map_each<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    items.into_iter().map(work).collect()
+}
 
 /// Cuts `0..total` into at most `parts` non-empty contiguous ranges whose lengths differ by at
 /// most one (the longer ones first).
@@ -43,11 +58,7 @@ pub(crate) fn for_each_part<T: Send, R: Send>(
         pieces.push((range, piece));
         rest = tail;
     }
-    pieces
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|(range, piece)| work(range, piece))
-        .collect()
+    map_each(pieces, |(range, piece)| work(range, piece))
 }
 
 /// How many parts a kernel cuts a sum into when the split must not depend on the thread count
@@ -68,11 +79,9 @@ pub(crate) fn map_fixed_parts<R: Send>(
     if groups.len() <= 1 {
         return ranges.into_iter().map(work).collect();
     }
-    let results: Vec<Vec<R>> = groups
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|group| ranges[group].iter().cloned().map(&work).collect())
-        .collect();
+    let results: Vec<Vec<R>> = map_each(groups, |group| {
+        ranges[group].iter().cloned().map(&work).collect()
+    });
     results.into_iter().flatten().collect()
 }
 
@@ -86,7 +95,7 @@ pub(crate) fn map_parts<R: Send>(
     if ranges.len() <= 1 {
         return ranges.into_iter().map(work).collect();
     }
-    ranges.into_par_iter().with_max_len(1).map(&work).collect()
+    map_each(ranges, &work)
 }
 
 #[cfg(test)]

@@ -11,6 +11,10 @@
 //! (WebAssembly included); `png` rasterises in memory with tiny-skia and the bundled font, and
 //! is the only part that needs them. [`inspect`] checks a picture's geometry.
 
+// The core's modules under their names in this crate, so that `crate::graph::Network` and the
+// like read as they do in the core.
+use netcalc_core::{analysis, graph, layers, report, syntax};
+
 mod collapse;
 pub mod diagram;
 pub mod dot;
