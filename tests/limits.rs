@@ -1,4 +1,4 @@
-//! The limits on what netcalc reads (src/limits.rs): a description of more layers than the limit
+//! The limits on what netcalc reads (core/src/limits.rs): a description of more layers than the limit
 //! is refused at the first layer too many, with the golden message
 //! `tests/fixtures/limits/too-many-layers.stderr`; one at the limit is read. (The 16 MiB limit on
 //! a file's size has its golden case under tests/cmd/errors, on /dev/zero.)
