@@ -145,10 +145,11 @@ fn the_json_and_the_archive_give_one_description() {
 
 const HUGGING_FACE: &str = "tests/fixtures/import/hugging-face";
 
-/// GPT-2 (tied, and untied with an `lm_head`), BERT: every module transformers builds from the
-/// same config has netcalc's output shape and parameters, and the totals are transformers'
-/// `num_parameters()` (124,439,808 for GPT-2's defaults, those of the released `gpt2`;
-/// 108,891,648 for BERT-base's encoder without the pooler).
+/// GPT-2 (tied, and untied), BERT with its pooler, Llama (grouped-query, and tied with biases),
+/// Mistral (read as Llama): every module transformers builds from the same config has netcalc's
+/// output shape and parameters, and the totals are transformers' `num_parameters()` (124,439,808
+/// for GPT-2's defaults, those of the released `gpt2`; 109,482,240 for BERT-base with the pooler,
+/// its published size). A tied `lm_head` holds no parameters of its own.
 #[test]
 fn hugging_face_configs_agree_with_transformers() {
     for model in [
@@ -157,20 +158,51 @@ fn hugging_face_configs_agree_with_transformers() {
         "gpt2",
         "bert-tiny",
         "bert-base",
+        "llama-tiny",
+        "llama-tiny-tied-bias",
+        "mistral-tiny",
     ] {
         agrees_besides(
             &format!("{HUGGING_FACE}/{model}/config.json"),
             &format!("{HUGGING_FACE}/{model}.figures.json"),
-            &["input", "add"],
+            &["input", "add", "take", "multiply"],
         );
     }
-    assert_eq!(
+    let total = |model: &str| {
         number(
-            &figures(&format!("{HUGGING_FACE}/gpt2.figures.json")),
-            "params"
-        ),
-        124_439_808
-    );
+            &figures(&format!("{HUGGING_FACE}/{model}.figures.json")),
+            "params",
+        )
+    };
+    assert_eq!(total("gpt2"), 124_439_808);
+    assert_eq!(total("bert-base"), 109_482_240);
+}
+
+/// The published Llama configs as the Hub has them, against transformers' `num_parameters()` of
+/// the models built from them (on the meta device) and the architecture's arithmetic:
+/// TinyLlama-1.1B, 32000·2048 embedding and lm_head, 22 blocks of q/o 2048², k/v 2048·256 (4
+/// key/value heads of 64), gate/up/down 2048·5632 and two norms of 2048, a final norm:
+/// 1,100,048,384. Llama-2-7B, 32000·4096 twice, 32 blocks of 4·4096², 3·4096·11008 and 2·4096,
+/// a final 4096: 6,738,415,616.
+#[test]
+fn published_llama_configs_agree_with_transformers_and_arithmetic() {
+    let tinyllama = 2 * 32000 * 2048
+        + 22 * (2 * 2048 * 2048 + 2 * 2048 * 256 + 3 * 2048 * 5632 + 2 * 2048)
+        + 2048;
+    let llama_2 = 2 * 32000 * 4096 + 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008 + 2 * 4096) + 4096;
+    for (model, arithmetic, published) in [
+        ("tinyllama-1.1b", tinyllama, 1_100_048_384u64),
+        ("llama-2-7b", llama_2, 6_738_415_616),
+    ] {
+        assert_eq!(arithmetic, published, "{model}");
+        agrees_besides(
+            &format!("{HUGGING_FACE}/{model}/config.json"),
+            &format!("{HUGGING_FACE}/{model}.figures.json"),
+            &["input", "add", "multiply"],
+        );
+        let figures = figures(&format!("{HUGGING_FACE}/{model}.figures.json"));
+        assert_eq!(number(&figures, "params"), published, "{model}");
+    }
 }
 
 const ONNX: &str = "tests/fixtures/import/onnx";
@@ -242,6 +274,7 @@ fn damaged_files_never_panic() {
         format!("{KERAS}/branches.json"),
         format!("{KERAS}/attention.keras"),
         format!("{HUGGING_FACE}/bert-tiny/config.json"),
+        format!("{HUGGING_FACE}/llama-tiny/config.json"),
         format!("{ONNX}/branches.onnx"),
     ];
     for path in files {
