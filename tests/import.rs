@@ -291,3 +291,85 @@ fn damaged_files_never_panic() {
         }
     }
 }
+
+/// A built-in of architectures/ analysed as every command analyses it.
+fn analyse_builtin(name: &str) -> analysis::Analysis {
+    let builtin = netcalc::builtin::find(name).expect("a built-in");
+    let source = Source::new(builtin.file, builtin.text);
+    let format = netcalc::syntax::Format::from_path(builtin.file).expect("a known extension");
+    let description = netcalc::syntax::read(&source, format).expect("reads");
+    let network = Network::build(&source, description, name, Overrides::default())
+        .unwrap_or_else(|error| panic!("{name}: {}", netcalc::cli::render_error(&error)));
+    analysis::analyse(&network).expect("analyses")
+}
+
+/// The rows of a table that hold weights or shape the output (kind, parameters, output shape),
+/// sorted: the built-ins name their layers their own way and add dropout and identity layers.
+fn weighted_rows(analysis: &analysis::Analysis) -> Vec<(String, u64, Vec<u64>)> {
+    let mut rows: Vec<_> = analysis
+        .layers
+        .iter()
+        .filter(|layer| !["input", "add", "dropout", "activation"].contains(&layer.kind))
+        .map(|layer| {
+            (
+                layer.kind.to_string(),
+                layer.parameter_count(),
+                layer.output.dims().to_vec(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The imports of GPT-2's and BERT-base's configs are the built-ins gpt-2 (its `lm_head` tied to
+/// `wte`) and bert-base (with the pooler on the first position): the same layers with the same
+/// parameters and shapes, the same totals of parameters and MACs.
+#[test]
+fn gpt2_and_bert_imports_are_the_builtins() {
+    for (model, builtin, total) in [
+        ("gpt2", "gpt-2", 124_439_808u64),
+        ("bert-base", "bert-base", 109_482_240),
+    ] {
+        let imported = analyse(&format!("{HUGGING_FACE}/{model}/config.json"));
+        let built_in = analyse_builtin(builtin);
+        assert_eq!(
+            weighted_rows(&imported),
+            weighted_rows(&built_in),
+            "{model}"
+        );
+        assert_eq!(imported.totals.parameters(), total, "{model}");
+        assert_eq!(built_in.totals.parameters(), total, "{builtin}");
+        assert_eq!(imported.totals.macs, built_in.totals.macs, "{model}");
+    }
+    let gpt2 = analyse(&format!("{HUGGING_FACE}/gpt2/config.json"));
+    let head = gpt2
+        .layers
+        .iter()
+        .find(|l| l.name == "lm_head")
+        .expect("lm_head");
+    assert_eq!((head.kind, head.parameter_count()), ("dense", 0));
+}
+
+/// The imported Llama description, with every new attribute (rms_normalization's epsilon,
+/// multiply, kv_heads, rotary, rope_theta), converts to the DSL and YAML and back unchanged.
+#[test]
+fn an_imported_llama_converts_both_ways_losing_nothing() {
+    use netcalc::syntax;
+    let path = format!("{HUGGING_FACE}/llama-tiny/config.json");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let importer = Importer::detect(&path, &bytes).expect("importable");
+    let mut description = import::import(importer, &path, &bytes).expect("imports");
+    netcalc::layers::name_all_positionals(&mut description).expect("positionals");
+    let dsl = syntax::dsl::print(&description, &netcalc::layers::positional_keys);
+    assert!(
+        dsl.contains("kv_heads=2") && dsl.contains("rotary=true"),
+        "{dsl}"
+    );
+    let mut from_dsl = syntax::dsl::read(&Source::new("x.nn", dsl.as_str())).expect("DSL reads");
+    netcalc::layers::name_all_positionals(&mut from_dsl).expect("positionals");
+    assert_eq!(from_dsl, description, "through the DSL");
+    let yaml = syntax::yaml::print(&from_dsl);
+    let from_yaml = syntax::yaml::read(&Source::new("x.yaml", yaml.as_str())).expect("YAML reads");
+    assert_eq!(from_yaml, description, "through YAML");
+}
