@@ -557,6 +557,76 @@ mod tests {
         assert!(matches!(import(text), Err(ImportError::Field { .. })));
     }
 
+    fn llama(extra: &str) -> String {
+        format!(
+            r#"{{"model_type": "llama", "vocab_size": 10, "max_position_embeddings": 8,
+            "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1,
+            "num_attention_heads": 4{extra}}}"#
+        )
+    }
+
+    fn attention(description: &Description) -> String {
+        let decl = description
+            .all_layers()
+            .into_iter()
+            .find(|decl| decl.kind.value == "multi_head_attention")
+            .expect("an attention layer");
+        let mut keys: Vec<String> = decl
+            .attributes
+            .iter()
+            .map(|a| format!("{}={:?}", a.key.value, a.value.value))
+            .collect();
+        keys.sort();
+        keys.join(" ")
+    }
+
+    /// Key/value heads must divide the heads; the field is named and pointed at.
+    #[test]
+    fn llama_key_value_heads_must_divide_the_heads() {
+        let text = llama(r#", "num_key_value_heads": 3"#);
+        let Err(error @ ImportError::Field { .. }) = import(&text) else {
+            panic!("3 key/value heads for 4 heads imported")
+        };
+        let span = crate::error::Locate::span(&error);
+        assert_eq!(&text[span.offset..][..span.length], "3");
+        assert!(error.to_string().contains("num_key_value_heads"), "{error}");
+    }
+
+    /// The rotary embedding turns pairs: a head size of 3 (head_dim) is refused at its field.
+    #[test]
+    fn llama_head_size_must_be_even() {
+        let text = llama(r#", "head_dim": 3"#);
+        let Err(error @ ImportError::Field { .. }) = import(&text) else {
+            panic!("an odd head size imported")
+        };
+        assert!(error.to_string().contains("head_dim"), "{error}");
+    }
+
+    /// θ is read at the top level (transformers 4) or in `rope_parameters` (transformers 5),
+    /// 10000 when neither has it; kv_heads only when they differ from the heads, key_dim only
+    /// when head_dim is not hidden_size/heads.
+    #[test]
+    fn llama_reads_theta_in_either_place() {
+        let top = import(&llama(
+            r#", "rope_theta": 500000.0, "num_key_value_heads": 2"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            attention(&top),
+            "causal=Boolean(true) heads=Integer(4) kv_heads=Integer(2) rope_theta=Number(500000.0) \
+             rotary=Boolean(true) use_bias=Boolean(false)"
+        );
+        let nested = import(&llama(
+            r#", "rope_parameters": {"rope_theta": 250.0, "rope_type": "default"}"#,
+        ))
+        .unwrap();
+        assert!(attention(&nested).contains("rope_theta=Number(250.0)"));
+        assert!(!attention(&nested).contains("kv_heads"));
+        let plain = import(&llama(r#", "head_dim": 4"#)).unwrap();
+        assert!(attention(&plain).contains("rope_theta=Number(10000.0)"));
+        assert!(attention(&plain).contains("key_dim=Integer(4)"));
+    }
+
     #[test]
     fn detection_needs_a_model_type() {
         assert!(looks_like(br#"{"model_type": "bert"}"#));

@@ -30,7 +30,8 @@
 //! default, kv_heads = heads, is ordinary multi-head attention with unchanged numbers.
 //!
 //! The rotary position embedding (Su et al. 2021, RoFormer; Llama, Mistral) is an attribute here,
-//! `rotary=true` with base `rope_theta` (default 10000), not a kind of its own: it turns the
+//! `rotary=true` with base `rope_theta` (default 10000; `rope_theta` alone implies `rotary=true`),
+//! not a kind of its own: it turns the
 //! projected queries and keys of each head after the projections and before Q·Kᵀ, inside what
 //! this kind computes, so a separate layer could not sit where it acts (and it never touches the
 //! values). It has no parameters. In each head's dk values at position p (0, 1, … along each
@@ -92,14 +93,16 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
     {
         return Err(reader.invalid("kv_heads", value, &format!("must divide heads ({heads})")));
     }
-    let rotary = reader.boolean("rotary")?.unwrap_or(false);
+    // `rope_theta` alone asks for the rotary embedding; beside `rotary=false` it is an error.
+    let rotary = reader.boolean("rotary")?;
     let theta = reader.number_where("rope_theta", "must be a number > 1", |x| x > 1.0)?;
     if theta.is_some()
-        && !rotary
+        && rotary == Some(false)
         && let Some(value) = reader.value("rope_theta")
     {
         return Err(reader.invalid("rope_theta", value, "needs rotary=true"));
     }
+    let rotary = rotary.unwrap_or(theta.is_some());
     Ok(Box::new(Attention {
         heads,
         key_dim,
@@ -1012,7 +1015,7 @@ mod tests {
             "the rotary embedding turns pairs of a head's 3 key values: key_dim must be even",
         );
         check_error(
-            "multi_head_attention 2 rope_theta=10000",
+            "multi_head_attention 2 rotary=false rope_theta=10000",
             &[&[4, 8]],
             "`rope_theta` needs rotary=true, got 10000",
         );
