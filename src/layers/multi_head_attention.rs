@@ -512,12 +512,6 @@ impl Layer for Attention {
             "the projections' {} plus Q·Kᵀ and A·V, {dense} = {dense_count} between positions",
             self.links(&sizes, false).count().ok()?
         );
-        if self.rotary.is_some() {
-            macs.push_str(
-                " (the rotary embedding's turns of the queries and keys, multiplications by \
-                 constants, are not counted)",
-            );
-        }
         if self.causal {
             let pairs = Self::unmasked_pairs(&sizes);
             let masked = Expression::sum(
@@ -530,6 +524,12 @@ impl Layer for Attention {
                 " (counted dense, as Keras and PyTorch compute the masked scores too; a kernel \
                  that skips the masked pairs needs {masked} = {masked_count} there, {total} in all)"
             ));
+        }
+        if self.rotary.is_some() {
+            macs.push_str(
+                "; the rotary embedding's turns of the queries and keys, multiplications by \
+                 constants, are not counted",
+            );
         }
         let words = format!(
             "each projected value reads the inputs of its position: the query's {query_length}·{heads}·{key_dim} \
