@@ -305,10 +305,9 @@ impl Layer for Attention {
             parts.push(format!("{kv_heads} kv heads"));
         }
         if let Some(theta) = self.rotary {
+            parts.push("rotary".to_string());
             if self.theta_written {
-                parts.push(format!("rotary θ={theta}"));
-            } else {
-                parts.push("rotary".to_string());
+                parts.push(format!("rope_theta={theta}"));
             }
         }
         if self.causal {
@@ -990,7 +989,7 @@ mod tests {
         check_details(
             "multi_head_attention 32 kv_heads=4 use_bias=false rotary=true rope_theta=500000",
             &[&[16, 2048]],
-            "32 heads, 4 kv heads, rotary θ=500000, no bias",
+            "32 heads, 4 kv heads, rotary, rope_theta=500000, no bias",
             [9437184, 0],
             "16·32·64·2048+16·4·64·2048+16·4·64·2048+16·2048·32·64+32·16·16·64+32·16·16·64 = 152043520",
             "whole",
