@@ -373,3 +373,88 @@ fn an_imported_llama_converts_both_ways_losing_nothing() {
     let from_yaml = syntax::yaml::read(&Source::new("x.yaml", yaml.as_str())).expect("YAML reads");
     assert_eq!(from_yaml, description, "through YAML");
 }
+
+/// netcalc's attention with `kv_heads` and `rotary` computes what transformers' LlamaAttention
+/// computes: the weights, input and output of one such layer (2 heads of 4 sharing 1 key/value
+/// head, θ = 100, causal) as `make_attention.py` recorded them, the kernels transposed to
+/// netcalc's `[inputs, outputs]`. Without the rotation the outputs differ far beyond the
+/// tolerance, so the comparison does see the turn's convention (transformers' rotate_half).
+#[test]
+fn llama_attention_computes_what_transformers_computes() {
+    use netcalc::layers::{self, Pass};
+    use netcalc::tensor::{Compute, Tensor};
+    use rand_chacha::rand_core::SeedableRng;
+    let figures = figures(&format!("{HUGGING_FACE}/llama-attention.json"));
+    let matrix = |key: &str| -> Vec<Vec<f64>> {
+        figures[key]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                row.as_array()
+                    .expect("a row")
+                    .iter()
+                    .map(|v| v.as_f64().expect("a number"))
+                    .collect()
+            })
+            .collect()
+    };
+    let flat =
+        |rows: &[Vec<f64>]| -> Vec<f32> { rows.iter().flatten().map(|&v| v as f32).collect() };
+    // transformers' [out, in] as netcalc's [in, out].
+    let kernel = |key: &str| -> Tensor {
+        let weight = matrix(key);
+        let (outputs, inputs) = (weight.len(), weight[0].len());
+        let values = (0..inputs)
+            .flat_map(|i| weight.iter().map(move |row| row[i] as f32))
+            .collect();
+        Tensor::from_vec(&[inputs, outputs], values).expect("a kernel")
+    };
+    let input = matrix("input");
+    let expected = matrix("output");
+    let (length, width) = (input.len(), input[0].len());
+    let run = |rotary: bool| -> Vec<f32> {
+        let text = format!(
+            "input {length}x{width}\nattn: multi_head_attention {} kv_heads={} rotary={rotary} \
+             rope_theta={} causal=true use_bias=false\n",
+            figures["heads"], figures["kv_heads"], figures["rope_theta"]
+        );
+        let text = if rotary {
+            text
+        } else {
+            text.replace(&format!(" rope_theta={}", figures["rope_theta"]), "")
+        };
+        let mut description =
+            netcalc::syntax::dsl::read(&Source::new("attention.nn", text.as_str())).expect("reads");
+        layers::name_all_positionals(&mut description).expect("positionals");
+        let layer = layers::build(description.all_layers()[1]).expect("builds");
+        let mut parameters: Vec<Tensor> = ["q_proj", "k_proj", "v_proj", "o_proj"]
+            .into_iter()
+            .map(kernel)
+            .collect();
+        let x = Tensor::from_vec(&[1, length, width], flat(&input)).expect("an input");
+        let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: false,
+            random: &mut random,
+        };
+        let forward = layer
+            .forward(&mut parameters, &[&x], &mut pass)
+            .expect("forward");
+        forward.output.data().to_vec()
+    };
+    let want = flat(&expected);
+    let largest_error = |got: &[f32]| -> f32 {
+        got.iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    };
+    let turned = run(true);
+    assert!(largest_error(&turned) < 1e-4, "{turned:?} against {want:?}");
+    assert!(
+        largest_error(&run(false)) > 0.1,
+        "the rotation changes nothing"
+    );
+}
