@@ -165,7 +165,7 @@ fn hugging_face_configs_agree_with_transformers() {
         agrees_besides(
             &format!("{HUGGING_FACE}/{model}/config.json"),
             &format!("{HUGGING_FACE}/{model}.figures.json"),
-            &["input", "add", "take", "multiply"],
+            &["input", "add", "take", "multiply", "activation"],
         );
     }
     let total = |model: &str| {
@@ -198,7 +198,7 @@ fn published_llama_configs_agree_with_transformers_and_arithmetic() {
         agrees_besides(
             &format!("{HUGGING_FACE}/{model}/config.json"),
             &format!("{HUGGING_FACE}/{model}.figures.json"),
-            &["input", "add", "multiply"],
+            &["input", "add", "multiply", "activation"],
         );
         let figures = figures(&format!("{HUGGING_FACE}/{model}.figures.json"));
         assert_eq!(number(&figures, "params"), published, "{model}");

@@ -329,7 +329,7 @@ impl Config<'_> {
         let positions = self.count("max_position_embeddings")?;
         let width = self.count("hidden_size")?;
         let inner = self.count("intermediate_size")?;
-        let layers = self.blocks("num_hidden_layers", 9)?;
+        let layers = self.blocks("num_hidden_layers", 10)?;
         let heads = self.count("num_attention_heads")?;
         let kv_heads = self.count_or("num_key_value_heads", heads)?;
         let head_dim = match self.fields.count("head_dim")? {
@@ -401,59 +401,69 @@ impl Config<'_> {
         b.layer("embed_tokens", "embedding")
             .set("features", builder::integer(width))
             .add();
-        let mut residual = "embed_tokens".to_string();
-        for i in 0..layers {
-            let l = |part: &str| format!("layers.{i}.{part}");
-            b.layer(&l("input_layernorm"), "rms_normalization")
-                .set("epsilon", epsilon.clone())
-                .inputs(std::slice::from_ref(&residual))
-                .add();
-            let mut attention = b
-                .layer(&l("self_attn"), "multi_head_attention")
-                .set("heads", builder::integer(heads));
-            if head_dim.checked_mul(heads) != Some(width) {
-                attention = attention.set("key_dim", builder::integer(head_dim));
-            }
-            if kv_heads != heads {
-                attention = attention.set("kv_heads", builder::integer(kv_heads));
-            }
-            attention
-                .set("use_bias", Value::Boolean(attention_bias))
-                .set("causal", Value::Boolean(true))
-                .set("rotary", Value::Boolean(true))
-                .set("rope_theta", Value::Number(theta))
-                .add();
-            b.layer(&l("add_1"), "add")
-                .inputs(&[residual.clone(), l("self_attn")])
-                .add();
-            b.layer(&l("post_attention_layernorm"), "rms_normalization")
-                .set("epsilon", epsilon.clone())
-                .add();
-            b.layer(&l("mlp.gate_proj"), "dense")
-                .set("units", builder::integer(inner))
-                .set("use_bias", Value::Boolean(mlp_bias))
-                .set("activation", activation.clone())
-                .add();
-            b.layer(&l("mlp.up_proj"), "dense")
-                .set("units", builder::integer(inner))
-                .set("use_bias", Value::Boolean(mlp_bias))
-                .inputs(&[l("post_attention_layernorm")])
-                .add();
-            b.layer(&l("mlp.multiply"), "multiply")
-                .inputs(&[l("mlp.gate_proj"), l("mlp.up_proj")])
-                .add();
-            b.layer(&l("mlp.down_proj"), "dense")
-                .set("units", builder::integer(width))
-                .set("use_bias", Value::Boolean(mlp_bias))
-                .add();
-            b.layer(&l("add_2"), "add")
-                .inputs(&[l("add_1"), l("mlp.down_proj")])
-                .add();
-            residual = l("add_2");
+        // One block, repeated `num_hidden_layers` times as `layers`: copy i's layers are
+        // `layers.i.…`, transformers' names. `residual`, an identity, names the block's input for
+        // the first residual sum (as the built-in transformers' `x` does).
+        let mut block = Builder::default();
+        block
+            .layer("residual", "activation")
+            .set("function", Value::Text("linear".to_string()))
+            .add();
+        block
+            .layer("input_layernorm", "rms_normalization")
+            .set("epsilon", epsilon.clone())
+            .add();
+        let mut attention = block
+            .layer("self_attn", "multi_head_attention")
+            .set("heads", builder::integer(heads));
+        if head_dim.checked_mul(heads) != Some(width) {
+            attention = attention.set("key_dim", builder::integer(head_dim));
         }
+        if kv_heads != heads {
+            attention = attention.set("kv_heads", builder::integer(kv_heads));
+        }
+        attention
+            .set("use_bias", Value::Boolean(attention_bias))
+            .set("causal", Value::Boolean(true))
+            .set("rotary", Value::Boolean(true))
+            .set("rope_theta", Value::Number(theta))
+            .add();
+        block
+            .layer("add_1", "add")
+            .inputs(&["residual".to_string(), "self_attn".to_string()])
+            .add();
+        block
+            .layer("post_attention_layernorm", "rms_normalization")
+            .set("epsilon", epsilon.clone())
+            .add();
+        block
+            .layer("mlp.gate_proj", "dense")
+            .set("units", builder::integer(inner))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .set("activation", activation)
+            .add();
+        block
+            .layer("mlp.up_proj", "dense")
+            .set("units", builder::integer(inner))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .inputs(&["post_attention_layernorm".to_string()])
+            .add();
+        block
+            .layer("mlp.multiply", "multiply")
+            .inputs(&["mlp.gate_proj".to_string(), "mlp.up_proj".to_string()])
+            .add();
+        block
+            .layer("mlp.down_proj", "dense")
+            .set("units", builder::integer(width))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .add();
+        block
+            .layer("add_2", "add")
+            .inputs(&["add_1".to_string(), "mlp.down_proj".to_string()])
+            .add();
+        b.repeat(layers, "layers", block);
         b.layer("norm", "rms_normalization")
             .set("epsilon", epsilon)
-            .inputs(std::slice::from_ref(&residual))
             .add();
         output_projection(&mut b, vocabulary, tied.then_some("embed_tokens"));
         Ok(pytorch(b.finish()))
