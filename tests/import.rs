@@ -145,10 +145,11 @@ fn the_json_and_the_archive_give_one_description() {
 
 const HUGGING_FACE: &str = "tests/fixtures/import/hugging-face";
 
-/// GPT-2 (tied, and untied with an `lm_head`), BERT: every module transformers builds from the
-/// same config has netcalc's output shape and parameters, and the totals are transformers'
-/// `num_parameters()` (124,439,808 for GPT-2's defaults, those of the released `gpt2`;
-/// 108,891,648 for BERT-base's encoder without the pooler).
+/// GPT-2 (tied, and untied), BERT with its pooler, Llama (grouped-query, and tied with biases),
+/// Mistral (read as Llama): every module transformers builds from the same config has netcalc's
+/// output shape and parameters, and the totals are transformers' `num_parameters()` (124,439,808
+/// for GPT-2's defaults, those of the released `gpt2`; 109,482,240 for BERT-base with the pooler,
+/// its published size). A tied `lm_head` holds no parameters of its own.
 #[test]
 fn hugging_face_configs_agree_with_transformers() {
     for model in [
@@ -157,20 +158,51 @@ fn hugging_face_configs_agree_with_transformers() {
         "gpt2",
         "bert-tiny",
         "bert-base",
+        "llama-tiny",
+        "llama-tiny-tied-bias",
+        "mistral-tiny",
     ] {
         agrees_besides(
             &format!("{HUGGING_FACE}/{model}/config.json"),
             &format!("{HUGGING_FACE}/{model}.figures.json"),
-            &["input", "add"],
+            &["input", "add", "take", "multiply", "activation"],
         );
     }
-    assert_eq!(
+    let total = |model: &str| {
         number(
-            &figures(&format!("{HUGGING_FACE}/gpt2.figures.json")),
-            "params"
-        ),
-        124_439_808
-    );
+            &figures(&format!("{HUGGING_FACE}/{model}.figures.json")),
+            "params",
+        )
+    };
+    assert_eq!(total("gpt2"), 124_439_808);
+    assert_eq!(total("bert-base"), 109_482_240);
+}
+
+/// The published Llama configs as the Hub has them, against transformers' `num_parameters()` of
+/// the models built from them (on the meta device) and the architecture's arithmetic:
+/// TinyLlama-1.1B, 32000·2048 embedding and lm_head, 22 blocks of q/o 2048², k/v 2048·256 (4
+/// key/value heads of 64), gate/up/down 2048·5632 and two norms of 2048, a final norm:
+/// 1,100,048,384. Llama-2-7B, 32000·4096 twice, 32 blocks of 4·4096², 3·4096·11008 and 2·4096,
+/// a final 4096: 6,738,415,616.
+#[test]
+fn published_llama_configs_agree_with_transformers_and_arithmetic() {
+    let tinyllama = 2 * 32000 * 2048
+        + 22 * (2 * 2048 * 2048 + 2 * 2048 * 256 + 3 * 2048 * 5632 + 2 * 2048)
+        + 2048;
+    let llama_2 = 2 * 32000 * 4096 + 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008 + 2 * 4096) + 4096;
+    for (model, arithmetic, published) in [
+        ("tinyllama-1.1b", tinyllama, 1_100_048_384u64),
+        ("llama-2-7b", llama_2, 6_738_415_616),
+    ] {
+        assert_eq!(arithmetic, published, "{model}");
+        agrees_besides(
+            &format!("{HUGGING_FACE}/{model}/config.json"),
+            &format!("{HUGGING_FACE}/{model}.figures.json"),
+            &["input", "add", "multiply", "activation"],
+        );
+        let figures = figures(&format!("{HUGGING_FACE}/{model}.figures.json"));
+        assert_eq!(number(&figures, "params"), published, "{model}");
+    }
 }
 
 const ONNX: &str = "tests/fixtures/import/onnx";
@@ -242,6 +274,7 @@ fn damaged_files_never_panic() {
         format!("{KERAS}/branches.json"),
         format!("{KERAS}/attention.keras"),
         format!("{HUGGING_FACE}/bert-tiny/config.json"),
+        format!("{HUGGING_FACE}/llama-tiny/config.json"),
         format!("{ONNX}/branches.onnx"),
     ];
     for path in files {
@@ -257,4 +290,171 @@ fn damaged_files_never_panic() {
             }
         }
     }
+}
+
+/// A built-in of architectures/ analysed as every command analyses it.
+fn analyse_builtin(name: &str) -> analysis::Analysis {
+    let builtin = netcalc::builtin::find(name).expect("a built-in");
+    let source = Source::new(builtin.file, builtin.text);
+    let format = netcalc::syntax::Format::from_path(builtin.file).expect("a known extension");
+    let description = netcalc::syntax::read(&source, format).expect("reads");
+    let network = Network::build(&source, description, name, Overrides::default())
+        .unwrap_or_else(|error| panic!("{name}: {}", netcalc::cli::render_error(&error)));
+    analysis::analyse(&network).expect("analyses")
+}
+
+/// The rows of a table that hold weights or shape the output (kind, parameters, output shape),
+/// sorted: the built-ins name their layers their own way and add dropout and identity layers.
+fn weighted_rows(analysis: &analysis::Analysis) -> Vec<(String, u64, Vec<u64>)> {
+    let mut rows: Vec<_> = analysis
+        .layers
+        .iter()
+        .filter(|layer| !["input", "add", "dropout", "activation"].contains(&layer.kind))
+        .map(|layer| {
+            (
+                layer.kind.to_string(),
+                layer.parameter_count(),
+                layer.output.dims().to_vec(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The imports of GPT-2's and BERT-base's configs are the built-ins gpt-2 (its `lm_head` tied to
+/// `wte`) and bert-base (with the pooler on the first position): the same layers with the same
+/// parameters and shapes, the same totals of parameters and MACs.
+#[test]
+fn gpt2_and_bert_imports_are_the_builtins() {
+    for (model, builtin, total) in [
+        ("gpt2", "gpt-2", 124_439_808u64),
+        ("bert-base", "bert-base", 109_482_240),
+    ] {
+        let imported = analyse(&format!("{HUGGING_FACE}/{model}/config.json"));
+        let built_in = analyse_builtin(builtin);
+        assert_eq!(
+            weighted_rows(&imported),
+            weighted_rows(&built_in),
+            "{model}"
+        );
+        assert_eq!(imported.totals.parameters(), total, "{model}");
+        assert_eq!(built_in.totals.parameters(), total, "{builtin}");
+        assert_eq!(imported.totals.macs, built_in.totals.macs, "{model}");
+    }
+    let gpt2 = analyse(&format!("{HUGGING_FACE}/gpt2/config.json"));
+    let head = gpt2
+        .layers
+        .iter()
+        .find(|l| l.name == "lm_head")
+        .expect("lm_head");
+    assert_eq!((head.kind, head.parameter_count()), ("dense", 0));
+}
+
+/// The imported Llama description, with every new attribute (rms_normalization's epsilon,
+/// multiply, kv_heads, rotary, rope_theta), converts to the DSL and YAML and back unchanged.
+#[test]
+fn an_imported_llama_converts_both_ways_losing_nothing() {
+    use netcalc::syntax;
+    let path = format!("{HUGGING_FACE}/llama-tiny/config.json");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let importer = Importer::detect(&path, &bytes).expect("importable");
+    let mut description = import::import(importer, &path, &bytes).expect("imports");
+    netcalc::layers::name_all_positionals(&mut description).expect("positionals");
+    let dsl = syntax::dsl::print(&description, &netcalc::layers::positional_keys);
+    assert!(
+        dsl.contains("kv_heads=2") && dsl.contains("rotary=true"),
+        "{dsl}"
+    );
+    let mut from_dsl = syntax::dsl::read(&Source::new("x.nn", dsl.as_str())).expect("DSL reads");
+    netcalc::layers::name_all_positionals(&mut from_dsl).expect("positionals");
+    assert_eq!(from_dsl, description, "through the DSL");
+    let yaml = syntax::yaml::print(&from_dsl);
+    let from_yaml = syntax::yaml::read(&Source::new("x.yaml", yaml.as_str())).expect("YAML reads");
+    assert_eq!(from_yaml, description, "through YAML");
+}
+
+/// netcalc's attention with `kv_heads` and `rotary` computes what transformers' LlamaAttention
+/// computes: the weights, input and output of one such layer (2 heads of 4 sharing 1 key/value
+/// head, θ = 100, causal) as `make_attention.py` recorded them, the kernels transposed to
+/// netcalc's `[inputs, outputs]`. Without the rotation the outputs differ far beyond the
+/// tolerance, so the comparison does see the turn's convention (transformers' rotate_half).
+#[test]
+fn llama_attention_computes_what_transformers_computes() {
+    use netcalc::layers::{self, Pass};
+    use netcalc::tensor::{Compute, Tensor};
+    use rand_chacha::rand_core::SeedableRng;
+    let figures = figures(&format!("{HUGGING_FACE}/llama-attention.json"));
+    let matrix = |key: &str| -> Vec<Vec<f64>> {
+        figures[key]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                row.as_array()
+                    .expect("a row")
+                    .iter()
+                    .map(|v| v.as_f64().expect("a number"))
+                    .collect()
+            })
+            .collect()
+    };
+    let flat =
+        |rows: &[Vec<f64>]| -> Vec<f32> { rows.iter().flatten().map(|&v| v as f32).collect() };
+    // transformers' [out, in] as netcalc's [in, out].
+    let kernel = |key: &str| -> Tensor {
+        let weight = matrix(key);
+        let (outputs, inputs) = (weight.len(), weight[0].len());
+        let values = (0..inputs)
+            .flat_map(|i| weight.iter().map(move |row| row[i] as f32))
+            .collect();
+        Tensor::from_vec(&[inputs, outputs], values).expect("a kernel")
+    };
+    let input = matrix("input");
+    let expected = matrix("output");
+    let (length, width) = (input.len(), input[0].len());
+    let run = |rotary: bool| -> Vec<f32> {
+        let text = format!(
+            "input {length}x{width}\nattn: multi_head_attention {} kv_heads={} rotary={rotary} \
+             rope_theta={} causal=true use_bias=false\n",
+            figures["heads"], figures["kv_heads"], figures["rope_theta"]
+        );
+        let text = if rotary {
+            text
+        } else {
+            text.replace(&format!(" rope_theta={}", figures["rope_theta"]), "")
+        };
+        let mut description =
+            netcalc::syntax::dsl::read(&Source::new("attention.nn", text.as_str())).expect("reads");
+        layers::name_all_positionals(&mut description).expect("positionals");
+        let layer = layers::build(description.all_layers()[1]).expect("builds");
+        let mut parameters: Vec<Tensor> = ["q_proj", "k_proj", "v_proj", "o_proj"]
+            .into_iter()
+            .map(kernel)
+            .collect();
+        let x = Tensor::from_vec(&[1, length, width], flat(&input)).expect("an input");
+        let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let mut pass = Pass {
+            compute: Compute::single(),
+            training: false,
+            random: &mut random,
+        };
+        let forward = layer
+            .forward(&mut parameters, &[&x], &mut pass)
+            .expect("forward");
+        forward.output.data().to_vec()
+    };
+    let want = flat(&expected);
+    let largest_error = |got: &[f32]| -> f32 {
+        got.iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    };
+    let turned = run(true);
+    assert!(largest_error(&turned) < 1e-4, "{turned:?} against {want:?}");
+    assert!(
+        largest_error(&run(false)) > 0.1,
+        "the rotation changes nothing"
+    );
 }

@@ -122,6 +122,24 @@ fn the_vision_transformer_learns_in_two_epochs() {
 }
 
 #[test]
+fn the_llama_block_learns_in_two_epochs() {
+    // RMSNorm, grouped-query attention with the rotary embedding and SwiGLU's multiply
+    // (fixtures/sequences/llama-mnist.nn), with Adam on 3,000 images for two epochs.
+    let options = options(TrainOverrides {
+        epochs: Some(2),
+        batch_size: NonZeroUsize::new(32),
+        optimizer: Some(OptimizerKind::Adam),
+        learning_rate: Some(0.003),
+        ..TrainOverrides::default()
+    });
+    let (data, test) = data(3_000, 1_000);
+    let llama = network(include_str!("fixtures/sequences/llama-mnist.nn"));
+    let (history, accuracy) = train(&llama, &options, &data, &test);
+    assert!(accuracy > 0.7, "test accuracy {accuracy}: {history:?}");
+    assert!(history.epochs[1].loss < history.epochs[0].loss);
+}
+
+#[test]
 fn lenet_5_of_1998_learns_with_its_rbf_penalty() {
     // LeNet-5 as in the paper (scaled tanh, trainable subsampling, the C3 table, fixed RBF codes),
     // trained on eq. (8) of the paper with Adam (lr 0.001) in mini-batches of 32: 6,000 images,

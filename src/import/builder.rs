@@ -64,6 +64,21 @@ impl Builder {
             })
     }
 
+    /// Adds `count` copies of the layers of `body` (a builder of its own, whose layer names are
+    /// those of one copy) as `repeat COUNT as VARIABLE`: copy i's layer `x` is `VARIABLE.i.x`.
+    /// The layer after the block reads the last layer of the last copy unless it names its inputs.
+    pub fn repeat(&mut self, count: u64, variable: &str, body: Builder) {
+        let over = Value::Integer(i64::try_from(count).unwrap_or(i64::MAX));
+        self.description
+            .layers
+            .push(Item::Repeat(crate::syntax::Repeat::new(
+                over,
+                Some(variable.to_string()),
+                body.description.layers,
+            )));
+        self.last = None;
+    }
+
     /// The description built.
     pub fn finish(self) -> Description {
         self.description

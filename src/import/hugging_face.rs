@@ -1,10 +1,11 @@
-//! Hugging Face `config.json` files of the GPT-2 and BERT families: the network built from the
-//! configuration alone (no weights), over the longest sequence the model takes
-//! (`n_positions`, `max_position_embeddings`), with transformers' module names as layer names.
-//! The token embedding is tied to the output projection where the config says so
-//! (`tie_word_embeddings`, true unless written for GPT-2): the tied projection reuses the
-//! embedding's matrix, so it adds no parameters and is left out (the description's `about`
-//! says so); an untied one is a `dense` layer of its own.
+//! Hugging Face `config.json` files of the GPT-2, BERT and Llama families (Mistral's configs
+//! have Llama's structure and are read as Llama): the network built from the configuration
+//! alone (no weights), over the longest sequence the model takes (`n_positions`,
+//! `max_position_embeddings`), with transformers' module names as layer names (without the
+//! `transformer.` and `model.` prefixes). The output projection `lm_head` is a `dense` layer;
+//! where the config ties it to the token embedding (`tie_word_embeddings`: true unless written
+//! for GPT-2, false unless written for Llama) it is `tied_to` the embedding and reuses its
+//! matrix, adding no parameters, else it has weights of its own.
 
 use super::ImportError;
 use super::builder::{self, Builder};
@@ -13,7 +14,7 @@ use crate::source::{Source, Span};
 use crate::syntax::{Description, Value};
 
 /// The `model_type`s this importer reads.
-const KNOWN: &str = "the model types gpt2 and bert";
+const KNOWN: &str = "the model types gpt2, bert, llama and mistral";
 
 /// Whether the bytes look like a Hugging Face config: a JSON object with a `model_type` and no
 /// Keras `class_name`.
@@ -37,7 +38,10 @@ pub fn read(source: &Source) -> Result<Description, ImportError> {
             expected: "a Hugging Face config",
             problem: "it has no `model_type`".to_string(),
             span: first,
-            help: Some("netcalc reads the config.json of GPT-2 and BERT models".to_string()),
+            help: Some(
+                "netcalc reads the config.json of GPT-2, BERT and Llama (Mistral) models"
+                    .to_string(),
+            ),
         });
     };
     let name = fields
@@ -51,6 +55,9 @@ pub fn read(source: &Source) -> Result<Description, ImportError> {
     match model_type.as_str() {
         Some("gpt2") => config.gpt2(name.unwrap_or_else(|| "gpt2".to_string())),
         Some("bert") => config.bert(name.unwrap_or_else(|| "bert".to_string())),
+        Some(family @ ("llama" | "mistral")) => {
+            config.llama(family, name.unwrap_or_else(|| family.to_string()))
+        }
         _ => Err(ImportError::NotAModel {
             expected: "a config of a family netcalc builds",
             problem: format!("its model_type is {}", json::shown(model_type)),
@@ -159,8 +166,8 @@ impl Config<'_> {
         );
         match tied {
             Some(true) => about.push_str(
-                "; the output projection is tied to the token embedding (tie_word_embeddings): \
-                 it reuses that matrix, adds no parameters and is not a layer here",
+                "; the output projection `lm_head` is tied to the token embedding \
+                 (tie_word_embeddings): it reuses that matrix and adds no parameters",
             ),
             Some(false) => about.push_str("; the output projection `lm_head` has its own weights"),
             None => {}
@@ -221,12 +228,7 @@ impl Config<'_> {
             .set("epsilon", epsilon)
             .inputs(std::slice::from_ref(&residual))
             .add();
-        if !tied {
-            b.layer("lm_head", "dense")
-                .set("units", builder::integer(vocabulary))
-                .set("use_bias", Value::Boolean(false))
-                .add();
-        }
+        output_projection(&mut b, vocabulary, tied.then_some("wte"));
         Ok(pytorch(b.finish()))
     }
 
@@ -254,8 +256,8 @@ impl Config<'_> {
         }
         let mut about = self.about("BERT", &name, None);
         about.push_str(
-            "; the encoder, without the pooler (a dense layer on the first position) or a task \
-             head",
+            "; the encoder and the pooler (a dense layer with tanh on the first position), as \
+             transformers' BertModel builds them, without a task head",
         );
         let mut b = Builder::new(&name, about);
         let e = |part: &str| format!("embeddings.{part}");
@@ -309,8 +311,209 @@ impl Config<'_> {
                 .add();
             residual = l("output.LayerNorm");
         }
+        b.layer("pooler.first_token", "take")
+            .set("position", builder::integer(0))
+            .add();
+        b.layer("pooler.dense", "dense")
+            .set("units", builder::integer(width))
+            .set("activation", Value::Text("tanh".to_string()))
+            .add();
         Ok(pytorch(b.finish()))
     }
+
+    /// Llama (and Mistral, whose configs have the same fields and whose modules are the same):
+    /// pre-norm blocks of RMSNorm, causal grouped-query attention with the rotary embedding, and
+    /// the SwiGLU feed-forward down(silu(gate(x)) ⊙ up(x)), then a final RMSNorm and `lm_head`.
+    fn llama(&self, family: &str, name: String) -> Result<Description, ImportError> {
+        let vocabulary = self.count("vocab_size")?;
+        let positions = self.count("max_position_embeddings")?;
+        let width = self.count("hidden_size")?;
+        let inner = self.count("intermediate_size")?;
+        let layers = self.blocks("num_hidden_layers", 10)?;
+        let heads = self.count("num_attention_heads")?;
+        let kv_heads = self.count_or("num_key_value_heads", heads)?;
+        let head_dim = match self.fields.count("head_dim")? {
+            Some(0) => {
+                return Err(self.fields.wrong(
+                    "head_dim",
+                    self.fields.node("head_dim")?,
+                    "at least 1",
+                ));
+            }
+            Some(dim) => dim,
+            None => {
+                self.divisible("hidden_size", width, "num_attention_heads", heads)?;
+                width / heads
+            }
+        };
+        if !heads.is_multiple_of(kv_heads) {
+            return Err(self.fields.wrong(
+                "num_key_value_heads",
+                self.fields.node("num_key_value_heads")?,
+                &format!("a divisor of num_attention_heads ({heads})"),
+            ));
+        }
+        if !head_dim.is_multiple_of(2) {
+            let (key, node) = match self.fields.node("head_dim") {
+                Ok(node) => ("head_dim", node),
+                Err(_) => (
+                    "num_attention_heads",
+                    self.fields.node("num_attention_heads")?,
+                ),
+            };
+            return Err(self.fields.wrong(
+                key,
+                node,
+                &format!(
+                    "a value that gives an even head size for the rotary embedding (it gives {head_dim})"
+                ),
+            ));
+        }
+        let epsilon = Value::Number(self.epsilon("rms_norm_eps", 1e-6)?);
+        let activation = self.activation("hidden_act", "silu")?;
+        let attention_bias = self.fields.boolean("attention_bias")?.unwrap_or(false);
+        let mlp_bias = self.fields.boolean("mlp_bias")?.unwrap_or(false);
+        let tied = self.fields.boolean("tie_word_embeddings")?.unwrap_or(false);
+        let theta = self.rope_theta()?;
+        let title = if family == "mistral" {
+            "Mistral (read as Llama)"
+        } else {
+            "Llama"
+        };
+        let mut about = self.about(title, &name, Some(tied));
+        if let Some(window) = self.fields.count("sliding_window")? {
+            about.push_str(&format!(
+                "; the sliding window of {window} positions is not modelled: the MACs count \
+                 every earlier position"
+            ));
+        }
+        if let Some(kind) = self.rope_scaling()? {
+            about.push_str(&format!(
+                "; the rotary scaling \"{kind}\" is not modelled (no parameters, the executor \
+                 turns by the plain θ)"
+            ));
+        }
+        let mut b = Builder::new(&name, about);
+        b.layer("input_ids", "input")
+            .set("shape", builder::integer(positions))
+            .set("vocabulary", builder::integer(vocabulary))
+            .add();
+        b.layer("embed_tokens", "embedding")
+            .set("features", builder::integer(width))
+            .add();
+        // One block, repeated `num_hidden_layers` times as `layers`: copy i's layers are
+        // `layers.i.…`, transformers' names. `residual`, an identity, names the block's input for
+        // the first residual sum (as the built-in transformers' `x` does).
+        let mut block = Builder::default();
+        block
+            .layer("residual", "activation")
+            .set("function", Value::Text("linear".to_string()))
+            .add();
+        block
+            .layer("input_layernorm", "rms_normalization")
+            .set("epsilon", epsilon.clone())
+            .add();
+        let mut attention = block
+            .layer("self_attn", "multi_head_attention")
+            .set("heads", builder::integer(heads));
+        if head_dim.checked_mul(heads) != Some(width) {
+            attention = attention.set("key_dim", builder::integer(head_dim));
+        }
+        if kv_heads != heads {
+            attention = attention.set("kv_heads", builder::integer(kv_heads));
+        }
+        attention
+            .set("use_bias", Value::Boolean(attention_bias))
+            .set("causal", Value::Boolean(true))
+            .set("rotary", Value::Boolean(true))
+            .set("rope_theta", Value::Number(theta))
+            .add();
+        block
+            .layer("add_1", "add")
+            .inputs(&["residual".to_string(), "self_attn".to_string()])
+            .add();
+        block
+            .layer("post_attention_layernorm", "rms_normalization")
+            .set("epsilon", epsilon.clone())
+            .add();
+        block
+            .layer("mlp.gate_proj", "dense")
+            .set("units", builder::integer(inner))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .set("activation", activation)
+            .add();
+        block
+            .layer("mlp.up_proj", "dense")
+            .set("units", builder::integer(inner))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .inputs(&["post_attention_layernorm".to_string()])
+            .add();
+        block
+            .layer("mlp.multiply", "multiply")
+            .inputs(&["mlp.gate_proj".to_string(), "mlp.up_proj".to_string()])
+            .add();
+        block
+            .layer("mlp.down_proj", "dense")
+            .set("units", builder::integer(width))
+            .set("use_bias", Value::Boolean(mlp_bias))
+            .add();
+        block
+            .layer("add_2", "add")
+            .inputs(&["add_1".to_string(), "mlp.down_proj".to_string()])
+            .add();
+        b.repeat(layers, "layers", block);
+        b.layer("norm", "rms_normalization")
+            .set("epsilon", epsilon)
+            .add();
+        output_projection(&mut b, vocabulary, tied.then_some("embed_tokens"));
+        Ok(pytorch(b.finish()))
+    }
+
+    /// The rotary base: `rope_theta`, or transformers 5's `rope_parameters.rope_theta`, or
+    /// Llama's 10000.
+    fn rope_theta(&self) -> Result<f64, ImportError> {
+        let nested = self.fields.node.present("rope_parameters");
+        let (fields, key) = match nested {
+            Some(parameters) if parameters.get("rope_theta").is_some() => {
+                (Fields::new(parameters, "rope_parameters"), "rope_theta")
+            }
+            _ => (Fields::new(self.fields.node, ""), "rope_theta"),
+        };
+        match fields.number(key)? {
+            Some(theta) if theta > 1.0 => Ok(theta),
+            Some(_) => Err(fields.wrong(key, fields.node(key)?, "a number > 1")),
+            None => Ok(10000.0),
+        }
+    }
+
+    /// The kind of rotary scaling, where the config asks for one other than the default
+    /// (`rope_scaling.type` or `rope_type`, or `rope_parameters.rope_type`).
+    fn rope_scaling(&self) -> Result<Option<String>, ImportError> {
+        for key in ["rope_scaling", "rope_parameters"] {
+            let Some(node) = self.fields.node.present(key) else {
+                continue;
+            };
+            let fields = Fields::new(node, key);
+            for field in ["rope_type", "type"] {
+                if let Some(kind) = fields.string(field)?
+                    && kind != "default"
+                {
+                    return Ok(Some(kind.to_string()));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The output projection `lm_head` to the vocabulary, with no bias, tied to the token
+/// embedding `tied` when given.
+fn output_projection(b: &mut Builder, vocabulary: u64, tied: Option<&str>) {
+    b.layer("lm_head", "dense")
+        .set("units", builder::integer(vocabulary))
+        .set("use_bias", Value::Boolean(false))
+        .set_some("tied_to", tied.map(|name| Value::Text(name.to_string())))
+        .add();
 }
 
 /// transformers models are PyTorch modules: their conventions.
@@ -362,6 +565,76 @@ mod tests {
         let text = r#"{"model_type": "gpt2", "vocab_size": 10, "n_positions": 8, "n_embd": 10,
             "n_layer": 1, "n_head": 3}"#;
         assert!(matches!(import(text), Err(ImportError::Field { .. })));
+    }
+
+    fn llama(extra: &str) -> String {
+        format!(
+            r#"{{"model_type": "llama", "vocab_size": 10, "max_position_embeddings": 8,
+            "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1,
+            "num_attention_heads": 4{extra}}}"#
+        )
+    }
+
+    fn attention(description: &Description) -> String {
+        let decl = description
+            .all_layers()
+            .into_iter()
+            .find(|decl| decl.kind.value == "multi_head_attention")
+            .expect("an attention layer");
+        let mut keys: Vec<String> = decl
+            .attributes
+            .iter()
+            .map(|a| format!("{}={:?}", a.key.value, a.value.value))
+            .collect();
+        keys.sort();
+        keys.join(" ")
+    }
+
+    /// Key/value heads must divide the heads; the field is named and pointed at.
+    #[test]
+    fn llama_key_value_heads_must_divide_the_heads() {
+        let text = llama(r#", "num_key_value_heads": 3"#);
+        let Err(error @ ImportError::Field { .. }) = import(&text) else {
+            panic!("3 key/value heads for 4 heads imported")
+        };
+        let span = crate::error::Locate::span(&error);
+        assert_eq!(&text[span.offset..][..span.length], "3");
+        assert!(error.to_string().contains("num_key_value_heads"), "{error}");
+    }
+
+    /// The rotary embedding turns pairs: a head size of 3 (head_dim) is refused at its field.
+    #[test]
+    fn llama_head_size_must_be_even() {
+        let text = llama(r#", "head_dim": 3"#);
+        let Err(error @ ImportError::Field { .. }) = import(&text) else {
+            panic!("an odd head size imported")
+        };
+        assert!(error.to_string().contains("head_dim"), "{error}");
+    }
+
+    /// θ is read at the top level (transformers 4) or in `rope_parameters` (transformers 5),
+    /// 10000 when neither has it; kv_heads only when they differ from the heads, key_dim only
+    /// when head_dim is not hidden_size/heads.
+    #[test]
+    fn llama_reads_theta_in_either_place() {
+        let top = import(&llama(
+            r#", "rope_theta": 500000.0, "num_key_value_heads": 2"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            attention(&top),
+            "causal=Boolean(true) heads=Integer(4) kv_heads=Integer(2) rope_theta=Number(500000.0) \
+             rotary=Boolean(true) use_bias=Boolean(false)"
+        );
+        let nested = import(&llama(
+            r#", "rope_parameters": {"rope_theta": 250.0, "rope_type": "default"}"#,
+        ))
+        .unwrap();
+        assert!(attention(&nested).contains("rope_theta=Number(250.0)"));
+        assert!(!attention(&nested).contains("kv_heads"));
+        let plain = import(&llama(r#", "head_dim": 4"#)).unwrap();
+        assert!(attention(&plain).contains("rope_theta=Number(10000.0)"));
+        assert!(attention(&plain).contains("key_dim=Integer(4)"));
     }
 
     #[test]

@@ -31,12 +31,14 @@ mod lstm;
 mod max_pooling;
 mod max_pooling1d;
 mod multi_head_attention;
+mod multiply;
 mod permute;
 mod pooling;
 mod positional_embedding;
 mod rbf;
 mod recurrence;
 mod reshape;
+mod rms_normalization;
 mod simple_rnn;
 mod sizes;
 mod subsampling;
@@ -275,6 +277,8 @@ pub static CATALOGUE: &[Kind] = &[
     permute::KIND,
     class_token::KIND,
     take::KIND,
+    rms_normalization::KIND,
+    multiply::KIND,
 ];
 
 /// The kind with this name or alias.
@@ -533,6 +537,10 @@ mod tests {
             ("gru 16 reset_after=false", "16 units, reset_after=false"),
             ("layernorm", ""),
             ("multi_head_attention 8 64", "8 heads, key 64"),
+            (
+                "multi_head_attention 32 kv_heads=4 rotary=true causal=true use_bias=false",
+                "32 heads, 4 kv heads, rotary, causal, no bias",
+            ),
             ("conv2d_transpose 32 3x3 stride=2", "3×3, 32, /2"),
             ("upsampling2d 2", "size=2"),
             ("adaptive_avgpool 7x7", "to 7×7"),
@@ -543,6 +551,9 @@ mod tests {
             ("permute 2x1", "[2, 1]"),
             ("class_token", ""),
             ("take 0", "position 0"),
+            ("rms_normalization", ""),
+            ("rmsnorm epsilon=1e-5", "epsilon=0.00001"),
+            ("multiply", ""),
         ];
         let mut kinds: Vec<&str> = Vec::new();
         for (line, expected) in cases {

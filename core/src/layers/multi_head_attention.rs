@@ -22,6 +22,23 @@
 //! the printed MACs stay those of a dense implementation (as Keras and PyTorch compute the full
 //! Lq×Lk scores and mask them); `explain` also gives the count of a kernel that skips the masked
 //! pairs. The softmax, the scaling by 1/√dk and the mask are not MACs.
+//!
+//! Grouped-query attention (Ainslie et al. 2023; Llama 2 70B, TinyLlama, Mistral): `kv_heads`
+//! key/value heads, a divisor of `heads`, each shared by heads/kv_heads consecutive query heads
+//! (transformers' `repeat_kv`). The key and value projections then have kv_heads·dk and
+//! kv_heads·dv outputs; the products between positions are still one per query head. The
+//! default, kv_heads = heads, is ordinary multi-head attention with unchanged numbers.
+//!
+//! The rotary position embedding (Su et al. 2021, RoFormer; Llama, Mistral) is an attribute here,
+//! `rotary=true` with base `rope_theta` (default 10000; `rope_theta` alone implies `rotary=true`),
+//! not a kind of its own: it turns the
+//! projected queries and keys of each head after the projections and before Q·Kᵀ, inside what
+//! this kind computes, so a separate layer could not sit where it acts (and it never touches the
+//! values). It has no parameters. In each head's dk values at position p (0, 1, … along each
+//! sequence), the pair (i, i + dk/2) is turned by the angle p·θ^(−2i/dk), as transformers'
+//! `rotate_half` does; dk must be even. Its MACs are not counted (4 multiplications per pair, by
+//! constants, like the scaling by 1/√dk, and left out as fvcore, ptflops and the Llama papers'
+//! 6N-style estimates leave it out); `explain` says so.
 
 use super::recurrence::{add_transposed_product, product, product_transposed};
 use super::sizes::extent;
@@ -38,7 +55,7 @@ pub const KIND: Kind = Kind {
     name: "multi_head_attention",
     aliases: &["attention", "mha"],
     positionals: &["heads", "key_dim"],
-    summary: "multi-head attention over 1 (self), 2 (query, value) or 3 (query, value, key) sequences: heads, key_dim (default D/heads), value_dim, output_dim, use_bias, causal",
+    summary: "multi-head attention over 1 (self), 2 (query, value) or 3 (query, value, key) sequences: heads, key_dim (default D/heads), value_dim, output_dim, use_bias, causal, kv_heads (grouped-query), rotary and rope_theta (rotary position embedding)",
     build,
 };
 
@@ -51,16 +68,51 @@ struct Attention {
     output_dim: Option<u64>,
     use_bias: bool,
     causal: bool,
+    /// Key/value heads (grouped-query attention); `None` is one per query head.
+    kv_heads: Option<u64>,
+    /// The rotary position embedding's base θ, when `rotary=true`.
+    rotary: Option<f64>,
+    /// Whether `rope_theta` was written (else 10000, not shown).
+    theta_written: bool,
 }
 
+/// The rotary embedding's base when `rope_theta` is not written: Su et al.'s and Llama's 10000.
+const DEFAULT_THETA: f64 = 10000.0;
+
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
+    let heads = reader.required_count("heads")?;
+    let key_dim = reader.count("key_dim")?;
+    let value_dim = reader.count("value_dim")?;
+    let output_dim = reader.count("output_dim")?;
+    let use_bias = reader.boolean("use_bias")?.unwrap_or(true);
+    let causal = reader.boolean("causal")?.unwrap_or(false);
+    let kv_heads = reader.count("kv_heads")?;
+    if let Some(kv_heads) = kv_heads
+        && !heads.is_multiple_of(kv_heads)
+        && let Some(value) = reader.value("kv_heads")
+    {
+        return Err(reader.invalid("kv_heads", value, &format!("must divide heads ({heads})")));
+    }
+    // `rope_theta` alone asks for the rotary embedding; beside `rotary=false` it is an error.
+    let rotary = reader.boolean("rotary")?;
+    let theta = reader.number_where("rope_theta", "must be a number > 1", |x| x > 1.0)?;
+    if theta.is_some()
+        && rotary == Some(false)
+        && let Some(value) = reader.value("rope_theta")
+    {
+        return Err(reader.invalid("rope_theta", value, "needs rotary=true"));
+    }
+    let rotary = rotary.unwrap_or(theta.is_some());
     Ok(Box::new(Attention {
-        heads: reader.required_count("heads")?,
-        key_dim: reader.count("key_dim")?,
-        value_dim: reader.count("value_dim")?,
-        output_dim: reader.count("output_dim")?,
-        use_bias: reader.boolean("use_bias")?.unwrap_or(true),
-        causal: reader.boolean("causal")?.unwrap_or(false),
+        heads,
+        key_dim,
+        value_dim,
+        output_dim,
+        use_bias,
+        causal,
+        kv_heads,
+        rotary: rotary.then_some(theta.unwrap_or(DEFAULT_THETA)),
+        theta_written: theta.is_some(),
     }))
 }
 
@@ -68,6 +120,7 @@ fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationErro
 #[derive(Debug, Clone, Copy)]
 struct Sizes {
     heads: u64,
+    kv_heads: u64,
     query_length: u64,
     key_length: u64,
     query_features: u64,
@@ -117,8 +170,14 @@ impl Attention {
                 )));
             }
         };
+        if self.rotary.is_some() && !key_dim.is_multiple_of(2) {
+            return Err(ShapeError::Mismatch(format!(
+                "the rotary embedding turns pairs of a head's {key_dim} key values: key_dim must be even"
+            )));
+        }
         Ok(Sizes {
             heads: self.heads,
+            kv_heads: self.kv_heads.unwrap_or(self.heads),
             query_length,
             key_length,
             query_features,
@@ -136,6 +195,7 @@ impl Attention {
         let n = Expression::Number;
         let Sizes {
             heads,
+            kv_heads,
             query_length,
             key_length,
             query_features,
@@ -146,6 +206,7 @@ impl Attention {
             output_dim,
         } = *sizes;
         let head_values = |dim| Expression::product(vec![n(heads), n(dim)]);
+        let kv_values = |dim| Expression::product(vec![n(kv_heads), n(dim)]);
         [
             (
                 n(query_length),
@@ -156,13 +217,13 @@ impl Attention {
             (
                 n(key_length),
                 key_features,
-                [n(key_features), head_values(key_dim)],
+                [n(key_features), kv_values(key_dim)],
                 KEY,
             ),
             (
                 n(key_length),
                 value_features,
-                [n(value_features), head_values(value_dim)],
+                [n(value_features), kv_values(value_dim)],
                 VALUE,
             ),
             (
@@ -240,6 +301,15 @@ impl Layer for Attention {
         if let Some(dim) = self.output_dim {
             parts.push(format!("output {dim}"));
         }
+        if let Some(kv_heads) = self.kv_heads {
+            parts.push(format!("{kv_heads} kv heads"));
+        }
+        if let Some(theta) = self.rotary {
+            parts.push("rotary".to_string());
+            if self.theta_written {
+                parts.push(format!("rope_theta={theta}"));
+            }
+        }
         if self.causal {
             parts.push("causal".to_string());
         }
@@ -265,6 +335,7 @@ impl Layer for Attention {
         ];
         let heads_values = sizes
             .heads
+            .max(sizes.kv_heads)
             .checked_mul(sizes.key_dim.max(sizes.value_dim))
             .and_then(|v| v.checked_mul(sizes.query_length.max(sizes.key_length)));
         if largest.iter().any(|e| e.count().is_err()) || heads_values.is_none() {
@@ -401,6 +472,7 @@ impl Layer for Attention {
         let sizes = self.sizes(inputs).ok()?;
         let Sizes {
             heads,
+            kv_heads,
             query_length,
             key_length,
             query_features,
@@ -415,11 +487,21 @@ impl Layer for Attention {
         } else {
             "a kernel"
         };
-        let parameters = format!(
-            "an attention layer has 4 projections (query, key, value to {heads} heads of {key_dim}, \
-             {key_dim} and {value_dim} values, and the {heads}·{value_dim} values back to the \
-             output), each with {bias}"
-        );
+        let parameters = if kv_heads == heads {
+            format!(
+                "an attention layer has 4 projections (query, key, value to {heads} heads of {key_dim}, \
+                 {key_dim} and {value_dim} values, and the {heads}·{value_dim} values back to the \
+                 output), each with {bias}"
+            )
+        } else {
+            format!(
+                "an attention layer has 4 projections (query to {heads} heads of {key_dim} values, \
+                 key and value to {kv_heads} heads of {key_dim} and {value_dim} values, each shared \
+                 by {} query heads, and the {heads}·{value_dim} values back to the output), each \
+                 with {bias}",
+                heads / kv_heads.max(1)
+            )
+        };
         let dense = Expression::sum(
             self.between_positions(&sizes, Expression::product_of(&[query_length, key_length]))
                 .to_vec(),
@@ -442,10 +524,16 @@ impl Layer for Attention {
                  that skips the masked pairs needs {masked} = {masked_count} there, {total} in all)"
             ));
         }
+        if self.rotary.is_some() {
+            macs.push_str(
+                "; the rotary embedding's turns of the queries and keys, multiplications by \
+                 constants, are not counted",
+            );
+        }
         let words = format!(
             "each projected value reads the inputs of its position: the query's {query_length}·{heads}·{key_dim} \
-                 values {query_features} inputs each, the key's {key_length}·{heads}·{key_dim} values {key_features} each, \
-                 the value's {key_length}·{heads}·{value_dim} values {value_features} each, and the output's \
+                 values {query_features} inputs each, the key's {key_length}·{kv_heads}·{key_dim} values {key_features} each, \
+                 the value's {key_length}·{kv_heads}·{value_dim} values {value_features} each, and the output's \
                  {query_length}·{output_dim} values the {heads}·{value_dim} values of the heads"
         );
         Some(Explanation {
@@ -467,8 +555,10 @@ struct Run<'a> {
     inputs: &'a [&'a Tensor],
     use_bias: bool,
     causal: bool,
+    rotary: Option<f64>,
     batch: usize,
     heads: usize,
+    kv_heads: usize,
     query_length: usize,
     key_length: usize,
     features: [usize; 3],
@@ -525,8 +615,10 @@ impl<'a> Run<'a> {
             inputs,
             use_bias: layer.use_bias,
             causal: layer.causal,
+            rotary: layer.rotary,
             batch,
             heads: extent(sizes.heads),
+            kv_heads: extent(sizes.kv_heads).max(1),
             query_length: extent(sizes.query_length),
             key_length: extent(sizes.key_length),
             features: [
@@ -550,6 +642,44 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The key/value head that query head `head` reads: consecutive query heads share one, as
+    /// transformers' `repeat_kv` repeats each key/value head.
+    fn kv_head(&self, head: usize) -> usize {
+        head / (self.heads / self.kv_heads).max(1)
+    }
+
+    /// The rotary position embedding (Su et al. 2021) as transformers' Llama applies it
+    /// (`rotate_half`): in each head's d values at position p, the pair (i, i + d/2) is turned by
+    /// the angle p·θ^(−2i/d), i < d/2; `inverse` turns back. `values` is `[batch·length,
+    /// heads·d]`; nothing happens without `rotary`.
+    fn rotate(&self, values: &mut [f32], length: usize, heads: usize, inverse: bool) {
+        let Some(theta) = self.rotary else {
+            return;
+        };
+        let dk = self.key_dim;
+        let half = dk / 2;
+        let sign = if inverse { -1.0 } else { 1.0 };
+        let turns: Vec<(f32, f32)> = (0..length)
+            .flat_map(|position| {
+                (0..half).map(move |i| {
+                    let angle = position as f64 * theta.powf(-2.0 * i as f64 / dk as f64);
+                    (angle.cos() as f32, sign * angle.sin() as f32)
+                })
+            })
+            .collect();
+        for (row, values) in values.chunks_exact_mut((heads * dk).max(1)).enumerate() {
+            let turns = &turns[(row % length.max(1)) * half..][..half];
+            for head in values.chunks_exact_mut(dk.max(1)) {
+                let (first, second) = head.split_at_mut(half);
+                for ((x1, x2), &(cos, sin)) in first.iter_mut().zip(second).zip(turns) {
+                    let (a, b) = (*x1, *x2);
+                    *x1 = a * cos - b * sin;
+                    *x2 = b * cos + a * sin;
+                }
+            }
+        }
+    }
+
     /// Kernel and bias of projection `which` (0 query, 1 key, 2 value, 3 output).
     fn weights(&self, which: usize) -> (&Tensor, Option<&Tensor>) {
         let per = if self.use_bias { 2 } else { 1 };
@@ -562,10 +692,12 @@ impl<'a> Run<'a> {
     fn projection_sizes(&self, which: usize) -> (usize, usize, usize) {
         let head_keys = self.heads * self.key_dim;
         let head_values = self.heads * self.value_dim;
+        let kv_keys = self.kv_heads * self.key_dim;
+        let kv_values = self.kv_heads * self.value_dim;
         match which {
             0 => (self.batch * self.query_length, self.features[0], head_keys),
-            1 => (self.batch * self.key_length, self.features[1], head_keys),
-            2 => (self.batch * self.key_length, self.features[2], head_values),
+            1 => (self.batch * self.key_length, self.features[1], kv_keys),
+            2 => (self.batch * self.key_length, self.features[2], kv_values),
             _ => (self.batch * self.query_length, head_values, self.output_dim),
         }
     }
@@ -595,25 +727,29 @@ impl<'a> Run<'a> {
         let projected = [0, 1, 2]
             .map(|which| self.project(which, self.inputs[self.source(which)].data(), compute));
         let [query, key, value] = projected;
-        let projected = [query?, key?, value?];
-        let (lq, lk, dk, dv, h) = (
+        let mut projected = [query?, key?, value?];
+        self.rotate(&mut projected[0], self.query_length, self.heads, false);
+        self.rotate(&mut projected[1], self.key_length, self.kv_heads, false);
+        let (lq, lk, dk, dv, h, hk) = (
             self.query_length,
             self.key_length,
             self.key_dim,
             self.value_dim,
             self.heads,
+            self.kv_heads,
         );
         let scale = 1.0 / (dk as f32).sqrt();
         let mut weights = vec![0.0f32; self.batch * h * lq * lk];
         let mut heads = vec![0.0f32; self.batch * lq * h * dv];
         for example in 0..self.batch {
             for head in 0..h {
+                let kv = self.kv_head(head);
                 let scores = &mut weights[((example * h + head) * lq) * lk..][..lq * lk];
                 for i in 0..lq {
                     let q = &projected[0][(example * lq + i) * h * dk + head * dk..][..dk];
                     let row = &mut scores[i * lk..(i + 1) * lk];
                     for (j, score) in row.iter_mut().enumerate() {
-                        let k = &projected[1][(example * lk + j) * h * dk + head * dk..][..dk];
+                        let k = &projected[1][(example * lk + j) * hk * dk + kv * dk..][..dk];
                         *score = if self.causal && j > i {
                             f32::NEG_INFINITY
                         } else {
@@ -631,7 +767,7 @@ impl<'a> Run<'a> {
                     }
                     let out = &mut heads[(example * lq + i) * h * dv + head * dv..][..dv];
                     for (j, &a) in row.iter().enumerate() {
-                        let v = &projected[2][(example * lk + j) * h * dv + head * dv..][..dv];
+                        let v = &projected[2][(example * lk + j) * hk * dv + kv * dv..][..dv];
                         for (o, x) in out.iter_mut().zip(v) {
                             *o += a * x;
                         }
@@ -654,12 +790,13 @@ impl<'a> Run<'a> {
         upstream: &[f32],
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
-        let (lq, lk, dk, dv, h) = (
+        let (lq, lk, dk, dv, h, hk) = (
             self.query_length,
             self.key_length,
             self.key_dim,
             self.value_dim,
             self.heads,
+            self.kv_heads,
         );
         let scale = 1.0 / (dk as f32).sqrt();
         let mut parameter_gradients: Vec<Tensor> = Vec::new();
@@ -674,12 +811,13 @@ impl<'a> Run<'a> {
         let mut weight_gradient = vec![0.0f32; lk];
         for example in 0..self.batch {
             for head in 0..h {
+                let kv = self.kv_head(head);
                 let a = &saved.weights[((example * h + head) * lq) * lk..][..lq * lk];
                 for i in 0..lq {
                     let d_out = &heads_gradient[(example * lq + i) * h * dv + head * dv..][..dv];
                     // dA_ij = dO_i·V_j; dV_j += A_ij·dO_i.
                     for j in 0..lk {
-                        let at = (example * lk + j) * h * dv + head * dv;
+                        let at = (example * lk + j) * hk * dv + kv * dv;
                         let v = &saved.projected[2][at..at + dv];
                         weight_gradient[j] = d_out.iter().zip(v).map(|(g, x)| g * x).sum();
                         let a_ij = a[i * lk + j];
@@ -697,7 +835,7 @@ impl<'a> Run<'a> {
                         if d_score == 0.0 {
                             continue;
                         }
-                        let k_at = (example * lk + j) * h * dk + head * dk;
+                        let k_at = (example * lk + j) * hk * dk + kv * dk;
                         for d in 0..dk {
                             projected_gradient[0][q_at + d] +=
                                 d_score * saved.projected[1][k_at + d];
@@ -708,6 +846,9 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        // Back through the rotations: each is orthogonal, so its gradient is the inverse turn.
+        self.rotate(&mut projected_gradient[0], lq, h, true);
+        self.rotate(&mut projected_gradient[1], lk, hk, true);
         let mut input_gradients: Vec<Tensor> = self
             .inputs
             .iter()
@@ -827,6 +968,134 @@ mod tests {
             "4·2·3·6+3·2·3·9+3·2·5·8+4·7·2·5 = 826",
             "4·2·3·6+3·2·3·9+3·2·5·8+4·7·2·5 = 826",
         );
+    }
+
+    /// Grouped-query attention: TinyLlama's layer (hidden 2048, 32 heads of 64, 4 key/value
+    /// heads, no biases). transformers' LlamaAttention holds q_proj (2048, 2048), k_proj and
+    /// v_proj (256, 2048), o_proj (2048, 2048): 9,437,184. The products between positions are
+    /// still one per query head.
+    #[test]
+    fn key_value_heads_shrink_the_key_and_value_projections() {
+        check(
+            "multi_head_attention 32 kv_heads=4 use_bias=false rotary=true causal=true",
+            &[&[16, 2048]],
+            "[16×2048]",
+            "2048·32·64+2048·4·64+2048·4·64+32·64·2048 = 9437184",
+            "16·32·64·2048+16·4·64·2048+16·4·64·2048+16·2048·32·64 = 150994944",
+            "16·32·64·2048+16·4·64·2048+16·4·64·2048+16·2048·32·64 = 150994944",
+        );
+        assert_eq!(2 * 2048 * 2048 + 2 * 2048 * 256, 9_437_184);
+        // The rotation is not counted (see the module's words): the MACs are those without it.
+        check_details(
+            "multi_head_attention 32 kv_heads=4 use_bias=false rotary=true rope_theta=500000",
+            &[&[16, 2048]],
+            "32 heads, 4 kv heads, rotary, rope_theta=500000, no bias",
+            [9437184, 0],
+            "16·32·64·2048+16·4·64·2048+16·4·64·2048+16·2048·32·64+32·16·16·64+32·16·16·64 = 152043520",
+            "whole",
+        );
+        // kv_heads = heads is the default: the same numbers as without it.
+        check(
+            "multi_head_attention 8 kv_heads=8",
+            &[&[10, 512]],
+            "[10×512]",
+            "512·8·64+8·64+512·8·64+8·64+512·8·64+8·64+8·64·512+512 = 1050624",
+            "10·8·64·512+10·8·64·512+10·8·64·512+10·512·8·64 = 10485760",
+            "10·8·64·(512+1)+10·8·64·(512+1)+10·8·64·(512+1)+10·512·(8·64+1) = 10506240",
+        );
+        check_error(
+            "multi_head_attention 32 kv_heads=5",
+            &[&[4, 64]],
+            "`kv_heads` must divide heads (32), got 5",
+        );
+        check_error(
+            "multi_head_attention 2 3 rotary=true",
+            &[&[4, 6]],
+            "the rotary embedding turns pairs of a head's 3 key values: key_dim must be even",
+        );
+        check_error(
+            "multi_head_attention 2 rotary=false rope_theta=10000",
+            &[&[4, 8]],
+            "`rope_theta` needs rotary=true, got 10000",
+        );
+    }
+
+    /// Rotary embedding and shared key/value heads against the definition, computed naively in
+    /// f64: 4 query heads of 4 sharing 2 key/value heads (heads 0, 1 read 0; 2, 3 read 1), on a
+    /// causal sequence of 3, with transformers' rotate_half rotation at θ = 100.
+    #[test]
+    fn rotary_and_shared_heads_follow_the_definition() {
+        let (lq, d, h, hk, dk, o) = (3usize, 3usize, 4usize, 2usize, 4usize, 2usize);
+        let theta = 100.0f64;
+        let line = "multi_head_attention 4 4 kv_heads=2 output_dim=2 rotary=true rope_theta=100 causal=true use_bias=false";
+        let values = |n: usize, seed: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| (((i * 7 + seed * 13) % 11) as f32 - 5.0) / 7.0)
+                .collect()
+        };
+        let x = values(lq * d, 1);
+        let shapes = [
+            (vec![d, h * dk], 2),
+            (vec![d, hk * dk], 4),
+            (vec![d, hk * dk], 6),
+            (vec![h * dk, o], 8),
+        ];
+        let mut parameters: Vec<Tensor> = shapes
+            .iter()
+            .map(|(shape, seed)| {
+                Tensor::from_vec(shape, values(shape.iter().product(), *seed)).unwrap()
+            })
+            .collect();
+        let input = Tensor::from_vec(&[1, lq, d], x.clone()).unwrap();
+        let got = run_forward(line, &mut parameters, &[&input], true).output;
+        let p: Vec<Vec<f64>> = parameters
+            .iter()
+            .map(|t| t.data().iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let project = |kernel: &[f64], width: usize, row: usize| -> Vec<f64> {
+            (0..width)
+                .map(|c| (0..d).map(|r| x[row * d + r] * kernel[r * width + c]).sum())
+                .collect()
+        };
+        // One head's vector at position `at`, turned: (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin).
+        let turn = |v: &[f64], at: usize| -> Vec<f64> {
+            let half = dk / 2;
+            let mut out = v.to_vec();
+            for i in 0..half {
+                let angle = at as f64 / theta.powf(2.0 * i as f64 / dk as f64);
+                out[i] = v[i] * angle.cos() - v[i + half] * angle.sin();
+                out[i + half] = v[i + half] * angle.cos() + v[i] * angle.sin();
+            }
+            out
+        };
+        let mut concatenated = vec![vec![0.0; h * dk]; lq];
+        for head in 0..h {
+            let kv = head / (h / hk);
+            for (i, row) in concatenated.iter_mut().enumerate() {
+                let q = turn(&project(&p[0], h * dk, i)[head * dk..][..dk], i);
+                let scores: Vec<f64> = (0..=i)
+                    .map(|j| {
+                        let k = turn(&project(&p[1], hk * dk, j)[kv * dk..][..dk], j);
+                        q.iter().zip(&k).map(|(a, b)| a * b).sum::<f64>() / (dk as f64).sqrt()
+                    })
+                    .collect();
+                let total: f64 = scores.iter().map(|s| s.exp()).sum();
+                for (j, score) in scores.iter().enumerate() {
+                    let v = project(&p[2], hk * dk, j);
+                    for e in 0..dk {
+                        row[head * dk + e] += score.exp() / total * v[kv * dk + e];
+                    }
+                }
+            }
+        }
+        for (i, row) in concatenated.iter().enumerate() {
+            for c in 0..o {
+                let want: f64 = (0..h * dk).map(|r| row[r] * p[3][r * o + c]).sum();
+                let value = f64::from(got.data()[i * o + c]);
+                assert!((value - want).abs() < 1e-5, "[{i}, {c}]: {value} vs {want}");
+            }
+        }
     }
 
     #[test]
@@ -977,11 +1246,17 @@ mod tests {
             dims in (1u64..3, 1u64..3),
             causal in proptest::bool::ANY,
             use_bias in proptest::bool::ANY,
+            shared in proptest::bool::ANY,
+            rotary in proptest::bool::ANY,
             seed in proptest::num::u64::ANY,
         ) {
+            // Shared key/value heads: one for all query heads; the rotary needs an even key_dim.
+            let kv_heads = if shared { 1 } else { heads };
+            let key_dim = if rotary { 2 * dims.0 } else { dims.0 };
             let line = format!(
-                "multi_head_attention {heads} {} value_dim={} causal={causal} use_bias={use_bias}",
-                dims.0, dims.1
+                "multi_head_attention {heads} {key_dim} value_dim={} causal={causal} \
+                 use_bias={use_bias} kv_heads={kv_heads} rotary={rotary}",
+                dims.1
             );
             let value = [key_length, widths.0];
             let key = [key_length, widths.1];
@@ -1004,6 +1279,20 @@ mod tests {
         );
         check_gradients_with(
             "multi_head_attention 2 2 value_dim=3",
+            &[&[3, 4], &[5, 2]],
+            2,
+            Values::default(),
+        );
+        // Llama's attention: 4 query heads over 2 key/value heads, rotary, causal, no biases.
+        check_gradients_with(
+            "multi_head_attention 4 4 kv_heads=2 rotary=true rope_theta=50 causal=true use_bias=false",
+            &[&[5, 6]],
+            2,
+            Values::default(),
+        );
+        // Cross-attention with a rotary embedding: each sequence turned by its own positions.
+        check_gradients_with(
+            "multi_head_attention 2 2 kv_heads=1 rotary=true",
             &[&[3, 4], &[5, 2]],
             2,
             Values::default(),
