@@ -159,6 +159,60 @@ impl Kernel for GradientPart<'_> {
     }
 }
 
+/// `values = f(values + bias)` over rows of `bias.len()` channels, on one thread.
+struct BiasApplyPart<'a> {
+    values: &'a mut [f32],
+    bias: &'a [f32],
+    function: Pointwise,
+}
+
+impl Kernel for BiasApplyPart<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) {
+        let channels = self.bias.len();
+        let bias = self.bias.as_ptr();
+        let function = self.function;
+        for row in self.values.chunks_exact_mut(channels) {
+            let pointer = row.as_mut_ptr();
+            for (offset, count) in vectors(channels, S::LANES) {
+                // SAFETY: offset + count ≤ channels = row.len() = bias.len().
+                unsafe {
+                    let x = simd.add(
+                        load(simd, pointer.add(offset), count),
+                        load(simd, bias.add(offset), count),
+                    );
+                    store(simd, pointer.add(offset), function.apply(simd, x), count);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces every value `x` of `values`, read as rows of `bias.len()` channels, by
+/// `function(x + bias[channel])`, on the calling thread (a convolution's output pass over a
+/// chunk still in cache). With no bias, only the function. Each value's result is the one
+/// [`apply_in_place`] gives after adding the bias.
+pub(crate) fn add_bias_and_apply(
+    values: &mut [f32],
+    bias: Option<&[f32]>,
+    function: Pointwise,
+    compute: Compute,
+) {
+    match bias {
+        Some(bias) if !bias.is_empty() => dispatch(
+            compute.instructions(),
+            BiasApplyPart {
+                values,
+                bias,
+                function,
+            },
+        ),
+        _ if function == Pointwise::Identity => {}
+        _ => dispatch(compute.instructions(), ApplyPart { values, function }),
+    }
+}
+
 /// The threads an elementwise pass over `length` values uses.
 fn threads_for(length: usize, compute: Compute) -> usize {
     if length < PARALLEL_MINIMUM {
