@@ -1920,18 +1920,11 @@ mod tests {
 
     /// The im2col method's wide-row products (one group, stride 1, no dilation, no padding:
     /// forward and backward-weights read the input in place) against the plain-loop
-    /// references, on kernels wider than tall and taller than wide, and on inputs exactly one
-    /// kernel large (one output pixel) or one output row or column.
+    /// references, on kernels wider than tall and taller than wide, and on an input one output
+    /// row high (`columns::WIDE_TEST_SHAPES`, which `columns` checks are wide).
     #[test]
     fn wide_rows_match_the_references() {
-        for (height, width, kernel) in [
-            (4, 6, (1, 3)),
-            (6, 4, (3, 1)),
-            (5, 7, (2, 3)),
-            (5, 5, (5, 5)),
-            (3, 7, (3, 2)),
-            (6, 3, (2, 3)),
-        ] {
+        for (height, width, kernel) in columns::WIDE_TEST_SHAPES {
             for threads in [1, 2] {
                 let geometry = Conv2dGeometry::new(Nhwc::new(3, height, width, 3), 5, kernel)
                     .with_method(Method::Columns);
