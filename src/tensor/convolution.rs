@@ -421,14 +421,12 @@ fn columns_backward(
 ) -> Result<(), TensorError> {
     let gradient = match pass.activation {
         Some((output, function)) if function != Pointwise::Identity => {
-            let mut gradient = pass.output_gradient.to_vec();
-            super::pointwise::gradient_from_output_in_place(
+            Cow::Owned(super::pointwise::gradient_from_output(
                 output,
-                &mut gradient,
+                pass.output_gradient,
                 function,
                 compute,
-            )?;
-            Cow::Owned(gradient)
+            )?)
         }
         _ => Cow::Borrowed(pass.output_gradient),
     };
