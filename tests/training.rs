@@ -83,7 +83,12 @@ fn the_keras_cnn_learns_in_one_epoch() {
     });
     let (data, test) = data(3_000, 1_000);
     let (history, accuracy) = train(&builtin("keras-mnist-cnn"), &options, &data, &test);
-    assert!(accuracy > 0.90, "test accuracy {accuracy}: {history:?}");
+    // The bound leaves room for the seed: this run through the CLI (3,000 images, batch 32,
+    // 2 threads, the default seed and seeds 2-4) scored 0.917 / 0.904 / 0.905 / 0.905 on the
+    // 10,000 test images with the ChaCha8 dropout masks of before 448ec6c and 0.908 / 0.900 /
+    // 0.908 / 0.903 with the counter-based ones; one seed on these 1,000 test images
+    // (standard error ~0.01) gave 0.89, under the 0.90 this test had. Untrained: ~0.1.
+    assert!(accuracy > 0.87, "test accuracy {accuracy}: {history:?}");
 }
 
 #[test]

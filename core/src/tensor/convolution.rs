@@ -290,9 +290,7 @@ pub fn conv2d_forward(
     }
     let weights = plan.masked(geometry, weights);
     if plan.method(geometry) == Method::Columns {
-        columns::forward(geometry, input, &weights, bias, output, compute)?;
-        super::pointwise::apply_in_place(output, function, compute);
-        return Ok(());
+        return columns::forward(geometry, input, &weights, bias, function, output, compute);
     }
     dispatch(
         compute.instructions(),
@@ -422,14 +420,12 @@ fn columns_backward(
 ) -> Result<(), TensorError> {
     let gradient = match pass.activation {
         Some((output, function)) if function != Pointwise::Identity => {
-            let mut gradient = pass.output_gradient.to_vec();
-            super::pointwise::gradient_from_output_in_place(
+            Cow::Owned(super::pointwise::gradient_from_output(
                 output,
-                &mut gradient,
+                pass.output_gradient,
                 function,
                 compute,
-            )?;
-            Cow::Owned(gradient)
+            )?)
         }
         _ => Cow::Borrowed(pass.output_gradient),
     };
@@ -1913,6 +1909,74 @@ mod tests {
             assert_close(&input_gradient, &input_expected, 1e-5);
             assert_close(&weight_gradient, &weights_expected, 1e-5);
             assert_close(&bias_gradient, &bias_expected, 1e-5);
+        }
+    }
+
+    /// The im2col method's wide-row products (one group, stride 1, no dilation, no padding:
+    /// forward and backward-weights read the input in place) against the plain-loop
+    /// references, on kernels wider than tall and taller than wide, and on an input one output
+    /// row high (`columns::WIDE_TEST_SHAPES`, which `columns` checks are wide).
+    #[test]
+    fn wide_rows_match_the_references() {
+        for (height, width, kernel) in columns::WIDE_TEST_SHAPES {
+            for threads in [1, 2] {
+                let geometry = Conv2dGeometry::new(Nhwc::new(3, height, width, 3), 5, kernel)
+                    .with_method(Method::Columns);
+                let case = Case {
+                    geometry: geometry.clone(),
+                    with_bias: true,
+                    seed: 11,
+                    compute: Compute::new(threads).unwrap(),
+                };
+                let (input, weights, bias) = (case.input(), case.weights(), case.bias().unwrap());
+                let sums = reference_forward(
+                    &geometry,
+                    &widen(&input),
+                    &widen(&weights),
+                    Some(&widen(&bias)),
+                );
+                let mut output = vec![f32::NAN; sums.len()];
+                conv2d_forward(
+                    &geometry,
+                    &input,
+                    &weights,
+                    Some(&bias),
+                    Pointwise::Identity,
+                    &mut output,
+                    case.compute,
+                )
+                .unwrap();
+                assert_close(&output, &sums, 1e-5);
+                let upstream = case.output_gradient();
+                let (input_expected, weights_expected, bias_expected) = reference_backward(
+                    &geometry,
+                    &widen(&input),
+                    &widen(&weights),
+                    &widen(&upstream),
+                );
+                let mut input_gradient = vec![f32::NAN; input.len()];
+                let mut weight_gradient = vec![f32::NAN; weights.len()];
+                let mut bias_gradient = vec![f32::NAN; 5];
+                conv2d_backward(
+                    &geometry,
+                    ConvBackward {
+                        input: &input,
+                        weights: &weights,
+                        output_gradient: &upstream,
+                        activation: None,
+                    },
+                    ConvGradients {
+                        input: Some(&mut input_gradient),
+                        weights: &mut weight_gradient,
+                        bias: Some(&mut bias_gradient),
+                    },
+                    case.compute,
+                )
+                .unwrap();
+                assert_close(&input_gradient, &input_expected, 1e-5);
+                assert_close(&weight_gradient, &weights_expected, 1e-5);
+                assert_close(&bias_gradient, &bias_expected, 1e-5);
+            }
         }
     }
 

@@ -159,6 +159,60 @@ impl Kernel for GradientPart<'_> {
     }
 }
 
+/// `values = f(values + bias)` over rows of `bias.len()` channels, on one thread.
+struct BiasApplyPart<'a> {
+    values: &'a mut [f32],
+    bias: &'a [f32],
+    function: Pointwise,
+}
+
+impl Kernel for BiasApplyPart<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) {
+        let channels = self.bias.len();
+        let bias = self.bias.as_ptr();
+        let function = self.function;
+        for row in self.values.chunks_exact_mut(channels) {
+            let pointer = row.as_mut_ptr();
+            for (offset, count) in vectors(channels, S::LANES) {
+                // SAFETY: offset + count ≤ channels = row.len() = bias.len().
+                unsafe {
+                    let x = simd.add(
+                        load(simd, pointer.add(offset), count),
+                        load(simd, bias.add(offset), count),
+                    );
+                    store(simd, pointer.add(offset), function.apply(simd, x), count);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces every value `x` of `values`, read as rows of `bias.len()` channels, by
+/// `function(x + bias[channel])`, on the calling thread (a convolution's output pass over a
+/// chunk still in cache). With no bias, only the function. Each value's result is the one
+/// [`apply_in_place`] gives after adding the bias.
+pub(crate) fn add_bias_and_apply(
+    values: &mut [f32],
+    bias: Option<&[f32]>,
+    function: Pointwise,
+    compute: Compute,
+) {
+    match bias {
+        Some(bias) if !bias.is_empty() => dispatch(
+            compute.instructions(),
+            BiasApplyPart {
+                values,
+                bias,
+                function,
+            },
+        ),
+        _ if function == Pointwise::Identity => {}
+        _ => dispatch(compute.instructions(), ApplyPart { values, function }),
+    }
+}
+
 /// The threads an elementwise pass over `length` values uses.
 fn threads_for(length: usize, compute: Compute) -> usize {
     if length < PARALLEL_MINIMUM {
@@ -211,6 +265,29 @@ pub fn gradient_from_output_in_place(
     Ok(())
 }
 
+/// ∂loss/∂input as a new buffer: `gradient · f′` taken from the function's `output`, the
+/// values [`gradient_from_output_in_place`] gives on a copy of `gradient`. For relu it is one
+/// pass that reads both and writes the result (no copy first).
+pub fn gradient_from_output(
+    output: &[f32],
+    gradient: &[f32],
+    function: Pointwise,
+    compute: Compute,
+) -> Result<Vec<f32>, TensorError> {
+    expect_length("output gradient", gradient.len(), output.len())?;
+    if function == Pointwise::Relu {
+        // As the vector kernels select: the gradient where 0 < y, else +0 (NaN outputs too).
+        return Ok(output
+            .iter()
+            .zip(gradient)
+            .map(|(&y, &g)| if 0.0 < y { g } else { 0.0 })
+            .collect());
+    }
+    let mut result = gradient.to_vec();
+    gradient_from_output_in_place(output, &mut result, function, compute)?;
+    Ok(result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +304,30 @@ mod tests {
         },
         Pointwise::Sigmoid,
     ];
+
+    #[test]
+    fn the_gradient_as_a_new_buffer_equals_the_in_place_one_bit_for_bit() {
+        let mut output = values(301, 5);
+        output[3] = 0.0;
+        output[4] = -0.0;
+        output[5] = f32::NAN;
+        output[6] = f32::INFINITY;
+        let mut gradient = values(301, 6);
+        gradient[7] = f32::NAN;
+        gradient[8] = -0.0;
+        for function in FUNCTIONS {
+            let compute = Compute::new(2).unwrap();
+            let mut expected = gradient.clone();
+            gradient_from_output_in_place(&output, &mut expected, function, compute).unwrap();
+            let result = gradient_from_output(&output, &gradient, function, compute).unwrap();
+            let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&result), bits(&expected), "{function:?}");
+        }
+        assert!(
+            gradient_from_output(&output[1..], &gradient, Pointwise::Relu, Compute::single())
+                .is_err()
+        );
+    }
 
     fn reference(function: Pointwise, x: f64) -> f64 {
         match function {
