@@ -5,10 +5,11 @@
 //! counted too, rather than `concat`, whose units are only copied. In the backward pass every
 //! input receives the output gradient unchanged.
 
+use super::elementwise;
 use super::sizes::same_shape;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
-    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError, units_formula,
+    ParameterGroup, ParameterSpec, Pass, ReceptiveStep, ShapeError,
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
@@ -40,23 +41,7 @@ impl Layer for Add {
     }
 
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
-        let [first, rest @ ..] = inputs else {
-            return Err(too_few(inputs));
-        };
-        if rest.is_empty() {
-            return Err(too_few(inputs));
-        }
-        if let Some(other) = rest.iter().find(|other| *other != first) {
-            return Err(ShapeError::Mismatch(format!(
-                "cannot add {first} and {other}: the shapes must be equal"
-            )));
-        }
-        let links = first
-            .units()
-            .and_then(|units| units.checked_mul(inputs.len() as u64));
-        if links.is_none() {
-            return Err(ShapeError::Overflow("the connection count".to_string()));
-        }
+        let first = elementwise::common_shape(inputs, "add")?;
         Ok(Inference::plain(first.clone()))
     }
 
@@ -65,14 +50,7 @@ impl Layer for Add {
     }
 
     fn connections(&self, inputs: &[Shape], output: &Shape) -> Connections {
-        let links = Expression::product(vec![
-            units_formula(output),
-            Expression::Number(inputs.len() as u64),
-        ]);
-        Connections {
-            without_bias: links.clone(),
-            with_bias: links,
-        }
+        elementwise::connections(inputs, output)
     }
 
     fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
@@ -125,13 +103,6 @@ impl Layer for Add {
             inputs: gradients,
             parameters: Vec::new(),
         })
-    }
-}
-
-fn too_few(inputs: &[Shape]) -> ShapeError {
-    ShapeError::InputCount {
-        expected: "at least two inputs",
-        found: inputs.len(),
     }
 }
 

@@ -19,6 +19,7 @@ mod conv2d;
 mod conv2d_transpose;
 mod dense;
 mod dropout;
+mod elementwise;
 mod embedding;
 mod flatten;
 mod global_pooling;

@@ -7,6 +7,7 @@
 //! output element of a `mul`, ptflops none; netcalc counts the multiplications.) In the backward
 //! pass input i receives the output gradient times the product of the other inputs.
 
+use super::elementwise;
 use super::sizes::same_shape;
 use super::{
     AttributeReader, Connections, DeclarationError, Forward, Gradients, Inference, Kind, Layer,
@@ -42,24 +43,8 @@ impl Layer for Multiply {
     }
 
     fn infer(&self, inputs: &[Shape], _: Rounding) -> Result<Inference, ShapeError> {
-        let [first, rest @ ..] = inputs else {
-            return Err(too_few(inputs));
-        };
-        if rest.is_empty() {
-            return Err(too_few(inputs));
-        }
+        let first = elementwise::common_shape(inputs, "multiply")?;
         values(first)?;
-        if let Some(other) = rest.iter().find(|other| *other != first) {
-            return Err(ShapeError::Mismatch(format!(
-                "cannot multiply {first} and {other}: the shapes must be equal"
-            )));
-        }
-        let links = first
-            .units()
-            .and_then(|units| units.checked_mul(inputs.len() as u64));
-        if links.is_none() {
-            return Err(ShapeError::Overflow("the connection count".to_string()));
-        }
         Ok(Inference::plain(first.clone()))
     }
 
@@ -68,14 +53,7 @@ impl Layer for Multiply {
     }
 
     fn connections(&self, inputs: &[Shape], output: &Shape) -> Connections {
-        let links = Expression::product(vec![
-            units_formula(output),
-            Expression::Number(inputs.len() as u64),
-        ]);
-        Connections {
-            without_bias: links.clone(),
-            with_bias: links,
-        }
+        elementwise::connections(inputs, output)
     }
 
     fn receptive_step(&self, _: &[Shape]) -> ReceptiveStep {
@@ -142,13 +120,6 @@ impl Layer for Multiply {
             inputs: gradients,
             parameters: Vec::new(),
         })
-    }
-}
-
-fn too_few(inputs: &[Shape]) -> ShapeError {
-    ShapeError::InputCount {
-        expected: "at least two inputs",
-        found: inputs.len(),
     }
 }
 
