@@ -4,8 +4,10 @@
 //! command line calls, so the page shows the CLI's bytes. [`bundle`] builds the page: one HTML
 //! file with the module, the script and the style inside, which works offline from `file://`.
 
+// The bundler runs on the host only; the module does not carry the page it is part of.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod build;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod bundle;
 mod cells;
 pub mod respond;

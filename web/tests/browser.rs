@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// WebDriver's key for an element reference (W3C WebDriver, "elements").
-const ELEMENT: &str = "element-6066-11e4-a6e1-4c2ec6f7d8d5";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long to wait for the page before giving up: a bound against hanging, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -196,7 +196,10 @@ impl Browser {
             "/element",
             json!({"using": "css selector", "value": css}),
         );
-        found[ELEMENT].as_str().unwrap().to_string()
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string()
     }
 
     fn type_into(&self, css: &str, text: &str) {
