@@ -38,8 +38,20 @@ function decodeBase64(text) {
   return bytes;
 }
 
-// One call into the module: the request's UTF-8 bytes in its memory, the response out.
+// One call into the module. A trap (a bug in netcalc: bad input never panics on purpose)
+// leaves the module unusable, so the page says so instead of showing stale results.
 function call(request) {
+  try {
+    return callModule(request);
+  } catch (problem) {
+    const message = "netcalc stopped (" + problem + "); please reload the page and report the description";
+    page.status.textContent = message;
+    return { ok: false, error: { message, line: null, column: null } };
+  }
+}
+
+// The request's UTF-8 bytes into the module's memory, the response out.
+function callModule(request) {
   const input = new TextEncoder().encode(JSON.stringify(request));
   const pointer = exports.netcalc_allocate(input.length);
   new Uint8Array(exports.memory.buffer, pointer, input.length).set(input);
