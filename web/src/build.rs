@@ -12,10 +12,11 @@ pub fn workspace() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// The release build's size settings (no wasm-opt here): optimise for size, whole-program
+/// The release build's size settings (no wasm-opt here): optimise for size (`z`: 1.55 MB against
+/// `s`'s 1.74 MB, and VGG-16's update in the page as fast, about 30 ms), whole-program
 /// optimisation, symbols stripped. Only this build sees them; the CLI's release profile stays.
 const SIZE_SETTINGS: [&str; 5] = [
-    "profile.release.opt-level=\"s\"",
+    "profile.release.opt-level=\"z\"",
     "profile.release.lto=true",
     "profile.release.codegen-units=1",
     "profile.release.strip=true",
