@@ -105,8 +105,10 @@ function placeError() {
   const first = page.gutter.firstElementChild;
   const lineHeight = first ? first.getBoundingClientRect().height : 17;
   const line = error.line || 1;
+  // Under its line; kept inside the editor when the line is scrolled out of view.
   const top = 4 + line * lineHeight - page.editor.scrollTop;
-  page.errorMessage.style.top = Math.max(0, top) + "px";
+  const room = page.editor.clientHeight - Math.min(page.errorMessage.offsetHeight, page.editor.clientHeight / 2);
+  page.errorMessage.style.top = Math.max(0, Math.min(top, room)) + "px";
 }
 
 function setFragment(text) {

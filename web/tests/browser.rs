@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// Debian's paths; NETCALC_CHROMIUM and NETCALC_CHROMEDRIVER name others.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// WebDriver's key for an element reference (W3C WebDriver, "elements").
@@ -30,10 +31,22 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+fn program(variable: &str, default: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| default.to_string())
+}
+
+fn chromium() -> String {
+    program("NETCALC_CHROMIUM", CHROMIUM)
+}
+
+fn chromedriver() -> String {
+    program("NETCALC_CHROMEDRIVER", CHROMEDRIVER)
+}
+
 /// Why the browser tests cannot run here, if they cannot.
 fn missing_piece() -> Option<String> {
-    for program in [CHROMIUM, CHROMEDRIVER] {
-        if !Path::new(program).exists() {
+    for program in [chromium(), chromedriver()] {
+        if !Path::new(&program).exists() {
             return Some(format!(
                 "{program} is missing (apt-get install chromium chromium-driver)"
             ));
@@ -98,7 +111,7 @@ impl Browser {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(chromedriver())
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -136,7 +149,7 @@ impl Browser {
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": arguments},
+            "goog:chromeOptions": {"binary": chromium(), "args": arguments},
         }}});
         let session = browser
             .request("POST", "/session", Some(capabilities))
