@@ -179,3 +179,90 @@ fn a_request_that_cannot_be_read_is_an_error_response() {
         assert!(response["error"]["line"].is_null());
     }
 }
+
+/// Every `netcalc check` golden (tests/cmd/check) through `respond`: the same report, and each
+/// finding shown exactly once, in its cell or in the list of the others.
+#[test]
+fn every_check_golden_is_the_pages_report_and_each_finding_has_one_place() {
+    let folder = root().join("tests/cmd/check");
+    let mut compared = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    entries.sort();
+    for toml in entries {
+        let stdout = toml.with_extension("stdout");
+        let settings = std::fs::read_to_string(&toml).unwrap();
+        let Some(args) = settings.lines().find_map(|l| l.strip_prefix("args = ")) else {
+            continue;
+        };
+        let args: Vec<String> = serde_json::from_str(args).unwrap();
+        if !stdout.exists() || args.contains(&"json".to_string()) {
+            continue;
+        }
+        let Ok(table) = std::fs::read_to_string(root().join(&args[2])) else {
+            continue;
+        };
+        let description = match builtin::find(&args[1]) {
+            Some(builtin) => builtin.text.to_string(),
+            None => read(&args[1]),
+        };
+        let variant = if args.contains(&"starred".to_string()) {
+            "starred"
+        } else {
+            "first"
+        };
+        let response = call(json!({
+            "command": "check", "description": description, "table": table, "variant": variant,
+        }));
+        let name = toml.display();
+        if response["ok"] == false {
+            // A table netcalc cannot check: the CLI's message, the table named `table`.
+            let stderr = std::fs::read_to_string(toml.with_extension("stderr")).unwrap();
+            assert_eq!(
+                response["error"]["message"],
+                stderr.replace(&args[2], "table")
+            );
+            compared += 1;
+            continue;
+        }
+        let cli = std::fs::read_to_string(&stdout)
+            .unwrap()
+            .replace(&args[2], "table");
+        assert_eq!(response["text"], cli, "{name}");
+        let mut shown: Vec<String> = response["other_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect();
+        let mut wrong = 0;
+        for marked in response["tables"].as_array().unwrap() {
+            for row in marked["rows"].as_array().unwrap() {
+                for cell in row["cells"].as_array().unwrap() {
+                    let findings = cell["findings"].as_array().unwrap();
+                    assert_eq!(cell["state"] == "wrong", !findings.is_empty(), "{name}");
+                    wrong += usize::from(!findings.is_empty());
+                    shown.extend(findings.iter().map(|f| f.as_str().unwrap().to_string()));
+                }
+            }
+        }
+        let mut printed: Vec<String> = cli
+            .lines()
+            .filter(|line| line.starts_with("table:"))
+            .map(str::to_string)
+            .collect();
+        shown.sort();
+        printed.sort();
+        assert_eq!(shown, printed, "{name}");
+        // A wrong cell is a wrong cell of the CLI's count (which also counts total lines).
+        assert!(
+            wrong <= response["cells_wrong"].as_u64().unwrap() as usize,
+            "{name}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 25, "only {compared} goldens compared");
+}
