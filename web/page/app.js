@@ -131,6 +131,8 @@ function analyse() {
   const description = page.editor.value;
   setFragment(description);
   const response = call({ command: "analyse", description });
+  // While the description is broken, the last good results stay, dimmed.
+  document.getElementById("right").classList.toggle("stale", !response.ok);
   if (response.ok) {
     showError(null);
     page.table.textContent = response.table;

@@ -424,6 +424,8 @@ fn a_broken_description_shows_the_clis_error_at_its_line() {
         json!([]),
     );
     assert_eq!(placed, json!([false, line.to_string()]));
+    std::fs::create_dir_all(root().join("target/web")).unwrap();
+    browser.screenshot(&root().join("target/web/netcalc-error.png"));
 }
 
 #[test]
