@@ -303,15 +303,7 @@ fn print_status(text: &str) -> ExitCode {
 
 /// An error as text: the same bytes on a terminal and in a pipe (no colour, fixed width).
 pub fn render_error(error: &Error) -> String {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
-    let mut text = String::new();
-    if handler.render_report(&mut text, error).is_err() {
-        text = format!("error: {error}\n");
-    }
-    text
+    crate::error::render(error)
 }
 
 /// What a command prints, and whether it found problems in the user's work (exit code 1).

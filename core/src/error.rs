@@ -65,6 +65,20 @@ impl Error {
     }
 }
 
+/// An error as text, the same bytes on a terminal, in a pipe and in the browser page: no colour,
+/// 100 columns, no links (`netcalc` prints exactly this on stderr).
+pub fn render(error: &Error) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+    let mut text = String::new();
+    if handler.render_report(&mut text, error).is_err() {
+        text = format!("error: {error}\n");
+    }
+    text
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.kind)

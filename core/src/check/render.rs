@@ -20,7 +20,9 @@ pub fn text(report: &Report, table: &str) -> String {
     text
 }
 
-fn line(finding: &Finding, table: &str) -> String {
+/// One finding as its line of [`text`] (without the line break): `table.tsv:5: CONV2, Num. params:
+/// value: written …, should be …`.
+pub fn line(finding: &Finding, table: &str) -> String {
     let place = if finding.column.is_empty() {
         finding.row.clone()
     } else {
