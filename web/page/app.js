@@ -12,6 +12,7 @@ const page = {
   errorMessage: document.getElementById("error-message"),
   builtins: document.getElementById("builtins"),
   status: document.getElementById("status"),
+  module: document.getElementById("module"),
   warnings: document.getElementById("warnings"),
   table: document.getElementById("table"),
   connections: document.getElementById("connections"),
@@ -226,9 +227,49 @@ function checkedTable(table) {
   return element;
 }
 
+// Where the module comes from. Over http and https the page fetches netcalc.wasm (compiled as
+// it arrives when the server calls it application/wasm, as streaming compilation requires).
+// A page opened from file:// may not fetch a file beside it (Chromium refuses), but it may run a
+// classic script beside it: netcalc-module.js holds the same bytes as base64. Any scheme other
+// than http and https takes that path too. Which path was taken is shown in the header and in
+// <body data-module>: "fetch-streaming", "fetch" or "base64".
+const MODULE_FILE = "netcalc.wasm";
+const MODULE_SCRIPT = "netcalc-module.js";
+
+async function loadModule() {
+  if (location.protocol === "http:" || location.protocol === "https:") {
+    const response = await fetch(MODULE_FILE);
+    if (!response.ok) throw new Error(MODULE_FILE + ": HTTP " + response.status);
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+    if (WebAssembly.instantiateStreaming && type === "application/wasm") {
+      const { instance } = await WebAssembly.instantiateStreaming(response, {});
+      return { instance, path: "fetch-streaming", text: MODULE_FILE + ", fetched" };
+    }
+    const { instance } = await WebAssembly.instantiate(await response.arrayBuffer(), {});
+    const served = type === "" ? "no type" : type;
+    return { instance, path: "fetch", text: MODULE_FILE + ", fetched (served as " + served + ")" };
+  }
+  await runScript(MODULE_SCRIPT);
+  const { instance } = await WebAssembly.instantiate(decodeBase64(window.NETCALC_WASM), {});
+  return { instance, path: "base64", text: MODULE_SCRIPT + " (base64, for " + location.protocol + "//)" };
+}
+
+// A classic <script src> beside the page: allowed from file://, unlike fetch().
+function runScript(source) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = source;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("cannot load " + source + " beside the page"));
+    document.head.appendChild(script);
+  });
+}
+
 async function start() {
-  const { instance } = await WebAssembly.instantiate(decodeBase64(NETCALC_WASM), {});
+  const { instance, path, text } = await loadModule();
   exports = instance.exports;
+  document.body.dataset.module = path;
+  page.module.textContent = "module: " + text;
   const builtins = call({ command: "builtins" }).builtins;
   for (const builtin of builtins) {
     const option = document.createElement("option");

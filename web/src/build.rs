@@ -1,6 +1,6 @@
 //! Builds the page on the host: compiles this crate to WebAssembly with a cargo of its own (its
 //! own target folder, `target/web-build`, so that it never waits for the cargo that runs it) and
-//! writes the bundle to `target/web/netcalc.html`.
+//! writes the page's static files into the folder `target/web/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,17 +51,31 @@ pub fn wasm(workspace: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
-/// Builds the module and writes the page to `target/web/netcalc.html` (through a temporary
-/// file, renamed into place); returns its path and the module's size in bytes.
-pub fn page(workspace: &Path) -> Result<(PathBuf, usize), String> {
+/// The built page: its folder and the module's size.
+pub struct Page {
+    /// `target/web/`, holding `index.html`, `app.js`, `style.css`, `netcalc.wasm` and
+    /// `netcalc-module.js`.
+    pub folder: PathBuf,
+    /// The size of `netcalc.wasm` in bytes.
+    pub module_bytes: usize,
+}
+
+/// Builds the module and writes the page's files into `target/web/` (each through a temporary
+/// file renamed into place, `index.html` last).
+pub fn page(workspace: &Path) -> Result<Page, String> {
     let module = wasm(workspace)?;
     let folder = workspace.join("target").join("web");
     std::fs::create_dir_all(&folder)
         .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
-    let path = folder.join("netcalc.html");
-    let temporary = folder.join(".netcalc.html.partial");
-    std::fs::write(&temporary, crate::bundle::page(&module))
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    Ok((path, module.len()))
+    for (name, bytes) in crate::bundle::files(&module) {
+        let path = folder.join(name);
+        let temporary = folder.join(format!(".{name}.partial"));
+        std::fs::write(&temporary, bytes)
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    }
+    Ok(Page {
+        folder,
+        module_bytes: module.len(),
+    })
 }

@@ -1,26 +1,37 @@
-//! Builds the page: `page/index.html` with `page/style.css`, `page/app.js` and the WebAssembly
-//! module (base64) written into it, so that one file works from `file://` and fetches nothing.
+//! The page's static files: `index.html`, `style.css` and `app.js` as they are in `page/`, the
+//! WebAssembly module as `netcalc.wasm` (fetched over http and https), and the same bytes as
+//! base64 in `netcalc-module.js` (run as a classic script from `file://`, where Chromium refuses
+//! to fetch a file beside the page).
 
 /// The page's files, compiled in.
 const INDEX: &str = include_str!("../page/index.html");
 const STYLE: &str = include_str!("../page/style.css");
 const SCRIPT: &str = include_str!("../page/app.js");
 
-/// Where `index.html` links the style and the script; the bundle puts them there.
-const STYLE_LINK: &str = r#"<link rel="stylesheet" href="style.css">"#;
-const SCRIPT_LINK: &str = r#"<script src="app.js"></script>"#;
+/// The module's file, and the script that holds it as base64 (`app.js` names both).
+pub const MODULE_FILE: &str = "netcalc.wasm";
+pub const MODULE_SCRIPT: &str = "netcalc-module.js";
 
-/// The one HTML file of the page, with `wasm` (the module's bytes) inside.
-pub fn page(wasm: &[u8]) -> String {
-    let style = format!("<style>\n{STYLE}</style>");
-    let script = format!(
-        "<script>\nconst NETCALC_WASM = \"{}\";\n</script>\n<script>\n{}</script>",
-        base64(wasm),
-        SCRIPT.replace("</script", "<\\/script")
-    );
-    INDEX
-        .replacen(STYLE_LINK, &style, 1)
-        .replacen(SCRIPT_LINK, &script, 1)
+/// The folder's files, name and bytes, given `wasm` (the module's bytes); `index.html` last, so
+/// that a page written file by file never links a file not yet written.
+pub fn files(wasm: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (MODULE_FILE, wasm.to_vec()),
+        (MODULE_SCRIPT, module_script(wasm).into_bytes()),
+        ("style.css", STYLE.as_bytes().to_vec()),
+        ("app.js", SCRIPT.as_bytes().to_vec()),
+        ("index.html", INDEX.as_bytes().to_vec()),
+    ]
+}
+
+/// `netcalc-module.js`: the module's bytes as base64 in the global `NETCALC_WASM`.
+pub fn module_script(wasm: &[u8]) -> String {
+    format!(
+        "// netcalc's WebAssembly module ({MODULE_FILE}, {} bytes) as base64, for a page opened from file://.\n\
+         window.NETCALC_WASM = \"{}\";\n",
+        wasm.len(),
+        base64(wasm)
+    )
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -92,10 +103,27 @@ mod tests {
     }
 
     #[test]
-    fn the_page_holds_its_style_script_and_module() {
-        let page = page(b"\0asm");
-        assert!(!page.contains(STYLE_LINK) && !page.contains(SCRIPT_LINK));
-        assert!(page.contains("const NETCALC_WASM = \"AGFzbQ==\";"));
-        assert!(page.contains(STYLE.trim()) && page.contains(SCRIPT.trim()));
+    fn the_folder_holds_the_page_and_the_module_twice() {
+        let files = files(b"\0asm");
+        let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "netcalc.wasm",
+                "netcalc-module.js",
+                "style.css",
+                "app.js",
+                "index.html"
+            ]
+        );
+        assert_eq!(files[0].1, b"\0asm");
+        let script = String::from_utf8(files[1].1.clone()).unwrap();
+        assert!(script.ends_with("window.NETCALC_WASM = \"AGFzbQ==\";\n"));
+        // The page links its style and script, and the script names both forms of the module.
+        assert!(INDEX.contains(r#"<link rel="stylesheet" href="style.css">"#));
+        assert!(INDEX.contains(r#"<script src="app.js"></script>"#));
+        assert!(SCRIPT.contains(&format!("\"{MODULE_FILE}\"")));
+        assert!(SCRIPT.contains(&format!("\"{MODULE_SCRIPT}\"")));
+        assert!(SCRIPT.contains("window.NETCALC_WASM"));
     }
 }

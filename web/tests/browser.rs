@@ -1,7 +1,9 @@
 //! The page in a real browser: headless Chromium driven over WebDriver (chromedriver), with a
 //! small client of our own (JSON over HTTP on localhost). The test builds the WebAssembly module
-//! with a cargo of its own (target/web-build), bundles the page into target/web/netcalc.html,
-//! opens it from `file://` and types, pastes and reads back as a student would.
+//! with a cargo of its own (target/web-build), writes the page's folder target/web/, opens its
+//! index.html from `file://` (the module from netcalc-module.js, base64) and types, pastes and
+//! reads back as a student would; one test serves the folder over HTTP from a small static
+//! server of its own (the module fetched as netcalc.wasm).
 //!
 //! Where Chromium, chromedriver or the wasm32 target is missing, each test prints why and
 //! passes (so `cargo test` passes on a fresh machine), unless NETCALC_BROWSER=required, which CI
@@ -10,9 +12,11 @@
 use netcalc_core::report::{self, Blocks, OutputFormat, Report};
 use netcalc_core::{Format, Source, analysis};
 use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Debian's paths; NETCALC_CHROMIUM and NETCALC_CHROMEDRIVER name others.
@@ -68,9 +72,10 @@ fn missing_piece() -> Option<String> {
     None
 }
 
-/// The built page, once per test run; `None` (after printing why) when the test should skip.
+/// The built page's folder, once per test run; `None` (after printing why) when the test should
+/// skip.
 fn page() -> Option<&'static Path> {
-    static PAGE: OnceLock<Result<(PathBuf, usize), String>> = OnceLock::new();
+    static PAGE: OnceLock<Result<netcalc_web::build::Page, String>> = OnceLock::new();
     let required = std::env::var("NETCALC_BROWSER").is_ok_and(|v| v == "required");
     let built = PAGE.get_or_init(|| match missing_piece() {
         Some(reason) => Err(reason),
@@ -79,14 +84,18 @@ fn page() -> Option<&'static Path> {
         }
     });
     match built {
-        Ok((path, module)) => {
+        Ok(page) => {
+            let module = std::fs::metadata(page.folder.join("netcalc.wasm"))
+                .expect("netcalc.wasm is written")
+                .len();
+            assert_eq!(module, page.module_bytes as u64);
             // The issue's budget for the module.
-            assert!(
-                *module < 2_000_000,
-                "the WebAssembly module has {module} bytes"
+            assert!(module < 2_000_000, "netcalc.wasm has {module} bytes");
+            eprintln!(
+                "page: {} (netcalc.wasm: {module} bytes)",
+                page.folder.display()
             );
-            eprintln!("page: {} (module: {module} bytes)", path.display());
-            Some(path)
+            Some(&page.folder)
         }
         Err(reason) if required => panic!("NETCALC_BROWSER=required, but {reason}"),
         Err(reason) => {
@@ -242,11 +251,27 @@ impl Browser {
         }
     }
 
-    /// Opens the page and waits for the module to start.
-    fn open_page(&self, page: &Path, fragment: &str) {
+    /// Opens the folder's index.html from `file://` and waits for the module to start, which
+    /// there comes from netcalc-module.js (base64).
+    fn open_page(&self, folder: &Path, fragment: &str) {
+        self.open_url(&format!(
+            "file://{}{fragment}",
+            folder.join("index.html").display()
+        ));
+        assert_eq!(self.module_path(), "base64");
+    }
+
+    /// Opens a URL of the page and waits for the module to start.
+    fn open_url(&self, url: &str) {
         self.go("about:blank");
-        self.go(&format!("file://{}{fragment}", page.display()));
+        self.go(url);
         self.wait_for("window.netcalc && window.netcalc.ready");
+    }
+
+    /// How the page loaded its module (`<body data-module>`).
+    fn module_path(&self) -> String {
+        let path = self.script("return document.body.dataset.module;", json!([]));
+        path.as_str().unwrap_or("").to_string()
     }
 
     /// Waits until the page has analysed exactly what the editor holds (the fragment is written
@@ -272,10 +297,13 @@ impl Browser {
         value.as_str().unwrap().to_string()
     }
 
-    fn screenshot(&self, path: &Path) {
+    /// Writes a screenshot to `target/web-screenshots/` (beside the page's folder, not in it).
+    fn screenshot(&self, name: &str) {
         let coded = self.command("GET", "/screenshot", json!({}));
         let bytes = netcalc_web::bundle::base64_decode(coded.as_str().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
+        let folder = root().join("target/web-screenshots");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(name), bytes).unwrap();
     }
 }
 
@@ -395,8 +423,7 @@ fn the_sheets_alexnet_table_has_no_wrong_cell_and_a_planted_error_is_flagged() {
         .map(str::to_string)
         .collect();
     assert_eq!(wrong[2].as_str().unwrap(), printed.join("\n"));
-    std::fs::create_dir_all(root().join("target/web")).unwrap();
-    browser.screenshot(&root().join("target/web/netcalc-page.png"));
+    browser.screenshot("netcalc-page.png");
 }
 
 #[test]
@@ -424,8 +451,7 @@ fn a_broken_description_shows_the_clis_error_at_its_line() {
         json!([]),
     );
     assert_eq!(placed, json!([false, line.to_string()]));
-    std::fs::create_dir_all(root().join("target/web")).unwrap();
-    browser.screenshot(&root().join("target/web/netcalc-error.png"));
+    browser.screenshot("netcalc-error.png");
 }
 
 #[test]
@@ -476,4 +502,119 @@ fn browser_encode(text: &str) -> String {
         }
     }
     encoded
+}
+
+#[test]
+fn served_over_http_the_page_fetches_netcalc_wasm() {
+    let Some((_one, folder, browser)) = browser() else {
+        return;
+    };
+    let server = StaticServer::start(folder);
+    let description = read("architectures/lenet-5.nn");
+    let encoded = browser_encode(&description);
+    browser.open_url(&format!(
+        "http://127.0.0.1:{}/index.html#description={encoded}",
+        server.port
+    ));
+    browser.wait_for_analysis();
+    assert_eq!(browser.module_path(), "fetch-streaming");
+    assert_eq!(browser.text_of("#module"), "module: netcalc.wasm, fetched");
+    assert_eq!(
+        browser.text_of("#table"),
+        cli_table("network.nn", &description, Format::Dsl)
+    );
+    // The server saw the module fetched, and never the base64 copy meant for file://.
+    let served = server.requests();
+    for file in ["/index.html", "/style.css", "/app.js", "/netcalc.wasm"] {
+        assert!(served.iter().any(|path| path == file), "{file}: {served:?}");
+    }
+    assert!(!served.iter().any(|path| path == "/netcalc-module.js"));
+    browser.screenshot("netcalc-http.png");
+}
+
+/// A static file server for one folder on 127.0.0.1 (a free port), as any static host would
+/// serve the page: GET only, one thread per connection, `Connection: close`.
+struct StaticServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl StaticServer {
+    fn start(folder: &Path) -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let folder = folder.to_path_buf();
+        let log = Arc::clone(&requests);
+        // The thread ends with the test binary.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let folder = folder.clone();
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || serve(stream, &folder, &log));
+            }
+        });
+        StaticServer { port, requests }
+    }
+
+    /// The paths requested so far.
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Answers one request on `stream` with a file of `folder`.
+fn serve(stream: TcpStream, folder: &Path, log: &Mutex<Vec<String>>) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    // The headers, up to the blank line; a GET has no body.
+    let mut header = String::new();
+    while reader.read_line(&mut header).is_ok_and(|n| n > 0) && header.trim() != "" {
+        header.clear();
+    }
+    let mut words = request_line.split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    log.lock().unwrap().push(path.to_string());
+    let name = path.trim_start_matches('/');
+    let name = if name.is_empty() { "index.html" } else { name };
+    let known = !name.contains('/') && !name.starts_with('.');
+    let (status, media_type, body) = if method != "GET" {
+        (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET only\n".to_vec(),
+        )
+    } else {
+        match std::fs::read(folder.join(name)) {
+            Ok(bytes) if known => ("200 OK", content_type(name), bytes),
+            _ => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {media_type}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = writer
+        .write_all(head.as_bytes())
+        .and_then(|()| writer.write_all(&body));
+}
+
+/// The media types a static host gives the page's files (WebAssembly's is `application/wasm`,
+/// which streaming compilation requires).
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
 }
