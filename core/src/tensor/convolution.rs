@@ -126,20 +126,42 @@ pub const COLUMNS_MINIMUM_OUTPUTS: usize = 16;
 /// inside it, not a measured optimum.
 pub const COLUMNS_MINIMUM_DEPTH: usize = 64;
 
-/// What both convolution methods (the direct tiles here, im2col in `columns.rs`) check and size
-/// before they plan: the output, the channels per group, a kernel's depth and the weights' length.
-struct CheckedSizes {
+/// The checked sizes of one convolution that both methods (the direct tiles here, im2col in
+/// `columns.rs`) plan from: the geometry's options and every size derived from them. Each
+/// method's `Plan` holds one and adds its own.
+#[derive(Debug)]
+struct Sizes {
+    input: Nhwc,
     output: Nhwc,
+    kernel_height: usize,
+    kernel_width: usize,
+    stride_y: usize,
+    stride_x: usize,
+    dilation_y: usize,
+    dilation_x: usize,
+    pad_top: usize,
+    pad_bottom: usize,
+    pad_left: usize,
+    pad_right: usize,
+    groups: usize,
+    /// Input channels per group (I).
     group_in: usize,
+    /// Output channels per group.
     group_out: usize,
+    /// Weight rows per group, and columns of im2col's `Col`: KH·KW·I.
     depth: usize,
+    pixels_per_image: usize,
+    input_per_image: usize,
+    output_per_image: usize,
+    input_len: usize,
+    output_len: usize,
     weight_len: usize,
 }
 
 impl Conv2dGeometry {
     /// Checks the geometry (no empty axis, groups that divide both channel counts, a mask of the
-    /// right length, sizes that fit) and gives the sizes every plan starts from.
-    fn checked_sizes(&self) -> Result<CheckedSizes, TensorError> {
+    /// right length, sizes that fit) and gives the sizes both methods' plans start from.
+    fn sizes(&self) -> Result<Sizes, TensorError> {
         let input = self.input;
         let groups = self.groups;
         let invalid = |reason: String| Err(TensorError::Geometry { reason });
@@ -193,11 +215,28 @@ impl Conv2dGeometry {
                 group_in * self.output_channels,
             )?;
         }
-        Ok(CheckedSizes {
+        Ok(Sizes {
+            input,
             output,
+            kernel_height,
+            kernel_width,
+            stride_y,
+            stride_x,
+            dilation_y,
+            dilation_x,
+            pad_top: padding.top,
+            pad_bottom: padding.bottom,
+            pad_left: padding.left,
+            pad_right: padding.right,
+            groups,
             group_in,
             group_out,
             depth,
+            pixels_per_image: element_count(&[height, width])?,
+            input_per_image: element_count(&[input.height, input.width, input.channels])?,
+            output_per_image: element_count(&[height, width, self.output_channels])?,
+            input_len: input.len()?,
+            output_len: output.len()?,
             weight_len,
         })
     }
@@ -1217,35 +1256,10 @@ fn weight_rows_from<S: Simd>(
     );
 }
 
-/// A checked convolution geometry with every derived size the kernels need.
+/// The direct tiles' plan: the checked sizes, and the padded and spread buffers' extents.
 #[derive(Debug)]
 struct Plan {
-    input: Nhwc,
-    output: Nhwc,
-    kernel_height: usize,
-    kernel_width: usize,
-    stride_y: usize,
-    stride_x: usize,
-    dilation_y: usize,
-    dilation_x: usize,
-    pad_top: usize,
-    pad_left: usize,
-    groups: usize,
-    /// Input channels per group (I).
-    group_in: usize,
-    /// Output channels per group.
-    group_out: usize,
-    /// Columns of `Col`: KH·KW·I.
-    depth: usize,
-    pixels_per_image: usize,
-    input_per_image: usize,
-    output_per_image: usize,
-    input_len: usize,
-    output_len: usize,
-    weight_len: usize,
-    /// Padding below and right of the input.
-    pad_bottom: usize,
-    pad_right: usize,
+    sizes: Sizes,
     /// The padded input's width (the input's when there is no padding).
     padded_width: usize,
     /// Values of one padded input image.
@@ -1255,6 +1269,14 @@ struct Plan {
     spread_width: usize,
     /// Values of one backward-data buffer image (all output channels).
     spread_per_image: usize,
+}
+
+impl std::ops::Deref for Plan {
+    type Target = Sizes;
+
+    fn deref(&self) -> &Sizes {
+        &self.sizes
+    }
 }
 
 impl Plan {
@@ -1271,26 +1293,13 @@ impl Plan {
     }
 
     fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
-        let CheckedSizes {
-            output,
-            group_in,
-            group_out,
-            depth,
-            weight_len,
-        } = geometry.checked_sizes()?;
-        let input = geometry.input;
-        let groups = geometry.groups;
-        let (kernel_height, kernel_width) = geometry.kernel;
-        let (stride_y, stride_x) = geometry.stride;
-        let (dilation_y, dilation_x) = geometry.dilation;
-        let padding = geometry.padding;
-        let (height, width) = (output.height, output.width);
-        let pixels_per_image = element_count(&[height, width])?;
+        let sizes = geometry.sizes()?;
+        let input = sizes.input;
         let overflow = || TensorError::Overflow {
             what: "padded extent",
         };
-        let padded_height = input.height + padding.top + padding.bottom;
-        let padded_width = input.width + padding.left + padding.right;
+        let padded_height = input.height + sizes.pad_top + sizes.pad_bottom;
+        let padded_width = input.width + sizes.pad_left + sizes.pad_right;
         // (output_extent checked that these sums fit.)
         let padded_per_image = element_count(&[padded_height, padded_width, input.channels])?;
         let reach = |kernel: usize, dilation: usize| {
@@ -1298,37 +1307,16 @@ impl Plan {
         };
         let spread_height = input
             .height
-            .checked_add(reach(kernel_height, dilation_y)?)
+            .checked_add(reach(sizes.kernel_height, sizes.dilation_y)?)
             .ok_or_else(overflow)?;
         let spread_width = input
             .width
-            .checked_add(reach(kernel_width, dilation_x)?)
+            .checked_add(reach(sizes.kernel_width, sizes.dilation_x)?)
             .ok_or_else(overflow)?;
         let spread_per_image =
-            element_count(&[spread_height, spread_width, geometry.output_channels])?;
+            element_count(&[spread_height, spread_width, sizes.output.channels])?;
         Ok(Plan {
-            input,
-            output,
-            kernel_height,
-            kernel_width,
-            stride_y,
-            stride_x,
-            dilation_y,
-            dilation_x,
-            pad_top: padding.top,
-            pad_left: padding.left,
-            groups,
-            group_in,
-            group_out,
-            depth,
-            pixels_per_image,
-            input_per_image: element_count(&[input.height, input.width, input.channels])?,
-            output_per_image: element_count(&[height, width, geometry.output_channels])?,
-            input_len: input.len()?,
-            output_len: output.len()?,
-            weight_len,
-            pad_bottom: padding.bottom,
-            pad_right: padding.right,
+            sizes,
             padded_width,
             padded_per_image,
             spread_height,

@@ -39,8 +39,8 @@
 use super::super::matmul::{Layout, Operand, Target, multiply};
 use super::super::parallel::{FIXED_PARTS, for_each_part, map_each, map_fixed_parts, split};
 use super::super::pointwise::{Pointwise, add_bias_and_apply};
-use super::super::{Compute, Nhwc, Padding, TensorError, element_count};
-use super::{CheckedSizes, Conv2dGeometry};
+use super::super::{Compute, Padding, TensorError, element_count};
+use super::{Conv2dGeometry, Sizes};
 use std::ops::Range;
 
 /// The bytes of columns one product reads at a time: half the workspace, so that two threads'
@@ -154,30 +154,10 @@ const WIDE_MAXIMUM_WASTE: usize = 8;
 /// A wide plan needs at least this many output pixels per image (see [`Plan::wide`]).
 const WIDE_MINIMUM_PIXELS: usize = 64;
 
-/// A checked convolution geometry with every derived size the kernels need.
+/// The im2col method's plan: the checked sizes, and how the column matrix is made.
 #[derive(Debug)]
 struct Plan {
-    input: Nhwc,
-    output: Nhwc,
-    kernel_height: usize,
-    kernel_width: usize,
-    stride_y: usize,
-    stride_x: usize,
-    dilation_y: usize,
-    dilation_x: usize,
-    pad_top: usize,
-    pad_left: usize,
-    groups: usize,
-    /// Input channels per group (I).
-    group_in: usize,
-    /// Output channels per group.
-    group_out: usize,
-    /// Columns of `Col`: KH·KW·I.
-    depth: usize,
-    pixels_per_image: usize,
-    input_per_image: usize,
-    output_per_image: usize,
-    weight_len: usize,
+    sizes: Sizes,
     /// Column values per image (0 when the input is used directly).
     columns_per_image: usize,
     /// A 1×1, stride-1, unpadded kernel: the input is its own column matrix.
@@ -198,32 +178,27 @@ struct Plan {
     wide_rows: usize,
 }
 
+impl std::ops::Deref for Plan {
+    type Target = Sizes;
+
+    fn deref(&self) -> &Sizes {
+        &self.sizes
+    }
+}
+
 impl Plan {
     fn new(geometry: &Conv2dGeometry) -> Result<Plan, TensorError> {
-        let CheckedSizes {
-            output,
-            group_in,
-            group_out,
-            depth,
-            weight_len,
-        } = geometry.checked_sizes()?;
-        let input = geometry.input;
-        let groups = geometry.groups;
-        let (kernel_height, kernel_width) = geometry.kernel;
-        let (stride_y, stride_x) = geometry.stride;
-        let (dilation_y, dilation_x) = geometry.dilation;
-        let padding = geometry.padding;
-        let (height, width) = (output.height, output.width);
-        let direct = kernel_height == 1
-            && kernel_width == 1
-            && stride_y == 1
-            && stride_x == 1
-            && padding == Padding::default();
-        let pixels_per_image = element_count(&[height, width])?;
+        let sizes = geometry.sizes()?;
+        let input = sizes.input;
+        let (height, width) = (sizes.output.height, sizes.output.width);
+        let unit_stride = (sizes.stride_y, sizes.stride_x) == (1, 1);
+        let unit_dilation = (sizes.dilation_y, sizes.dilation_x) == (1, 1);
+        let unpadded = geometry.padding == Padding::default();
+        let direct = sizes.kernel_height == 1 && sizes.kernel_width == 1 && unit_stride && unpadded;
         let columns_per_image = if direct {
             0
         } else {
-            element_count(&[pixels_per_image, depth])?
+            element_count(&[sizes.pixels_per_image, sizes.depth])?
         };
         // The whole batch's columns need not fit in memory, but their count must fit in usize
         // so that chunk offsets cannot overflow.
@@ -232,39 +207,22 @@ impl Plan {
         // measured, it saves ~4 % of the Keras CNN's training (24 of 26 rows kept, 576 pixels)
         // and costs ~13 % of LeNet-5's (C3 keeps 10 of 14 rows; C5 has one pixel per image).
         let wide = !direct
-            && groups == 1
-            && (stride_y, stride_x) == (1, 1)
-            && (dilation_y, dilation_x) == (1, 1)
-            && padding == Padding::default()
+            && sizes.groups == 1
+            && unit_stride
+            && unit_dilation
+            && unpadded
             && (input.width - width) * WIDE_MAXIMUM_WASTE <= input.width
-            && pixels_per_image >= WIDE_MINIMUM_PIXELS;
+            && sizes.pixels_per_image >= WIDE_MINIMUM_PIXELS;
         let wide_rows = if wide {
             height.saturating_sub(1) * input.width + width
         } else {
             0
         };
         Ok(Plan {
-            input,
-            output,
-            kernel_height,
-            kernel_width,
-            stride_y,
-            stride_x,
-            dilation_y,
-            dilation_x,
-            pad_top: padding.top,
-            pad_left: padding.left,
-            groups,
-            group_in,
-            group_out,
-            depth,
-            pixels_per_image,
-            input_per_image: element_count(&[input.height, input.width, input.channels])?,
-            output_per_image: element_count(&[height, width, geometry.output_channels])?,
-            weight_len,
+            contiguous_rows: sizes.groups == 1 && sizes.dilation_x == 1,
+            sizes,
             columns_per_image,
             direct,
-            contiguous_rows: groups == 1 && dilation_x == 1,
             wide,
             wide_rows,
         })
@@ -778,6 +736,7 @@ pub(super) const WIDE_TEST_SHAPES: [(usize, usize, (usize, usize)); 6] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tensor::Nhwc;
 
     fn wide(input: Nhwc, filters: usize, kernel: (usize, usize)) -> bool {
         Plan::new(&Conv2dGeometry::new(input, filters, kernel))
