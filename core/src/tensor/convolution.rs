@@ -54,7 +54,9 @@ mod tiles;
 use super::parallel::{FIXED_PARTS, for_each_part, map_each, map_fixed_parts, split};
 use super::pointwise::{Pointwise, load, store, vectors};
 use super::simd::{Kernel, Simd, dispatch};
-use super::{Compute, Nhwc, Padding, TensorError, element_count, expect_length, output_extent};
+use super::{
+    Compute, Instructions, Nhwc, Padding, TensorError, element_count, expect_length, output_extent,
+};
 use std::borrow::Cow;
 use std::ops::Range;
 use tiles::{Block, Correlation, Packed, Sweep, WeightSums, correlate, weight_rows};
@@ -448,8 +450,8 @@ fn zero_unconnected(geometry: &Conv2dGeometry, weight_gradient: &mut [f32]) {
     }
 }
 
-/// The backward pass by im2col + GEMM: the pre-activation gradient first (one pass over the
-/// output), then the products.
+/// The backward pass by im2col + GEMM. The pre-activation gradient is taken chunk by chunk,
+/// where each product reads it, and the bias gradient is summed with the weight gradient.
 fn columns_backward(
     geometry: &Conv2dGeometry,
     plan: &Plan,
@@ -457,26 +459,24 @@ fn columns_backward(
     gradients: ConvGradients<'_>,
     compute: Compute,
 ) -> Result<(), TensorError> {
-    let gradient = match pass.activation {
-        Some((output, function)) if function != Pointwise::Identity => {
-            Cow::Owned(super::pointwise::gradient_from_output(
-                output,
-                pass.output_gradient,
-                function,
-                compute,
-            )?)
-        }
-        _ => Cow::Borrowed(pass.output_gradient),
-    };
+    let upstream = Upstream {
+        gradient: pass.output_gradient,
+        activation: pass.activation,
+    }
+    .without_identity();
     if let Some(input_gradient) = gradients.input {
         let weights = plan.masked(geometry, pass.weights);
-        columns::backward_data(geometry, &gradient, &weights, input_gradient, compute)?;
+        columns::backward_data(geometry, upstream, &weights, input_gradient, compute)?;
     }
-    columns::backward_weights(geometry, pass.input, &gradient, gradients.weights, compute)?;
+    columns::backward_weights(
+        geometry,
+        pass.input,
+        upstream,
+        gradients.weights,
+        gradients.bias,
+        compute,
+    )?;
     zero_unconnected(geometry, gradients.weights);
-    if let Some(bias) = gradients.bias {
-        bias_gradient(&gradient, plan.output.channels, bias, compute)?;
-    }
     Ok(())
 }
 
@@ -497,7 +497,7 @@ pub fn conv2d_backward_data(
     if plan.method(geometry) == Method::Columns {
         return columns::backward_data(
             geometry,
-            output_gradient,
+            Upstream::plain(output_gradient),
             &weights,
             input_gradient,
             compute,
@@ -607,6 +607,57 @@ const PARTIAL_BUDGET: usize = 1 << 22;
 struct Upstream<'a> {
     gradient: &'a [f32],
     activation: Option<(&'a [f32], Pointwise)>,
+}
+
+impl<'a> Upstream<'a> {
+    /// The output gradient alone, for an output with no activation to undo.
+    fn plain(gradient: &'a [f32]) -> Upstream<'a> {
+        Upstream {
+            gradient,
+            activation: None,
+        }
+    }
+
+    /// The same, with an identity activation dropped (its gradient is the output gradient).
+    fn without_identity(self) -> Upstream<'a> {
+        Upstream {
+            activation: self
+                .activation
+                .filter(|&(_, function)| function != Pointwise::Identity),
+            ..self
+        }
+    }
+
+    /// Writes the gradient with respect to the pre-activation sums of the output values
+    /// `start .. start + target.len()` into `target`, with the vectors of `instructions`.
+    fn pre_activation_into(&self, instructions: Instructions, start: usize, target: &mut [f32]) {
+        match self.activation {
+            None => target.copy_from_slice(&self.gradient[start..][..target.len()]),
+            Some(_) => dispatch(
+                instructions,
+                PreActivation {
+                    upstream: *self,
+                    start,
+                    target,
+                },
+            ),
+        }
+    }
+}
+
+/// [`Upstream::pre_activation_into`] inside the vector-instruction functions.
+struct PreActivation<'a, 'b> {
+    upstream: Upstream<'a>,
+    start: usize,
+    target: &'b mut [f32],
+}
+
+impl Kernel for PreActivation<'_, '_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd>(self, simd: S) {
+        self.upstream.gradient_into(simd, self.start, self.target);
+    }
 }
 
 impl Upstream<'_> {

@@ -39,8 +39,8 @@
 use super::super::matmul::{Layout, Operand, Target, multiply};
 use super::super::parallel::{FIXED_PARTS, for_each_part, map_each, map_fixed_parts, split};
 use super::super::pointwise::{Pointwise, add_bias_and_apply};
-use super::super::{Compute, Padding, TensorError, element_count};
-use super::{Conv2dGeometry, Sizes};
+use super::super::{Compute, Instructions, Padding, TensorError, element_count};
+use super::{Conv2dGeometry, Sizes, Upstream};
 use std::ops::Range;
 
 /// The bytes of columns one product reads at a time: half the workspace, so that two threads'
@@ -77,10 +77,11 @@ struct Epilogue<'a> {
     function: Pointwise,
 }
 
-/// ∂loss/∂input from ∂loss/∂output; `input_gradient` is overwritten.
+/// ∂loss/∂input from ∂loss/∂output (and the activation to undo); `input_gradient` is
+/// overwritten.
 pub(super) fn backward_data(
     geometry: &Conv2dGeometry,
-    output_gradient: &[f32],
+    upstream: Upstream<'_>,
     weights: &[f32],
     input_gradient: &mut [f32],
     compute: Compute,
@@ -91,9 +92,7 @@ pub(super) fn backward_data(
         input_gradient,
         plan.input_per_image,
         &parts,
-        |images, gradient| {
-            plan.backward_data_part(output_gradient, weights, images, gradient, inner)
-        },
+        |images, gradient| plan.backward_data_part(upstream, weights, images, gradient, inner),
     )
 }
 
@@ -122,30 +121,65 @@ fn for_each_range(
         .collect()
 }
 
-/// ∂loss/∂weights (HWIO) from the forward input and ∂loss/∂output; `weight_gradient` is
-/// overwritten (the caller zeroes masked weights).
+/// ∂loss/∂weights (HWIO) and, when `bias_gradient` is given, ∂loss/∂bias from the forward
+/// input and ∂loss/∂output (and the activation to undo); both are overwritten (the caller
+/// zeroes masked weights). The bias sums run in f64 over the same fixed image blocks as the
+/// weights', added in block order.
 pub(super) fn backward_weights(
     geometry: &Conv2dGeometry,
     input: &[f32],
-    output_gradient: &[f32],
+    upstream: Upstream<'_>,
     weight_gradient: &mut [f32],
+    bias_gradient: Option<&mut [f32]>,
     compute: Compute,
 ) -> Result<(), TensorError> {
     let plan = Plan::new(geometry)?;
-    let inner = Compute::single().with_workspace_bytes(chunk_bytes(compute));
+    let inner = Compute {
+        threads: 1,
+        workspace_bytes: chunk_bytes(compute),
+        ..compute
+    };
+    let with_bias = bias_gradient.is_some();
     let partial_sums = map_fixed_parts(
         plan.output.batch,
         FIXED_PARTS,
         compute.threads(),
-        |images| plan.weight_gradient_part(input, output_gradient, images, inner),
+        |images| plan.weight_gradient_part(input, upstream, images, with_bias, inner),
     );
     weight_gradient.fill(0.0);
+    let mut bias_totals = vec![0.0f64; plan.output.channels];
     for partial in partial_sums {
-        for (sum, value) in weight_gradient.iter_mut().zip(partial?) {
+        let Partial { weights, bias } = partial?;
+        for (sum, value) in weight_gradient.iter_mut().zip(weights) {
             *sum += value;
+        }
+        for (total, sum) in bias_totals.iter_mut().zip(bias) {
+            *total += sum;
+        }
+    }
+    if let Some(bias_gradient) = bias_gradient {
+        for (gradient, total) in bias_gradient.iter_mut().zip(bias_totals) {
+            *gradient = total as f32;
         }
     }
     Ok(())
+}
+
+/// One image block's share of the weight and bias gradients.
+struct Partial {
+    weights: Vec<f32>,
+    /// Empty when no bias gradient is wanted.
+    bias: Vec<f64>,
+}
+
+/// Adds every row of `gradient` (`channels` values per pixel) to `sums`, in f64.
+fn add_rows(sums: &mut [f64], gradient: &[f32]) {
+    let channels = sums.len();
+    for row in gradient.chunks_exact(channels) {
+        for (sum, &value) in sums.iter_mut().zip(row) {
+            *sum += f64::from(value);
+        }
+    }
 }
 
 /// A wide plan drops at most one row in this many (see [`Plan::wide`]).
@@ -389,26 +423,54 @@ impl Plan {
         Ok(())
     }
 
+    /// The pre-activation gradient of the images `images`: the output gradient itself (with
+    /// the index of its first image) when there is no activation to undo, else taken into
+    /// `buffer` (first image 0).
+    fn pre_activation<'a>(
+        &self,
+        upstream: Upstream<'a>,
+        images: &Range<usize>,
+        buffer: &'a mut Vec<f32>,
+        instructions: Instructions,
+    ) -> (&'a [f32], usize) {
+        if upstream.activation.is_none() {
+            return (upstream.gradient, images.start);
+        }
+        buffer.resize(images.len() * self.output_per_image, 0.0);
+        upstream.pre_activation_into(instructions, images.start * self.output_per_image, buffer);
+        (buffer, 0)
+    }
+
     /// Backward-data for the images `images`, whose input gradient is `input_gradient`.
     fn backward_data_part(
         &self,
-        output_gradient: &[f32],
+        upstream: Upstream<'_>,
         weights: &[f32],
         images: Range<usize>,
         input_gradient: &mut [f32],
         compute: Compute,
     ) -> Result<(), TensorError> {
-        if !self.direct {
-            input_gradient.fill(0.0);
-        }
         let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
+        let mut pre_activation = Vec::new();
         for chunk in self.chunks(images.clone(), compute.workspace_bytes()) {
             let pixels = chunk.len() * self.pixels_per_image;
             let local_start = chunk.start - images.start;
+            let (output_gradient, first) = self.pre_activation(
+                upstream,
+                &chunk,
+                &mut pre_activation,
+                compute.instructions(),
+            );
+            let chunk_gradient = &mut input_gradient[local_start * self.input_per_image..]
+                [..chunk.len() * self.input_per_image];
+            if !self.direct {
+                // Zeroed here, while the scatter below still finds it in cache.
+                chunk_gradient.fill(0.0);
+            }
             for group in 0..self.groups {
                 let gradient = Operand {
                     data: output_gradient,
-                    layout: self.output_block(chunk.start, pixels, group),
+                    layout: self.output_block(first, pixels, group),
                 };
                 let weights = self.group_weights(weights, group);
                 let weights_transposed = Operand {
@@ -418,8 +480,8 @@ impl Plan {
                 if self.direct {
                     // The input gradient block is dY·Wᵀ itself.
                     let target = Target {
-                        data: &mut *input_gradient,
-                        layout: self.input_block(local_start, pixels, group),
+                        data: &mut *chunk_gradient,
+                        layout: self.input_block(0, pixels, group),
                     };
                     multiply(
                         target,
@@ -444,8 +506,6 @@ impl Plan {
                         0.0,
                         compute.threads(),
                     )?;
-                    let chunk_gradient = &mut input_gradient[local_start * self.input_per_image..]
-                        [..chunk.len() * self.input_per_image];
                     self.scatter_columns(columns, group, chunk_gradient, compute.threads());
                 }
             }
@@ -509,13 +569,15 @@ impl Plan {
     }
 
     /// A wide plan's `Σ Col_kyᵀ·dY` over the images `images` into a fresh weight-gradient
-    /// array: each image's output gradient is spread to the wide rows (zeros in the rows that
-    /// are thrown away), then one product per kernel row.
+    /// array: each image's pre-activation gradient is taken into the wide rows (zeros in the
+    /// rows that are thrown away), then one product per kernel row.
     fn weight_gradient_wide(
         &self,
         input: &[f32],
-        output_gradient: &[f32],
+        upstream: Upstream<'_>,
         images: Range<usize>,
+        bias: &mut [f64],
+        instructions: Instructions,
     ) -> Result<Vec<f32>, TensorError> {
         let channels = self.output.channels;
         let mut partial = vec![0.0f32; self.weight_len];
@@ -523,14 +585,14 @@ impl Plan {
         let row = self.output.width * channels;
         let wide_row = self.input.width * channels;
         for image in images {
-            let image_gradient =
-                &output_gradient[image * self.output_per_image..][..self.output_per_image];
-            for (gradient_row, wide_start) in image_gradient
-                .chunks_exact(row)
-                .zip((0..).step_by(wide_row))
-            {
+            for (output_y, wide_start) in (0..self.output.height).zip((0..).step_by(wide_row)) {
                 // The thrown-away rows stay zero: only these ranges are ever written.
-                wide[wide_start..][..row].copy_from_slice(gradient_row);
+                let target = &mut wide[wide_start..][..row];
+                let start = image * self.output_per_image + output_y * row;
+                upstream.pre_activation_into(instructions, start, target);
+                if !bias.is_empty() {
+                    add_rows(bias, target);
+                }
             }
             for tap_y in 0..self.kernel_height {
                 let columns = self.wide_columns(input, image, tap_y);
@@ -552,21 +614,45 @@ impl Plan {
         Ok(partial)
     }
 
-    /// `Σ Colᵀ·dY` over the images `images`, in chunks, into a fresh weight-gradient array.
+    /// `Σ Colᵀ·dY` over the images `images`, in chunks, into a fresh weight-gradient array,
+    /// and the block's bias sums when `with_bias`.
     fn weight_gradient_part(
         &self,
         input: &[f32],
-        output_gradient: &[f32],
+        upstream: Upstream<'_>,
         images: Range<usize>,
+        with_bias: bool,
         compute: Compute,
-    ) -> Result<Vec<f32>, TensorError> {
+    ) -> Result<Partial, TensorError> {
+        let mut bias = vec![0.0f64; if with_bias { self.output.channels } else { 0 }];
         if self.wide {
-            return self.weight_gradient_wide(input, output_gradient, images);
+            let weights = self.weight_gradient_wide(
+                input,
+                upstream,
+                images,
+                &mut bias,
+                compute.instructions(),
+            )?;
+            return Ok(Partial { weights, bias });
         }
         let mut partial = vec![0.0f32; self.weight_len];
         let mut buffer = self.column_buffer(&images, compute.workspace_bytes());
+        let mut pre_activation = Vec::new();
         for chunk in self.chunks(images, compute.workspace_bytes()) {
             let pixels = chunk.len() * self.pixels_per_image;
+            let (output_gradient, first) = self.pre_activation(
+                upstream,
+                &chunk,
+                &mut pre_activation,
+                compute.instructions(),
+            );
+            if with_bias {
+                let start = first * self.output_per_image;
+                add_rows(
+                    &mut bias,
+                    &output_gradient[start..][..chunk.len() * self.output_per_image],
+                );
+            }
             for group in 0..self.groups {
                 let columns =
                     self.columns(input, chunk.clone(), group, &mut buffer, compute.threads())?;
@@ -576,7 +662,7 @@ impl Plan {
                 };
                 let gradient = Operand {
                     data: output_gradient,
-                    layout: self.output_block(chunk.start, pixels, group),
+                    layout: self.output_block(first, pixels, group),
                 };
                 let target = Target {
                     data: &mut partial,
@@ -597,7 +683,10 @@ impl Plan {
                 )?;
             }
         }
-        Ok(partial)
+        Ok(Partial {
+            weights: partial,
+            bias,
+        })
     }
 
     /// Visits the runs of one column row (output pixel `output_y`, `output_x`, group `group`)
