@@ -18,6 +18,7 @@ use super::{
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
+use crate::tensor::parallel::for_each_part;
 use crate::tensor::{Compute, Tensor, TensorError};
 use rand_chacha::rand_core::Rng;
 
@@ -58,6 +59,10 @@ struct Mask {
 /// SplitMix64's golden-ratio increment.
 const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// Values from which a mask is applied by all the threads (fewer: one thread, as starting them
+/// costs more than it saves).
+const PARALLEL_MINIMUM: usize = 1 << 14;
+
 impl Mask {
     fn new(rate: f64, key: u64) -> Mask {
         Mask {
@@ -87,13 +92,21 @@ impl Mask {
         }
     }
 
-    /// `values` times their factors, value `i` of `values` being value `i` of the mask.
-    fn apply(&self, values: &[f32]) -> Vec<f32> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(index, &value)| value * self.factor(index))
-            .collect()
+    /// `values` times their factors, value `i` of `values` being value `i` of the mask. Each
+    /// factor depends only on its index, so the runs the threads take do not change a value.
+    fn apply(&self, values: &[f32], compute: Compute) -> Vec<f32> {
+        let mut output = values.to_vec();
+        let threads = if output.len() < PARALLEL_MINIMUM {
+            1
+        } else {
+            compute.threads()
+        };
+        for_each_part(&mut output, 1, threads, |indices, run| {
+            for (index, value) in indices.zip(run.iter_mut()) {
+                *value *= self.factor(index);
+            }
+        });
+        output
     }
 }
 
@@ -155,7 +168,7 @@ impl Layer for Dropout {
             });
         }
         let mask = Mask::new(self.rate, pass.random.next_u64());
-        let output = Tensor::from_vec(input.shape(), mask.apply(input.data()))?;
+        let output = Tensor::from_vec(input.shape(), mask.apply(input.data(), pass.compute))?;
         Ok(Forward {
             output,
             saved: Box::new(Dropped::Mask(mask)),
@@ -168,13 +181,16 @@ impl Layer for Dropout {
         _: &[&Tensor],
         forward: &Forward,
         output_gradient: &Tensor,
-        _: Compute,
+        compute: Compute,
     ) -> Result<Gradients, TensorError> {
         same_shape("the output gradient", output_gradient, &forward.output)?;
         let input_gradient = match forward.saved.downcast_ref::<Dropped>() {
             Some(Dropped::Nothing) => output_gradient.clone(),
             Some(Dropped::Mask(mask)) => {
-                Tensor::from_vec(output_gradient.shape(), mask.apply(output_gradient.data()))?
+                Tensor::from_vec(
+                    output_gradient.shape(),
+                    mask.apply(output_gradient.data(), compute),
+                )?
             }
             None => {
                 return Err(TensorError::Geometry {
@@ -253,6 +269,26 @@ mod tests {
             &[&[4], &[4]],
             "takes exactly one input, got 2",
         );
+    }
+
+    #[test]
+    fn masks_do_not_depend_on_the_thread_count() {
+        let mask = super::Mask::new(0.25, 7);
+        let values: Vec<f32> = (0..3 * super::PARALLEL_MINIMUM + 5)
+            .map(|index| index as f32)
+            .collect();
+        let single = mask.apply(&values, crate::tensor::Compute::single());
+        for threads in [2, 3] {
+            let compute = crate::tensor::Compute::new(threads).unwrap();
+            assert_eq!(mask.apply(&values, compute), single);
+        }
+        // Each value is its own draw: about a quarter dropped, the rest scaled by 4/3.
+        let dropped = single.iter().filter(|&&value| value == 0.0).count() - 1;
+        let share = dropped as f64 / (values.len() - 1) as f64;
+        assert!((0.23..0.27).contains(&share), "{share}");
+        assert!(single.iter().zip(&values).all(|(&out, &value)| {
+            out == 0.0 || out == value * (4.0f32 / 3.0)
+        }));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub mod pooling;
 pub mod smooth;
 
 mod error;
-mod parallel;
+pub(crate) mod parallel;
 pub(crate) mod simd;
 #[cfg(test)]
 mod testing;
