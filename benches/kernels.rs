@@ -1,8 +1,7 @@
 //! Kernel throughput: f32 GEMM (square 512³ and 2048³, the sgemm peak to compare with, and the
 //! shapes of a convolution layer) and the convolution kernels on every convolution of the Keras
 //! MNIST CNN and of LeNet-5 (batch 128), in floating-point operations, so criterion's "Gelem/s"
-//! reads as GFLOP/s; and the pooling kernels (max and average, forward and backward, max also
-//! with recorded winners, as training runs it) on that network's
+//! reads as GFLOP/s; and the pooling kernels (max and average, forward and backward) on that network's
 //! 2×2 pooling of [24×24×64] maps and on LeNet-5's S2 (2×2 on [28×28×6]), in input values per
 //! second.
 
@@ -15,7 +14,7 @@ use netcalc::tensor::matmul::{Product, matmul};
 use netcalc::tensor::pointwise::Pointwise;
 use netcalc::tensor::pooling::{
     Pool2dGeometry, average_pool2d_backward, average_pool2d_forward, max_pool2d_backward,
-    max_pool2d_backward_recorded, max_pool2d_forward, max_pool2d_forward_recording,
+    max_pool2d_forward,
 };
 use netcalc::tensor::{Compute, Nhwc};
 use std::hint::black_box;
@@ -222,31 +221,6 @@ fn pooling(criterion: &mut Criterion) {
                 max_pool2d_backward(
                     &geometry,
                     black_box(&input),
-                    black_box(&upstream),
-                    &mut input_gradient,
-                    compute,
-                )
-                .expect("sizes match")
-            })
-        });
-        let mut winners = vec![0u8; output_len];
-        group.bench_function("max forward recording winners", |bencher| {
-            bencher.iter(|| {
-                max_pool2d_forward_recording(
-                    &geometry,
-                    black_box(&input),
-                    &mut output,
-                    &mut winners,
-                    compute,
-                )
-                .expect("sizes match")
-            })
-        });
-        group.bench_function("max backward from recorded winners", |bencher| {
-            bencher.iter(|| {
-                max_pool2d_backward_recorded(
-                    &geometry,
-                    black_box(&winners),
                     black_box(&upstream),
                     &mut input_gradient,
                     compute,

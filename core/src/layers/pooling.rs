@@ -24,8 +24,7 @@ use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
 use crate::tensor::pooling::{
     Pool2dGeometry, average_pool2d_backward, average_pool2d_forward, max_pool2d_backward,
-    max_pool2d_backward_recorded, max_pool2d_forward, max_pool2d_forward_recording,
-    records_winners,
+    max_pool2d_forward,
 };
 use crate::tensor::{self, Compute, Nhwc, Tensor, TensorError};
 
@@ -155,21 +154,6 @@ impl Layer for Pooling {
         let geometry = batch_geometry(&self.window, input)?;
         let mut output = Tensor::zeros(&batch_shape(&self.window, geometry.output()?))?;
         match self.reduction {
-            // In training, the winners are kept so that backward need not read the input again.
-            Reduction::Max if pass.training && records_winners(&geometry) => {
-                let mut winners = vec![0u8; output.len()];
-                max_pool2d_forward_recording(
-                    &geometry,
-                    input.data(),
-                    output.data_mut(),
-                    &mut winners,
-                    pass.compute,
-                )?;
-                return Ok(Forward {
-                    output,
-                    saved: Box::new(Winners(winners)),
-                });
-            }
             Reduction::Max => {
                 max_pool2d_forward(&geometry, input.data(), output.data_mut(), pass.compute)?
             }
@@ -184,7 +168,7 @@ impl Layer for Pooling {
         &self,
         _: &[Tensor],
         inputs: &[&Tensor],
-        forward: &Forward,
+        _: &Forward,
         output_gradient: &Tensor,
         compute: Compute,
     ) -> Result<Gradients, TensorError> {
@@ -194,9 +178,6 @@ impl Layer for Pooling {
         let upstream = output_gradient.data();
         let gradient = input_gradient.data_mut();
         match self.reduction {
-            Reduction::Max if let Some(Winners(winners)) = forward.saved.downcast_ref() => {
-                max_pool2d_backward_recorded(&geometry, winners, upstream, gradient, compute)?
-            }
             Reduction::Max => {
                 max_pool2d_backward(&geometry, input.data(), upstream, gradient, compute)?
             }
@@ -208,10 +189,6 @@ impl Layer for Pooling {
         })
     }
 }
-
-/// What a training forward pass of max pooling keeps: the winning cell of every output value
-/// (see [`max_pool2d_forward_recording`]).
-struct Winners(Vec<u8>);
 
 /// The batch shape of kernel-sized maps for a window layer: NHWC, or `[N, L, C]` when the window
 /// has one axis (the kernels' maps are then one row high).

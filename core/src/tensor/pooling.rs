@@ -357,71 +357,6 @@ pub fn max_pool2d_backward(
     Ok(())
 }
 
-/// Whether [`max_pool2d_forward_recording`] and [`max_pool2d_backward_recorded`] take
-/// `geometry`: windows that tile the images (stride equal to the window, no padding, sizes
-/// divisible) of at most 256 cells.
-pub fn records_winners(geometry: &Pool2dGeometry) -> bool {
-    tiled::applies(geometry)
-        && geometry.window.0.saturating_mul(geometry.window.1) <= tiled::MAXIMUM_RECORDED_CELLS
-}
-
-/// Max pooling that also records which window cell won each output value (its row-major
-/// index in the window, the first of equal maxima), one byte per output value in `winners`,
-/// so that [`max_pool2d_backward_recorded`] need not read the input again. Only for the
-/// geometries [`records_winners`] accepts.
-pub fn max_pool2d_forward_recording(
-    geometry: &Pool2dGeometry,
-    input: &[f32],
-    output: &mut [f32],
-    winners: &mut [u8],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    expect_recording(geometry)?;
-    check(
-        geometry,
-        ("pooling input", input.len()),
-        ("pooling output", output.len()),
-    )?;
-    expect_length("pooling winners", winners.len(), output.len())?;
-    tiled::max_forward_recording(geometry, input, output, winners, compute);
-    Ok(())
-}
-
-/// The gradient of max pooling with respect to its input from the winners
-/// [`max_pool2d_forward_recording`] recorded: each output gradient goes to its window's winning
-/// cell, every other cell gets 0. `input_gradient` is overwritten.
-pub fn max_pool2d_backward_recorded(
-    geometry: &Pool2dGeometry,
-    winners: &[u8],
-    output_gradient: &[f32],
-    input_gradient: &mut [f32],
-    compute: Compute,
-) -> Result<(), TensorError> {
-    expect_recording(geometry)?;
-    check(
-        geometry,
-        ("input gradient", input_gradient.len()),
-        ("output gradient", output_gradient.len()),
-    )?;
-    expect_length("pooling winners", winners.len(), output_gradient.len())?;
-    tiled::max_backward_recorded(geometry, winners, output_gradient, input_gradient, compute);
-    Ok(())
-}
-
-/// An error unless [`records_winners`] accepts `geometry`.
-fn expect_recording(geometry: &Pool2dGeometry) -> Result<(), TensorError> {
-    if records_winners(geometry) {
-        Ok(())
-    } else {
-        Err(TensorError::Geometry {
-            reason: format!(
-                "winners are recorded only for windows that tile the image, of at most {} cells",
-                tiled::MAXIMUM_RECORDED_CELLS
-            ),
-        })
-    }
-}
-
 /// Average pooling: each output value is the mean of the real (unpadded) input cells of its
 /// window, per channel. `output` is overwritten.
 pub fn average_pool2d_forward(
@@ -836,18 +771,6 @@ mod tests {
                 dot(&widened_upstream, &reference(&geometry, Kind::Max, input))
             });
             assert_close(&gradient, &expected, 1e-5);
-            // Recorded winners: the same output and gradient, bit for bit.
-            let mut recorded_output = vec![f32::NAN; output_len];
-            let mut winners = vec![u8::MAX; output_len];
-            max_pool2d_forward_recording(&geometry, &input, &mut recorded_output, &mut winners, compute)
-                .unwrap();
-            let mut plain_output = vec![f32::NAN; output_len];
-            max_pool2d_forward(&geometry, &input, &mut plain_output, compute).unwrap();
-            prop_assert_eq!(bits(&recorded_output), bits(&plain_output));
-            let mut recorded_gradient = vec![f32::NAN; input.len()];
-            max_pool2d_backward_recorded(&geometry, &winners, &upstream, &mut recorded_gradient, compute)
-                .unwrap();
-            prop_assert_eq!(bits(&recorded_gradient), bits(&gradient));
             let mut gradient = vec![f32::NAN; input.len()];
             average_pool2d_backward(&geometry, &upstream, &mut gradient, compute).unwrap();
             let expected = finite_differences(&widen(&input), 1e-3, |input| {
@@ -855,50 +778,6 @@ mod tests {
             });
             assert_close(&gradient, &expected, 1e-5);
         }
-    }
-
-    fn bits(values: &[f32]) -> Vec<u32> {
-        values.iter().map(|value| value.to_bits()).collect()
-    }
-
-    #[test]
-    fn recorded_winners_take_ties_like_the_first_cell_and_refuse_other_geometries() {
-        // The tie case below: channel 0 ties in cells 1 and 3, channel 1 in all four.
-        let geometry = Pool2dGeometry::new(Nhwc::new(1, 2, 2, 2), (2, 2));
-        let input = [1.0, 7.0, 4.0, 7.0, 2.0, 7.0, 4.0, 7.0];
-        let (mut output, mut winners) = ([f32::NAN; 2], [u8::MAX; 2]);
-        max_pool2d_forward_recording(
-            &geometry,
-            &input,
-            &mut output,
-            &mut winners,
-            Compute::single(),
-        )
-        .unwrap();
-        assert_eq!((output, winners), ([4.0, 7.0], [1, 0]));
-        let mut gradient = [f32::NAN; 8];
-        max_pool2d_backward_recorded(
-            &geometry,
-            &winners,
-            &[3.0, 5.0],
-            &mut gradient,
-            Compute::single(),
-        )
-        .unwrap();
-        assert_eq!(gradient, [0.0, 5.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
-        // Overlapping windows, and a window of more than 256 cells: not recorded.
-        let overlapping = Pool2dGeometry::new(Nhwc::new(1, 4, 4, 1), (2, 2)).with_stride((1, 1));
-        let huge = Pool2dGeometry::new(Nhwc::new(1, 17, 17, 1), (17, 17));
-        assert!(records_winners(&geometry));
-        assert!(!records_winners(&overlapping) && !records_winners(&huge));
-        let error = max_pool2d_forward_recording(
-            &huge,
-            &[0.0; 289],
-            &mut [0.0],
-            &mut [0],
-            Compute::single(),
-        );
-        assert!(matches!(error, Err(TensorError::Geometry { .. })));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `pooling.rs`: the same cells in the same order, the same first-cell rule for ties.
 
 use super::super::Compute;
-use super::super::parallel::{for_each_part, map_each, split};
+use super::super::parallel::for_each_part;
 use super::Pool2dGeometry;
 
 /// Whether `geometry`'s windows tile its images exactly.
@@ -126,100 +126,6 @@ pub(super) fn max_forward(
                 best.copy_from_slice(&image_input[cells[0]..][..channels]);
                 for &cell in &cells[1..] {
                     keep_larger(best, &image_input[cell..][..channels]);
-                }
-            });
-        },
-    );
-}
-
-/// The most cells a window may have for its winners to be recorded in one byte each.
-pub(super) const MAXIMUM_RECORDED_CELLS: usize = 256;
-
-/// Max pooling forward that also writes, for every output value, the index of the window cell
-/// that won (row-major in the window, the first of equal maxima) into `winners`, one byte per
-/// output value (buffers already checked; at most [`MAXIMUM_RECORDED_CELLS`] cells).
-pub(super) fn max_forward_recording(
-    geometry: &Pool2dGeometry,
-    input: &[f32],
-    output: &mut [f32],
-    winners: &mut [u8],
-    compute: Compute,
-) {
-    let tiling = Tiling::new(geometry);
-    let channels = tiling.channels;
-    let per_image = tiling.output_per_image;
-    // The output and the winners are cut into the same runs of whole images.
-    let images = output.len().checked_div(per_image).unwrap_or(0);
-    let mut pieces = Vec::new();
-    let (mut output_rest, mut winners_rest) = (output, winners);
-    for range in split(images, compute.threads()) {
-        let (image_outputs, output_tail) = output_rest.split_at_mut(range.len() * per_image);
-        let (image_winners, winners_tail) = winners_rest.split_at_mut(range.len() * per_image);
-        pieces.push((range, image_outputs, image_winners));
-        (output_rest, winners_rest) = (output_tail, winners_tail);
-    }
-    map_each(pieces, |(images, outputs, winners)| {
-        let mut cells = Vec::new();
-        let runs = outputs
-            .chunks_exact_mut(per_image)
-            .zip(winners.chunks_exact_mut(per_image));
-        for (image, (image_output, image_winners)) in images.zip(runs) {
-            let image_input = &input[image * tiling.input_per_image..][..tiling.input_per_image];
-            tiling.for_each_window(&mut cells, |window, cells| {
-                let best = &mut image_output[window * channels..][..channels];
-                let winner = &mut image_winners[window * channels..][..channels];
-                best.copy_from_slice(&image_input[cells[0]..][..channels]);
-                winner.fill(0);
-                for (index, &cell) in cells.iter().enumerate().skip(1) {
-                    // (index < MAXIMUM_RECORDED_CELLS, checked by the caller.)
-                    let index = index as u8;
-                    for ((best, winner), &value) in best
-                        .iter_mut()
-                        .zip(winner.iter_mut())
-                        .zip(&image_input[cell..][..channels])
-                    {
-                        let wins = value > *best;
-                        *best = if wins { value } else { *best };
-                        *winner = if wins { index } else { *winner };
-                    }
-                }
-            });
-        }
-    });
-}
-
-/// Max pooling backward from the winners [`max_forward_recording`] wrote (buffers already
-/// checked): each cell that won takes its window's gradient, every other cell gets 0. The
-/// forward input is not read again.
-pub(super) fn max_backward_recorded(
-    geometry: &Pool2dGeometry,
-    winners: &[u8],
-    output_gradient: &[f32],
-    input_gradient: &mut [f32],
-    compute: Compute,
-) {
-    let tiling = Tiling::new(geometry);
-    let channels = tiling.channels;
-    for_each_image(
-        input_gradient,
-        tiling.input_per_image,
-        compute,
-        |image, gradient, cells| {
-            let offset = image * tiling.output_per_image;
-            let upstream_image = &output_gradient[offset..][..tiling.output_per_image];
-            let image_winners = &winners[offset..][..tiling.output_per_image];
-            tiling.for_each_window(cells, |window, cells| {
-                let upstream = &upstream_image[window * channels..][..channels];
-                let winner = &image_winners[window * channels..][..channels];
-                for (index, &cell) in cells.iter().enumerate() {
-                    let index = index as u8;
-                    for ((target, &value), &winner) in gradient[cell..][..channels]
-                        .iter_mut()
-                        .zip(upstream)
-                        .zip(winner)
-                    {
-                        *target = if winner == index { value } else { 0.0 };
-                    }
                 }
             });
         },
