@@ -3,7 +3,7 @@
 //! The shape is unchanged and nothing is counted: no parameters, no connections, no MACs, as in
 //! the sheet's exercise 3b table (DROPOUT rows with 0 parameters).
 //!
-//! The mask: each training pass draws one 64-bit key from the pass's seeded generator, and value
+//! The mask ([`crate::tensor::keep_mask`]): each training pass draws one 64-bit key from the pass's seeded generator, and value
 //! `i` (row-major) is dropped when the top 53 bits of the `i`-th output of SplitMix64 seeded
 //! with that key (Steele, Lea and Flood 2014), read as a uniform number in [0, 1), fall below
 //! `rate`. A value's draw is a function of the key and its index alone (counter-based), so the
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::expression::Expression;
 use crate::shape::{Rounding, Shape};
-use crate::tensor::parallel::for_each_part;
+use crate::tensor::keep_mask::KeepMask;
 use crate::tensor::{Compute, Tensor, TensorError};
 use rand_chacha::rand_core::Rng;
 
@@ -42,72 +42,7 @@ enum Dropped {
     /// Inference (or rate 0): the identity.
     Nothing,
     /// Training: the mask's key; each value's factor is 0 or 1/(1 − rate).
-    Mask(Mask),
-}
-
-/// A dropout mask over any number of values, as a function of the value's index.
-#[derive(Debug, Clone, Copy)]
-struct Mask {
-    key: u64,
-    /// A value is dropped when its draw's top 53 bits are below this: `rate · 2^53`, rounded
-    /// up, so that `draw < threshold` exactly when `draw / 2^53 < rate`.
-    threshold: u64,
-    /// The factor of a kept value, 1/(1 − rate).
-    scale: f32,
-}
-
-/// SplitMix64's golden-ratio increment.
-const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// Values from which a mask is applied by all the threads (fewer: one thread, as starting them
-/// costs more than it saves).
-const PARALLEL_MINIMUM: usize = 1 << 14;
-
-impl Mask {
-    fn new(rate: f64, key: u64) -> Mask {
-        Mask {
-            key,
-            threshold: (rate * (1u64 << 53) as f64).ceil() as u64,
-            scale: (1.0 / (1.0 - rate)) as f32,
-        }
-    }
-
-    /// The `index`-th output of SplitMix64 seeded with the key (its state after `index + 1`
-    /// steps, mixed), top 53 bits.
-    fn draw(&self, index: usize) -> u64 {
-        let mut z = self
-            .key
-            .wrapping_add((index as u64).wrapping_add(1).wrapping_mul(GOLDEN_GAMMA));
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) >> 11
-    }
-
-    /// Value `index`'s factor: 0 (dropped) or the scale.
-    fn factor(&self, index: usize) -> f32 {
-        if self.draw(index) < self.threshold {
-            0.0
-        } else {
-            self.scale
-        }
-    }
-
-    /// `values` times their factors, value `i` of `values` being value `i` of the mask. Each
-    /// factor depends only on its index, so the runs the threads take do not change a value.
-    fn apply(&self, values: &[f32], compute: Compute) -> Vec<f32> {
-        let mut output = values.to_vec();
-        let threads = if output.len() < PARALLEL_MINIMUM {
-            1
-        } else {
-            compute.threads()
-        };
-        for_each_part(&mut output, 1, threads, |indices, run| {
-            for (index, value) in indices.zip(run.iter_mut()) {
-                *value *= self.factor(index);
-            }
-        });
-        output
-    }
+    Mask(KeepMask),
 }
 
 fn build(reader: &mut AttributeReader) -> Result<Box<dyn Layer>, DeclarationError> {
@@ -167,7 +102,7 @@ impl Layer for Dropout {
                 saved: Box::new(Dropped::Nothing),
             });
         }
-        let mask = Mask::new(self.rate, pass.random.next_u64());
+        let mask = KeepMask::new(self.rate, pass.random.next_u64());
         let output = Tensor::from_vec(input.shape(), mask.apply(input.data(), pass.compute))?;
         Ok(Forward {
             output,
@@ -186,12 +121,10 @@ impl Layer for Dropout {
         same_shape("the output gradient", output_gradient, &forward.output)?;
         let input_gradient = match forward.saved.downcast_ref::<Dropped>() {
             Some(Dropped::Nothing) => output_gradient.clone(),
-            Some(Dropped::Mask(mask)) => {
-                Tensor::from_vec(
-                    output_gradient.shape(),
-                    mask.apply(output_gradient.data(), compute),
-                )?
-            }
+            Some(Dropped::Mask(mask)) => Tensor::from_vec(
+                output_gradient.shape(),
+                mask.apply(output_gradient.data(), compute),
+            )?,
             None => {
                 return Err(TensorError::Geometry {
                     reason: "dropout's backward pass got another layer's forward pass".to_string(),
@@ -273,8 +206,8 @@ mod tests {
 
     #[test]
     fn masks_do_not_depend_on_the_thread_count() {
-        let mask = super::Mask::new(0.25, 7);
-        let values: Vec<f32> = (0..3 * super::PARALLEL_MINIMUM + 5)
+        let mask = crate::tensor::keep_mask::KeepMask::new(0.25, 7);
+        let values: Vec<f32> = (0..3 * crate::tensor::keep_mask::PARALLEL_MINIMUM + 5)
             .map(|index| index as f32)
             .collect();
         let single = mask.apply(&values, crate::tensor::Compute::single());
@@ -286,9 +219,12 @@ mod tests {
         let dropped = single.iter().filter(|&&value| value == 0.0).count() - 1;
         let share = dropped as f64 / (values.len() - 1) as f64;
         assert!((0.23..0.27).contains(&share), "{share}");
-        assert!(single.iter().zip(&values).all(|(&out, &value)| {
-            out == 0.0 || out == value * (4.0f32 / 3.0)
-        }));
+        assert!(
+            single
+                .iter()
+                .zip(&values)
+                .all(|(&out, &value)| { out == 0.0 || out == value * (4.0f32 / 3.0) })
+        );
     }
 
     #[test]
@@ -326,63 +262,6 @@ mod tests {
         );
         assert_eq!(run("0.25", true, 3), output, "same seed, same mask");
         assert_ne!(run("0.25", true, 4), output, "another seed, another mask");
-    }
-
-    /// SplitMix64 as its authors state it (Steele, Lea and Flood 2014; Vigna's `splitmix64.c`):
-    /// a state advanced by the golden gamma, each output the mixed state.
-    struct SequentialSplitMix(u64);
-
-    impl SequentialSplitMix {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-            z ^ (z >> 31)
-        }
-    }
-
-    #[test]
-    fn the_mask_draws_are_splitmix64_outputs_by_index() {
-        for key in [0, 1, 7, u64::MAX, 0x0123_4567_89ab_cdef] {
-            let mask = super::Mask::new(0.5, key);
-            let mut sequential = SequentialSplitMix(key);
-            for index in 0..1000 {
-                assert_eq!(
-                    mask.draw(index),
-                    sequential.next() >> 11,
-                    "key {key} index {index}"
-                );
-            }
-        }
-        // The reference itself: seeded with 1234567, SplitMix64's first outputs are
-        // 6457827717110365317 and 3203168211198807973 (Rosetta Code, "Pseudo-random
-        // numbers/Splitmix64").
-        let mut reference = SequentialSplitMix(1234567);
-        assert_eq!(reference.next(), 6457827717110365317);
-        assert_eq!(reference.next(), 3203168211198807973);
-    }
-
-    #[test]
-    fn the_threshold_drops_exactly_the_draws_below_the_rate() {
-        for rate in [0.0, 0.1, 0.25, 0.5, 0.8, 1.0 / 3.0, 0.999_999] {
-            let mask = super::Mask::new(rate, 0);
-            let unit = (1u64 << 53) as f64;
-            for draw in [
-                0,
-                1,
-                mask.threshold.saturating_sub(1),
-                mask.threshold,
-                mask.threshold + 1,
-                (1 << 53) - 1,
-            ] {
-                assert_eq!(
-                    draw < mask.threshold,
-                    (draw as f64 / unit) < rate,
-                    "rate {rate} draw {draw}"
-                );
-            }
-        }
     }
 
     #[test]

@@ -27,6 +27,7 @@
 pub mod allocation;
 pub mod convolution;
 pub mod elementwise;
+pub mod keep_mask;
 pub mod matmul;
 pub mod normalization;
 pub mod pointwise;
@@ -34,7 +35,7 @@ pub mod pooling;
 pub mod smooth;
 
 mod error;
-pub(crate) mod parallel;
+mod parallel;
 pub(crate) mod simd;
 #[cfg(test)]
 mod testing;
