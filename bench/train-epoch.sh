@@ -63,7 +63,7 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   "avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no)"
 echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "netcalc: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo '+changes'), $(rustc --version), features: ${features:-default}"
+echo "netcalc: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src core draw Cargo.toml Cargo.lock || echo '+changes'), $(rustc --version), features: ${features:-default}"
 if [ -n "$peers" ]; then
   TF_CPP_MIN_LOG_LEVEL=3 "$python" - 2>/dev/null <<'EOF'
 import platform
