@@ -422,7 +422,7 @@ impl Layer for Conv2d {
             }
         }
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
-        let mut output = Tensor::zeros(&batch_shape(&self.window, geometry.output()?))?;
+        let mut output = Tensor::for_overwrite(&batch_shape(&self.window, geometry.output()?))?;
         // Elementwise activations are applied as the kernel stores its output; softmax and the
         // functions differentiated from their input after, keeping that input.
         let fused = activation::fused(self.activation);
@@ -509,7 +509,7 @@ impl Conv2d {
             }
         };
         let mut input_gradient = if with_input_gradient {
-            Some(Tensor::zeros(input.shape())?)
+            Some(Tensor::for_overwrite(input.shape())?)
         } else {
             None
         };

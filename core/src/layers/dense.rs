@@ -305,7 +305,7 @@ impl Layer for Dense {
         let (weights, bias) = split_parameters(parameters, self.use_bias)?;
         let (batch, fan_in) = self.rows(input, weights)?;
         let units = extent(self.units);
-        let mut output = Tensor::zeros(&self.output_shape(input, batch))?;
+        let mut output = Tensor::for_overwrite(&self.output_shape(input, batch))?;
         let mut product = Product::new(batch, fan_in, units);
         if let Some(bias) = bias {
             expect_length("dense bias", bias.len(), units)?;
@@ -381,7 +381,7 @@ impl Dense {
         // dX = dY·Wᵀ, with W stored [inputs, units].
         let mut input_gradients = Vec::with_capacity(1);
         if with_input_gradient {
-            let mut input_gradient = Tensor::zeros(input.shape())?;
+            let mut input_gradient = Tensor::for_overwrite(input.shape())?;
             let mut product = Product::new(batch, units, fan_in);
             product.transpose_b = true;
             matmul(

@@ -152,7 +152,7 @@ impl Layer for Pooling {
     ) -> Result<Forward, TensorError> {
         let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
-        let mut output = Tensor::zeros(&batch_shape(&self.window, geometry.output()?))?;
+        let mut output = Tensor::for_overwrite(&batch_shape(&self.window, geometry.output()?))?;
         match self.reduction {
             Reduction::Max => {
                 max_pool2d_forward(&geometry, input.data(), output.data_mut(), pass.compute)?
@@ -174,7 +174,7 @@ impl Layer for Pooling {
     ) -> Result<Gradients, TensorError> {
         let input = one(inputs)?;
         let geometry = batch_geometry(&self.window, input)?;
-        let mut input_gradient = Tensor::zeros(input.shape())?;
+        let mut input_gradient = Tensor::for_overwrite(input.shape())?;
         let upstream = output_gradient.data();
         let gradient = input_gradient.data_mut();
         match self.reduction {

@@ -3,7 +3,14 @@
 //! training memory with what the executor really holds. Process-wide: a measurement is only
 //! meaningful where no other thread makes tensors at the same time (a test binary of its own).
 //! Buffers outside tensors (a kernel's workspace, an optimizer's state vectors) are not counted.
+//!
+//! It also keeps the buffers of a few large dropped tensors for reuse: a tensor made for a
+//! kernel that overwrites every value ([`Tensor::for_overwrite`](super::Tensor::for_overwrite))
+//! takes one of the same length instead of a zero-filled new one. Training and evaluation make
+//! tensors of the same few sizes batch after batch, and zero-filling them only to overwrite them
+//! ran on one thread while the others waited.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static LIVE: AtomicU64 = AtomicU64::new(0);
@@ -35,6 +42,39 @@ pub(super) fn freed(count: usize) {
     LIVE.fetch_sub(count as u64, Ordering::Relaxed);
 }
 
+/// Buffers of at least this many values are kept for reuse when their tensor is dropped.
+const KEPT_MINIMUM: usize = 1 << 18;
+
+/// At most this many buffers are kept; a new one pushes out the oldest.
+const KEPT_BUFFERS: usize = 8;
+
+/// Dropped tensors' buffers, oldest first.
+static KEPT: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+
+/// A buffer of `count` values whose contents are unspecified (a kept buffer of that length,
+/// else zeros), for a caller that overwrites every value.
+pub(super) fn for_overwrite(count: usize) -> Vec<f32> {
+    if count >= KEPT_MINIMUM
+        && let Ok(mut kept) = KEPT.lock()
+        && let Some(position) = kept.iter().rposition(|buffer| buffer.len() == count)
+    {
+        return kept.remove(position);
+    }
+    vec![0.0; count]
+}
+
+/// Keeps `buffer` for [`for_overwrite`] when it is large enough.
+fn keep(buffer: Vec<f32>) {
+    if buffer.len() >= KEPT_MINIMUM
+        && let Ok(mut kept) = KEPT.lock()
+    {
+        if kept.len() == KEPT_BUFFERS {
+            kept.remove(0);
+        }
+        kept.push(buffer);
+    }
+}
+
 /// A tensor's values, counted while they live.
 #[derive(Debug, PartialEq)]
 pub(super) struct Values(Vec<f32>);
@@ -63,6 +103,7 @@ impl Clone for Values {
 impl Drop for Values {
     fn drop(&mut self) {
         freed(self.0.len());
+        keep(std::mem::take(&mut self.0));
     }
 }
 

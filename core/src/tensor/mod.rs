@@ -275,6 +275,18 @@ impl Tensor {
         })
     }
 
+    /// A tensor whose values are unspecified (those of an earlier, dropped tensor, or zeros),
+    /// for a kernel that overwrites every value: it saves the zero-filling of [`Tensor::zeros`].
+    /// A caller that leaves a value unwritten reads stale numbers, so only the kernels whose
+    /// documentation says the target "is overwritten" may fill it.
+    pub fn for_overwrite(shape: &[usize]) -> Result<Tensor, TensorError> {
+        let count = element_count(shape)?;
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data: allocation::Values::new(allocation::for_overwrite(count)),
+        })
+    }
+
     /// A tensor from its values in row-major order; their number must match the shape.
     pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Tensor, TensorError> {
         let count = element_count(shape)?;
@@ -378,6 +390,30 @@ impl Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tensor_for_overwrite_takes_a_dropped_buffer_of_its_length() {
+        // A length no other test uses; other tests' threads share the kept buffers, so a few
+        // tries allow for one of them pushing this buffer out in between.
+        let count = (1 << 18) + 12_345;
+        let reused = (0..10).any(|_| {
+            let poisoned = Tensor::full(&[count], f32::NAN).unwrap();
+            let address = poisoned.data().as_ptr();
+            drop(poisoned);
+            let taken = Tensor::for_overwrite(&[count]).unwrap();
+            taken.data().as_ptr() == address && taken.data().iter().all(|value| value.is_nan())
+        });
+        assert!(reused);
+        // Small buffers are not kept: a fresh one is zeros.
+        drop(Tensor::full(&[1000], f32::NAN).unwrap());
+        assert!(
+            Tensor::for_overwrite(&[1000])
+                .unwrap()
+                .data()
+                .iter()
+                .all(|&value| value == 0.0)
+        );
+    }
 
     #[test]
     fn from_vec_checks_the_length() {
