@@ -1885,6 +1885,88 @@ mod tests {
         }
     }
 
+    /// Forward with `function` (identity or relu) and the backward pass that undoes it,
+    /// against the plain-loop references; every target starts as NaN, so each value must be
+    /// written.
+    fn check_against_the_references(
+        geometry: &Conv2dGeometry,
+        seed: u64,
+        threads: usize,
+        function: Pointwise,
+    ) {
+        let relu = match function {
+            Pointwise::Identity => false,
+            Pointwise::Relu => true,
+            other => panic!("{other:?} is not checked here"),
+        };
+        let case = Case {
+            geometry: geometry.clone(),
+            with_bias: true,
+            seed,
+            compute: Compute::new(threads).unwrap(),
+        };
+        let (input, weights, bias) = (case.input(), case.weights(), case.bias().unwrap());
+        let sums = reference_forward(
+            geometry,
+            &widen(&input),
+            &widen(&weights),
+            Some(&widen(&bias)),
+        );
+        let mut output = vec![f32::NAN; sums.len()];
+        conv2d_forward(
+            geometry,
+            &input,
+            &weights,
+            Some(&bias),
+            function,
+            &mut output,
+            case.compute,
+        )
+        .unwrap();
+        let expected: Vec<f64> = if relu {
+            sums.iter().map(|&sum| sum.max(0.0)).collect()
+        } else {
+            sums
+        };
+        assert_close(&output, &expected, 1e-5);
+        let upstream = case.output_gradient();
+        let through: Vec<f64> = upstream
+            .iter()
+            .zip(&output)
+            .map(|(&gradient, &out)| {
+                if relu && out <= 0.0 {
+                    0.0
+                } else {
+                    f64::from(gradient)
+                }
+            })
+            .collect();
+        let (input_expected, weights_expected, bias_expected) =
+            reference_backward(geometry, &widen(&input), &widen(&weights), &through);
+        let mut input_gradient = vec![f32::NAN; input.len()];
+        let mut weight_gradient = vec![f32::NAN; weights.len()];
+        let mut bias_gradient = vec![f32::NAN; geometry.output_channels];
+        conv2d_backward(
+            geometry,
+            ConvBackward {
+                input: &input,
+                weights: &weights,
+                output_gradient: &upstream,
+                activation: relu.then_some((output.as_slice(), Pointwise::Relu)),
+            },
+            ConvGradients {
+                input: Some(&mut input_gradient),
+                weights: &mut weight_gradient,
+                bias: Some(&mut bias_gradient),
+            },
+            case.compute,
+        )
+        .unwrap();
+        assert_close(&input_gradient, &input_expected, 1e-5);
+        assert_close(&weight_gradient, &weights_expected, 1e-5);
+        assert_close(&bias_gradient, &bias_expected, 1e-5);
+    }
+
     /// The Keras CNN's second layer (32 → 64 channels, 3×3, relu) on small images, by both
     /// methods: forward and the fused backward pass against the plain-loop references.
     #[test]
@@ -1892,129 +1974,25 @@ mod tests {
         let input_shape = Nhwc::new(2, 6, 5, 32);
         for method in [Method::Direct, Method::Columns] {
             let geometry = Conv2dGeometry::new(input_shape, 64, (3, 3)).with_method(method);
-            let case = Case {
-                geometry: geometry.clone(),
-                with_bias: true,
-                seed: 9,
-                compute: Compute::new(2).unwrap(),
-            };
-            let (input, weights, bias) = (case.input(), case.weights(), case.bias().unwrap());
-            let sums = reference_forward(
-                &geometry,
-                &widen(&input),
-                &widen(&weights),
-                Some(&widen(&bias)),
-            );
-            let mut output = vec![f32::NAN; sums.len()];
-            conv2d_forward(
-                &geometry,
-                &input,
-                &weights,
-                Some(&bias),
-                Pointwise::Relu,
-                &mut output,
-                case.compute,
-            )
-            .unwrap();
-            let relu: Vec<f64> = sums.iter().map(|&sum| sum.max(0.0)).collect();
-            assert_close(&output, &relu, 1e-5);
-            let upstream = case.output_gradient();
-            let through: Vec<f64> = upstream
-                .iter()
-                .zip(&output)
-                .map(|(&gradient, &out)| if out > 0.0 { f64::from(gradient) } else { 0.0 })
-                .collect();
-            let (input_expected, weights_expected, bias_expected) =
-                reference_backward(&geometry, &widen(&input), &widen(&weights), &through);
-            let mut input_gradient = vec![f32::NAN; input.len()];
-            let mut weight_gradient = vec![f32::NAN; weights.len()];
-            let mut bias_gradient = vec![f32::NAN; 64];
-            conv2d_backward(
-                &geometry,
-                ConvBackward {
-                    input: &input,
-                    weights: &weights,
-                    output_gradient: &upstream,
-                    activation: Some((&output, Pointwise::Relu)),
-                },
-                ConvGradients {
-                    input: Some(&mut input_gradient),
-                    weights: &mut weight_gradient,
-                    bias: Some(&mut bias_gradient),
-                },
-                case.compute,
-            )
-            .unwrap();
-            assert_close(&input_gradient, &input_expected, 1e-5);
-            assert_close(&weight_gradient, &weights_expected, 1e-5);
-            assert_close(&bias_gradient, &bias_expected, 1e-5);
+            check_against_the_references(&geometry, 9, 2, Pointwise::Relu);
         }
     }
 
     /// The im2col method's wide-row products (one group, stride 1, no dilation, no padding:
-    /// forward and backward-weights read the input in place) against the plain-loop
-    /// references, on kernels wider than tall and taller than wide, and on an input one output
-    /// row high (`columns::WIDE_TEST_SHAPES`, which `columns` checks are wide).
+    /// forward and backward-weights read the input in place, and backward-weights takes the
+    /// relu's derivative and the bias sums as it copies the gradient into the wide rows)
+    /// against the plain-loop references, on kernels wider than tall and taller than wide, and
+    /// on an input one output row high (`columns::WIDE_TEST_SHAPES`, which `columns` checks
+    /// are wide), with and without a relu, on 1 and 2 threads.
     #[test]
     fn wide_rows_match_the_references() {
         for (height, width, kernel) in columns::WIDE_TEST_SHAPES {
+            let geometry = Conv2dGeometry::new(Nhwc::new(3, height, width, 3), 5, kernel)
+                .with_method(Method::Columns);
             for threads in [1, 2] {
-                let geometry = Conv2dGeometry::new(Nhwc::new(3, height, width, 3), 5, kernel)
-                    .with_method(Method::Columns);
-                let case = Case {
-                    geometry: geometry.clone(),
-                    with_bias: true,
-                    seed: 11,
-                    compute: Compute::new(threads).unwrap(),
-                };
-                let (input, weights, bias) = (case.input(), case.weights(), case.bias().unwrap());
-                let sums = reference_forward(
-                    &geometry,
-                    &widen(&input),
-                    &widen(&weights),
-                    Some(&widen(&bias)),
-                );
-                let mut output = vec![f32::NAN; sums.len()];
-                conv2d_forward(
-                    &geometry,
-                    &input,
-                    &weights,
-                    Some(&bias),
-                    Pointwise::Identity,
-                    &mut output,
-                    case.compute,
-                )
-                .unwrap();
-                assert_close(&output, &sums, 1e-5);
-                let upstream = case.output_gradient();
-                let (input_expected, weights_expected, bias_expected) = reference_backward(
-                    &geometry,
-                    &widen(&input),
-                    &widen(&weights),
-                    &widen(&upstream),
-                );
-                let mut input_gradient = vec![f32::NAN; input.len()];
-                let mut weight_gradient = vec![f32::NAN; weights.len()];
-                let mut bias_gradient = vec![f32::NAN; 5];
-                conv2d_backward(
-                    &geometry,
-                    ConvBackward {
-                        input: &input,
-                        weights: &weights,
-                        output_gradient: &upstream,
-                        activation: None,
-                    },
-                    ConvGradients {
-                        input: Some(&mut input_gradient),
-                        weights: &mut weight_gradient,
-                        bias: Some(&mut bias_gradient),
-                    },
-                    case.compute,
-                )
-                .unwrap();
-                assert_close(&input_gradient, &input_expected, 1e-5);
-                assert_close(&weight_gradient, &weights_expected, 1e-5);
-                assert_close(&bias_gradient, &bias_expected, 1e-5);
+                for function in [Pointwise::Identity, Pointwise::Relu] {
+                    check_against_the_references(&geometry, 11, threads, function);
+                }
             }
         }
     }
