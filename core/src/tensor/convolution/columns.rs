@@ -33,6 +33,10 @@
 //! the chunks nor the blocks depend on the thread count, so neither do the results. A 1×1
 //! kernel with stride 1 and no padding needs no columns: the input itself is `Col`.
 //!
+//! The backward functions take the gradient with respect to the pre-activation sums (`· f′`
+//! from the forward output) chunk by chunk, where a product reads it, never for the whole batch
+//! at once; backward-weights also sums the bias gradient there, per image block.
+//!
 //! The functions here take the weights already masked and leave the masked weights' gradient
 //! to the caller.
 
